@@ -1,0 +1,307 @@
+// Package awsclient turns the provider's settings into one aws.Config and the
+// service clients every resource shares. It has no Terraform framework imports so
+// its rules (environment fallbacks, CA bundle, endpoints, retries) are tested as
+// plain Go.
+package awsclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithymiddleware "github.com/aws/smithy-go/middleware"
+)
+
+// DefaultMaxRetries matches the hashicorp/aws provider's default.
+const DefaultMaxRetries = 25
+
+// Services are the endpoint names the provider accepts in its endpoints block.
+var Services = []string{"dynamodb", "iam", "kms", "s3", "sts"}
+
+// Settings is the provider configuration after Terraform values are resolved.
+// Empty strings and nil pointers mean "not set": environment fallbacks apply.
+type Settings struct {
+	Region                    string
+	Profile                   string
+	SharedConfigFiles         []string
+	SharedCredentialsFiles    []string
+	AssumeRole                *AssumeRole
+	Endpoints                 map[string]string
+	S3UsePathStyle            bool
+	CustomCABundle            string
+	MaxRetries                *int
+	SkipCredentialsValidation bool
+	DefaultTags               map[string]string
+	ProviderVersion           string
+}
+
+// AssumeRole configures an sts:AssumeRole hop after the base credentials.
+type AssumeRole struct {
+	RoleARN     string
+	SessionName string
+	ExternalID  string
+	Duration    time.Duration
+}
+
+// Client is what resources receive: the clients plus the caller's identity.
+type Client struct {
+	S3       *s3.Client
+	KMS      *kms.Client
+	DynamoDB *dynamodb.Client
+	IAM      *iam.Client
+	STS      *sts.Client
+
+	Region    string
+	Partition string
+	// AccountID is empty when credential validation was skipped.
+	AccountID   string
+	CallerARN   string
+	DefaultTags map[string]string
+}
+
+// SettingError is a configuration problem that belongs to one provider attribute.
+type SettingError struct {
+	Attribute string // dotted path, such as "assume_role.role_arn"
+	Summary   string
+	Detail    string
+}
+
+func (e *SettingError) Error() string { return e.Attribute + ": " + e.Summary + ": " + e.Detail }
+
+// Env reads the process environment; tests replace it.
+type Env func(string) string
+
+// ResolveRegion applies the hashicorp/aws order: attribute, AWS_REGION, AWS_DEFAULT_REGION.
+// An empty result leaves the choice to the shared config profile.
+func ResolveRegion(s Settings, env Env) (string, string) {
+	if s.Region != "" {
+		return s.Region, "region"
+	}
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v := env(name); v != "" {
+			return v, name
+		}
+	}
+	return "", ""
+}
+
+// LoadCABundle reads and checks a PEM bundle: the attribute wins over AWS_CA_BUNDLE.
+// It returns nil bytes when neither is set.
+func LoadCABundle(s Settings, env Env) ([]byte, error) {
+	file, source := s.CustomCABundle, "custom_ca_bundle"
+	if file == "" {
+		file, source = env("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
+	}
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &SettingError{Attribute: "custom_ca_bundle", Summary: "Unreadable CA bundle",
+			Detail: fmt.Sprintf("The CA bundle %q (from %s) cannot be read: %s. Point it at a readable PEM file of CA certificates.", file, source, err)}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return nil, &SettingError{Attribute: "custom_ca_bundle", Summary: "Invalid CA bundle",
+			Detail: fmt.Sprintf("The CA bundle %q (from %s) holds no PEM certificate. It must contain one or more \"-----BEGIN CERTIFICATE-----\" blocks.", file, source)}
+	}
+	return data, nil
+}
+
+// MaxAttempts turns max_retries (or AWS_MAX_ATTEMPTS) into the SDK's attempt count.
+func MaxAttempts(s Settings, env Env) (int, error) {
+	if s.MaxRetries != nil {
+		return *s.MaxRetries + 1, nil
+	}
+	if v := env("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, &SettingError{Attribute: "max_retries", Summary: "Invalid AWS_MAX_ATTEMPTS",
+				Detail: fmt.Sprintf("AWS_MAX_ATTEMPTS is %q; it must be a whole number of at least 1, or unset.", v)}
+		}
+		return n, nil
+	}
+	return DefaultMaxRetries + 1, nil
+}
+
+// PartitionForRegion names the partition of a region when STS was not asked.
+func PartitionForRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	default:
+		return "aws"
+	}
+}
+
+// New builds the shared aws.Config and clients, and resolves the caller's
+// identity unless credential validation is skipped.
+func New(ctx context.Context, s Settings, env Env) (*Client, error) {
+	region, _ := ResolveRegion(s, env)
+	bundle, err := LoadCABundle(s, env)
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := MaxAttempts(s, env)
+	if err != nil {
+		return nil, err
+	}
+
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+		}),
+		config.WithAPIOptions([]func(*smithymiddleware.Stack) error{
+			awsmiddleware.AddUserAgentKeyValue("terraform-provider-securestate", s.ProviderVersion),
+		}),
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if s.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
+	}
+	if len(s.SharedConfigFiles) > 0 {
+		opts = append(opts, config.WithSharedConfigFiles(s.SharedConfigFiles))
+	}
+	if len(s.SharedCredentialsFiles) > 0 {
+		opts = append(opts, config.WithSharedCredentialsFiles(s.SharedCredentialsFiles))
+	}
+	if bundle != nil {
+		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(bundle)))
+	}
+
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		if s.Profile != "" {
+			return nil, &SettingError{Attribute: "profile", Summary: "Cannot load AWS configuration",
+				Detail: fmt.Sprintf("Loading profile %q failed: %s", s.Profile, err)}
+		}
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, &SettingError{Attribute: "region", Summary: "Missing AWS region",
+			Detail: "No region is set. Set the provider's region argument, AWS_REGION or AWS_DEFAULT_REGION, or a region in the selected profile."}
+	}
+
+	if s.AssumeRole != nil {
+		ar := *s.AssumeRole
+		stsClient := sts.NewFromConfig(cfg, endpointOption[sts.Options](s.Endpoints["sts"], func(o *sts.Options, u string) { o.BaseEndpoint = &u }))
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			if ar.SessionName != "" {
+				o.RoleSessionName = ar.SessionName
+			}
+			if ar.ExternalID != "" {
+				o.ExternalID = aws.String(ar.ExternalID)
+			}
+			if ar.Duration > 0 {
+				o.Duration = ar.Duration
+			}
+		}))
+	}
+
+	c := &Client{
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = s.S3UsePathStyle
+			// Emulators omit response checksums; the SDK would log that on every read.
+			o.DisableLogOutputChecksumValidationSkipped = true
+			if u := s.Endpoints["s3"]; u != "" {
+				o.BaseEndpoint = aws.String(u)
+			}
+		}),
+		KMS:         kms.NewFromConfig(cfg, endpointOption[kms.Options](s.Endpoints["kms"], func(o *kms.Options, u string) { o.BaseEndpoint = &u })),
+		DynamoDB:    dynamodb.NewFromConfig(cfg, endpointOption[dynamodb.Options](s.Endpoints["dynamodb"], func(o *dynamodb.Options, u string) { o.BaseEndpoint = &u })),
+		IAM:         iam.NewFromConfig(cfg, endpointOption[iam.Options](s.Endpoints["iam"], func(o *iam.Options, u string) { o.BaseEndpoint = &u })),
+		STS:         sts.NewFromConfig(cfg, endpointOption[sts.Options](s.Endpoints["sts"], func(o *sts.Options, u string) { o.BaseEndpoint = &u })),
+		Region:      cfg.Region,
+		Partition:   PartitionForRegion(cfg.Region),
+		DefaultTags: s.DefaultTags,
+	}
+
+	if s.SkipCredentialsValidation {
+		return c, nil
+	}
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("validating credentials with sts:GetCallerIdentity: %w", err)
+	}
+	c.AccountID = aws.ToString(out.Account)
+	c.CallerARN = aws.ToString(out.Arn)
+	if parsed, err := arn.Parse(c.CallerARN); err == nil {
+		c.Partition = parsed.Partition
+	}
+	return c, nil
+}
+
+// endpointOption returns a client option that sets BaseEndpoint when url is set;
+// otherwise the SDK's own resolution (including AWS_ENDPOINT_URL_<SERVICE>) applies.
+func endpointOption[O any](url string, set func(*O, string)) func(*O) {
+	return func(o *O) {
+		if url != "" {
+			set(o, url)
+		}
+	}
+}
+
+// IsSettingError reports whether err belongs to one provider attribute.
+func IsSettingError(err error) (*SettingError, bool) {
+	var se *SettingError
+	ok := errors.As(err, &se)
+	return se, ok
+}
+
+// Meta is what the provider hands to resources and data sources. Its client is
+// absent while the provider configuration holds values that are known only at
+// apply (for example an endpoint taken from another resource).
+type Meta struct {
+	client  *Client
+	unknown []string
+}
+
+// Configured wraps a ready client.
+func Configured(c *Client) *Meta { return &Meta{client: c} }
+
+// Pending records that the listed provider arguments are not known yet.
+func Pending(unknown []string) *Meta { return &Meta{unknown: unknown} }
+
+// Client returns the configured client, or an error naming the arguments that
+// are still unknown.
+func (m *Meta) Client() (*Client, error) {
+	if m.client == nil {
+		return nil, &PendingError{Unknown: m.unknown}
+	}
+	return m.client, nil
+}
+
+// PendingError says the provider cannot call AWS before its configuration is known.
+type PendingError struct{ Unknown []string }
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("the provider configuration is not known until apply (unknown: %s)", strings.Join(e.Unknown, ", "))
+}

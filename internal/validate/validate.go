@@ -1,0 +1,109 @@
+// Package validate holds the plan-time rules for user input. Each rule is a plain
+// function returning an error that says what is wrong and what to do instead; the
+// framework adapters in this package turn them into attribute validators.
+package validate
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// Region checks the shape of an AWS region name such as us-east-1.
+func Region(v string) error {
+	if !regionPattern.MatchString(v) {
+		return fmt.Errorf("%q is not an AWS region name; use a name such as us-east-1 or eu-central-1", v)
+	}
+	return nil
+}
+
+// EndpointURL checks a custom service endpoint: an absolute http(s) URL with a host.
+func EndpointURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a valid URL: %s; use a URL such as https://s3.example.internal", v, strings.TrimPrefix(err.Error(), "parse "))
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("%q must start with https:// (or http:// for a local test endpoint)", v)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("%q has no host; use a URL such as https://s3.example.internal", v)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must not carry credentials, a query or a fragment; give only scheme, host, port and path", v)
+	}
+	return nil
+}
+
+// AssumeRoleDurationMin and AssumeRoleDurationMax bound sts:AssumeRole sessions.
+const (
+	AssumeRoleDurationMin = 15 * time.Minute
+	AssumeRoleDurationMax = 12 * time.Hour
+)
+
+// AssumeRoleDuration checks a Go duration string within the STS limits.
+func AssumeRoleDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration; write it like \"1h\" or \"45m\"", v)
+	}
+	if d < AssumeRoleDurationMin || d > AssumeRoleDurationMax {
+		return 0, fmt.Errorf("%s is outside what AWS STS allows; choose between 15m and 12h", v)
+	}
+	return d, nil
+}
+
+var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+// SessionName checks an sts:AssumeRole session name.
+func SessionName(v string) error {
+	if !sessionNamePattern.MatchString(v) {
+		return fmt.Errorf("%q is not a valid session name; use 2-64 letters, digits or any of _+=,.@-", v)
+	}
+	return nil
+}
+
+var externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+
+// ExternalID checks an sts:AssumeRole external ID.
+func ExternalID(v string) error {
+	if len(v) < 2 || len(v) > 1224 || !externalIDPattern.MatchString(v) {
+		return fmt.Errorf("%q is not a valid external ID; use 2-1224 letters, digits or any of _+=,.@:/-", v)
+	}
+	return nil
+}
+
+// IAMPrincipalARN checks an ARN naming an IAM role or user; kinds narrows it
+// ("role", "user").
+func IAMPrincipalARN(v string, kinds ...string) error {
+	a, err := arn.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%q is not an ARN; use one such as arn:aws:iam::123456789012:role/name", v)
+	}
+	if a.Service != "iam" || a.Region != "" || !accountIDPattern.MatchString(a.AccountID) {
+		return fmt.Errorf("%q is not an IAM ARN; use one such as arn:aws:iam::123456789012:role/name", v)
+	}
+	for _, k := range kinds {
+		if rest, ok := strings.CutPrefix(a.Resource, k+"/"); ok && rest != "" && !strings.ContainsAny(rest, "*?") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must name an IAM %s without wildcards, such as arn:%s:iam::%s:%s/name",
+		v, strings.Join(kinds, " or "), a.Partition, a.AccountID, kinds[0])
+}
+
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// TagKey refuses tag keys AWS reserves for itself.
+func TagKey(v string) error {
+	if strings.HasPrefix(strings.ToLower(v), "aws:") {
+		return fmt.Errorf("tag key %q starts with \"aws:\", which AWS reserves; choose another key", v)
+	}
+	return nil
+}

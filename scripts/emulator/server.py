@@ -1,0 +1,225 @@
+"""Runs moto as the acceptance-test emulator: HTTPS and plain HTTP on loopback.
+
+Two listeners share one moto backend, so a test can make the same request with and
+without TLS. Before serving, it replaces moto's IAM statement evaluation with one that
+evaluates Condition blocks the way AWS does (moto 5.2 ignores most operators and treats
+a statement whose condition does not match as an explicit Deny). Without this, a
+bucket policy that denies `aws:SecureTransport = false` blocks every object request,
+even over HTTPS, and the TLS-only control cannot be tested honestly.
+
+Request facts used as condition keys come from the WSGI request being served:
+aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-keys
+(query string), and the S3 server-side encryption headers.
+"""
+
+import argparse
+import fnmatch
+import ipaddress
+import os
+import sys
+import threading
+import urllib.parse
+
+from werkzeug.serving import make_server
+
+from moto.iam import access_control
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+_request = threading.local()
+
+_HEADER_KEYS = {
+    "HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION": "s3:x-amz-server-side-encryption",
+    "HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID": "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "HTTP_X_AMZ_ACL": "s3:x-amz-acl",
+}
+_QUERY_KEYS = {"prefix": "s3:prefix", "delimiter": "s3:delimiter", "max-keys": "s3:max-keys"}
+
+
+def request_context(environ):
+    """The condition keys a request carries, lower-cased as AWS compares key names."""
+    ctx = {"aws:securetransport": "true" if environ.get("wsgi.url_scheme") == "https" else "false"}
+    for header, key in _HEADER_KEYS.items():
+        if header in environ:
+            ctx[key] = environ[header]
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    for name, key in _QUERY_KEYS.items():
+        if name in query:
+            ctx[key] = query[name][0]
+    return ctx
+
+
+class ContextMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        _request.context = request_context(environ)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            _request.context = {}
+
+
+# --- condition evaluation, after the IAM policy evaluation logic documentation ---------
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _string_like(pattern, value):
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _number(v):
+    return float(v)
+
+
+def _ip_in(cidr, value):
+    return ipaddress.ip_address(value) in ipaddress.ip_network(cidr, strict=False)
+
+
+_POSITIVE = {
+    "StringEquals": lambda e, a: a == e,
+    "StringEqualsIgnoreCase": lambda e, a: a.lower() == e.lower(),
+    "StringLike": lambda e, a: _string_like(e, a),
+    "ArnEquals": lambda e, a: a == e,
+    "ArnLike": lambda e, a: _string_like(e, a),
+    "Bool": lambda e, a: a.lower() == str(e).lower(),
+    "NumericEquals": lambda e, a: _number(a) == _number(e),
+    "NumericLessThan": lambda e, a: _number(a) < _number(e),
+    "NumericLessThanEquals": lambda e, a: _number(a) <= _number(e),
+    "NumericGreaterThan": lambda e, a: _number(a) > _number(e),
+    "NumericGreaterThanEquals": lambda e, a: _number(a) >= _number(e),
+    "IpAddress": _ip_in,
+}
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+    "NotIpAddress": "IpAddress",
+}
+
+
+class UnsupportedCondition(Exception):
+    pass
+
+
+def condition_matches(operator, key, expected, context):
+    """Whether one operator/key pair of a Condition block holds for the request context."""
+    set_op = None
+    if ":" in operator:
+        set_op, operator = operator.split(":", 1)
+    if_exists = operator.endswith("IfExists")
+    if if_exists:
+        operator = operator[: -len("IfExists")]
+    expected = [str(e) if not isinstance(e, bool) else str(e).lower() for e in _as_list(expected)]
+    actual = context.get(key.lower())
+
+    if operator == "Null":
+        want_absent = expected[0].lower() == "true"
+        return (actual is None) == want_absent
+
+    if actual is None:
+        # AWS: an absent key does not match, so a negated operator holds; IfExists holds.
+        return if_exists or operator in _NEGATED
+    actual_values = _as_list(actual)
+
+    negated = operator in _NEGATED
+    test = _POSITIVE.get(_NEGATED.get(operator, operator))
+    if test is None:
+        raise UnsupportedCondition(operator)
+
+    def one(value):
+        hit = any(test(e, value) for e in expected)
+        return not hit if negated else hit
+
+    if set_op == "ForAllValues":
+        return all(one(v) for v in actual_values)
+    return any(one(v) for v in actual_values)
+
+
+def conditions_hold(conditions, context):
+    for operator, pairs in (conditions or {}).items():
+        for key, expected in pairs.items():
+            try:
+                if not condition_matches(operator, key, expected, context):
+                    return False
+            except UnsupportedCondition as exc:
+                # Keep moto's behaviour for operators we do not model, and say so.
+                print(f"emulator: condition operator {exc} not evaluated; treated as matching",
+                      file=sys.stderr, flush=True)
+    return True
+
+
+def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    """IAMPolicyStatement.is_action_permitted with AWS's order: action, principal, resource, condition."""
+    st = self._statement
+    if "NotAction" in st:
+        concerned = not self._check_element_matches("NotAction", action)
+    else:
+        concerned = self._check_element_matches("Action", action)
+    if not concerned:
+        return PermissionResult.NEUTRAL
+    if self.is_unknown_principal(st.get("Principal")):
+        return PermissionResult.NEUTRAL
+    if principal and not self._check_principal(principal):
+        return PermissionResult.NEUTRAL
+    if st.get("Resource") and not self._check_element_matches("Resource", resource):
+        return PermissionResult.NEUTRAL
+    if "NotResource" in st and self._check_element_matches("NotResource", resource):
+        return PermissionResult.NEUTRAL
+    context = dict(getattr(_request, "context", {}) or {})
+    for k, v in (incoming_condition_values or {}).items():
+        context[k.lower()] = v
+    if not conditions_hold(st.get("Condition"), context):
+        return PermissionResult.NEUTRAL
+    return PermissionResult.PERMITTED if st.get("Effect") == "Allow" else PermissionResult.DENIED
+
+
+def install_condition_evaluation():
+    IAMPolicyStatement.is_action_permitted = is_action_permitted
+    access_control.IAMPolicyStatement = IAMPolicyStatement
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True, help="HTTPS port")
+    parser.add_argument("--http-port", type=int, required=True, help="plain HTTP port")
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--ready-file", required=True)
+    args = parser.parse_args(argv)
+
+    install_condition_evaluation()
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    app = DomainDispatcherApplication(create_backend_app)
+    wrapped = ContextMiddleware(app)
+
+    servers = [
+        make_server(args.host, args.port, wrapped, threaded=True,
+                    request_handler=MotoRequestHandler, ssl_context=(args.cert, args.key)),
+        make_server(args.host, args.http_port, wrapped, threaded=True,
+                    request_handler=MotoRequestHandler),
+    ]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    with open(args.ready_file, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        threads[0].join()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
