@@ -82,11 +82,15 @@ func checkEmulator() (string, error) {
 		return "", err
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	resp, err := client.Get(strings.TrimRight(endpoint, "/") + "/")
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, strings.TrimRight(endpoint, "/")+"/", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("emulator at %s does not answer over TLS: %w", endpoint, err)
 	}
-	defer resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.TLS == nil || len(resp.TLS.VerifiedChains) == 0 {
 		return "", fmt.Errorf("emulator at %s answered without a verified TLS chain", endpoint)
 	}

@@ -46,8 +46,10 @@ func TestAccEmulator_secureTransportDenyIsEvaluated(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		defer out.Body.Close()
 		b, err := io.ReadAll(out.Body)
+		if cerr := out.Body.Close(); err == nil {
+			err = cerr
+		}
 		return string(b), err
 	}
 

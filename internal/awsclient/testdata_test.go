@@ -1,0 +1,14 @@
+package awsclient
+
+// testCertificate is a throwaway self-signed certificate for CA bundle tests.
+const testCertificate = `-----BEGIN CERTIFICATE-----
+MIIBczCCARmgAwIBAgIUPI9U9Xa9J/T65p7Ti0Kc3D4BUYgwCgYIKoZIzj0EAwIw
+DzENMAsGA1UEAwwEdGVzdDAeFw0yNjExMjMwMTAyMTBaFw0zNjExMjAwMTAyMTBa
+MA8xDTALBgNVBAMMBHRlc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAT0d9AY
+c9m45NpMEi45Th3yoBL5brfLjpqkk6pBIyWyjbtfCSNzJiuMdujwncdhCn3rsAqg
+bLyFHsBlc0C58qWSo1MwUTAdBgNVHQ4EFgQUhVI3a1yrUwG775mmZv0dloAPwg8w
+HwYDVR0jBBgwFoAUhVI3a1yrUwG775mmZv0dloAPwg8wDwYDVR0TAQH/BAUwAwEB
+/zAKBggqhkjOPQQDAgNIADBFAiEAvAMX9iuyTSfOQqvaxM9YFDHXmf6f86advwLQ
+gTIex/kCIGiheUTMXK6vTb+Rje04NH50ni8Qrrc0mjSyY2HZk+vP
+-----END CERTIFICATE-----
+`
