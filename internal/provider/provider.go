@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/backend"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
 
@@ -332,7 +333,7 @@ func dottedPath(attr string) path.Path {
 }
 
 func (p *securestateProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{backend.NewResource}
 }
 
 func (p *securestateProvider) DataSources(context.Context) []func() datasource.DataSource {

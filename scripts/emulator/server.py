@@ -128,8 +128,9 @@ def condition_matches(operator, key, expected, context):
         return (actual is None) == want_absent
 
     if actual is None:
-        # AWS: an absent key does not match, so a negated operator holds; IfExists holds.
-        return if_exists or operator in _NEGATED
+        # AWS: an absent key does not match, so a negated operator holds, IfExists
+        # holds, and ForAllValues holds vacuously (no value fails it).
+        return if_exists or operator in _NEGATED or set_op == "ForAllValues"
     actual_values = _as_list(actual)
 
     negated = operator in _NEGATED

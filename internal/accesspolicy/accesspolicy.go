@@ -1,0 +1,273 @@
+// Package accesspolicy manages the IAM managed policies that grant each
+// environment access to its own states: ensure (create, adopt or publish a new
+// default version), find, drift and delete (all versions).
+package accesspolicy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+// API is the part of the IAM client this package uses.
+type API interface {
+	CreatePolicy(context.Context, *iam.CreatePolicyInput, ...func(*iam.Options)) (*iam.CreatePolicyOutput, error)
+	GetPolicy(context.Context, *iam.GetPolicyInput, ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
+	GetPolicyVersion(context.Context, *iam.GetPolicyVersionInput, ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+	CreatePolicyVersion(context.Context, *iam.CreatePolicyVersionInput, ...func(*iam.Options)) (*iam.CreatePolicyVersionOutput, error)
+	ListPolicyVersions(context.Context, *iam.ListPolicyVersionsInput, ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error)
+	DeletePolicyVersion(context.Context, *iam.DeletePolicyVersionInput, ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
+	DeletePolicy(context.Context, *iam.DeletePolicyInput, ...func(*iam.Options)) (*iam.DeletePolicyOutput, error)
+	ListPolicyTags(context.Context, *iam.ListPolicyTagsInput, ...func(*iam.Options)) (*iam.ListPolicyTagsOutput, error)
+	TagPolicy(context.Context, *iam.TagPolicyInput, ...func(*iam.Options)) (*iam.TagPolicyOutput, error)
+	UntagPolicy(context.Context, *iam.UntagPolicyInput, ...func(*iam.Options)) (*iam.UntagPolicyOutput, error)
+}
+
+// maxVersions is IAM's limit of stored versions per managed policy.
+const maxVersions = 5
+
+// Spec is one environment's policy.
+type Spec struct {
+	Backend     string
+	Environment string
+	Name        string
+	ARN         string
+	Document    policydoc.Document
+	Tags        map[string]string
+}
+
+// Control names the drift control of an environment's policy.
+func Control(environment string) string { return "access_policy_" + environment }
+
+// ARN is the ARN a policy of this name has under the provider's path.
+func ARN(partition, accountID, name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partition, accountID, naming.PolicyPath, name)
+}
+
+// Observed is what exists.
+type Observed struct {
+	ARN            string
+	DefaultVersion string
+	Document       string
+	Tags           map[string]string
+}
+
+// Drift reports a problem, or "" when the default version is the wanted document.
+func Drift(spec Spec, o *Observed) string {
+	want, _ := spec.Document.JSON()
+	if ok, err := policydoc.Equivalent(o.Document, want); err != nil || !ok {
+		return fmt.Sprintf("default version %s differs from the least-privilege policy", o.DefaultVersion)
+	}
+	return ""
+}
+
+// Find reads the policy and its default version; a missing policy is awserr.ErrNotFound.
+func Find(ctx context.Context, api API, arn string) (*Observed, error) {
+	p, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+	if awserr.HasCode(err, "NoSuchEntity") {
+		return nil, awserr.NotFound("IAM policy %s", arn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
+	}
+	o := &Observed{ARN: arn, DefaultVersion: aws.ToString(p.Policy.DefaultVersionId), Tags: map[string]string{}}
+	v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &o.DefaultVersion})
+	if err != nil {
+		return nil, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", arn, o.DefaultVersion, err)
+	}
+	o.Document = aws.ToString(v.PolicyVersion.Document)
+	tags, err := api.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
+	if err != nil {
+		return nil, fmt.Errorf("iam:ListPolicyTags %s: %w", arn, err)
+	}
+	for _, t := range tags.Tags {
+		o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return o, nil
+}
+
+// Ensure creates the policy (or adopts one carrying the ownership tag) and
+// makes the wanted document its default version.
+func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
+	doc, err := spec.Document.JSON()
+	if err != nil {
+		return nil, err
+	}
+	o, err := Find(ctx, api, spec.ARN)
+	switch {
+	case awserr.IsNotFound(err):
+		_, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName:     &spec.Name,
+			Path:           aws.String(naming.PolicyPath),
+			PolicyDocument: &doc,
+			Description:    aws.String(fmt.Sprintf("Terraform state access for environment %s of backend %s (managed by securestate)", spec.Environment, spec.Backend)),
+			Tags:           iamTags(spec.Tags),
+		})
+		if err != nil && !awserr.HasCode(err, "EntityAlreadyExists") {
+			return nil, fmt.Errorf("iam:CreatePolicy %s: %w", spec.Name, err)
+		}
+		return Find(ctx, api, spec.ARN)
+	case err != nil:
+		return nil, err
+	case !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend:
+		return nil, fmt.Errorf("IAM policy %s already exists and was not created by this backend (no %s=%s tag); import the backend, or remove the policy",
+			spec.ARN, naming.OwnerTagKey, spec.Backend)
+	}
+	if Drift(spec, o) != "" {
+		if err := pruneVersions(ctx, api, spec.ARN); err != nil {
+			return nil, err
+		}
+		if _, err := api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: &spec.ARN, PolicyDocument: &doc, SetAsDefault: true}); err != nil {
+			return nil, fmt.Errorf("iam:CreatePolicyVersion %s: %w", spec.ARN, err)
+		}
+	}
+	if err := syncTags(ctx, api, spec.ARN, o.Tags, spec.Tags); err != nil {
+		return nil, err
+	}
+	return Find(ctx, api, spec.ARN)
+}
+
+func versions(ctx context.Context, api API, arn string) ([]types.PolicyVersion, error) {
+	var out []types.PolicyVersion
+	p := iam.NewListPolicyVersionsPaginator(api, &iam.ListPolicyVersionsInput{PolicyArn: &arn})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListPolicyVersions %s: %w", arn, err)
+		}
+		out = append(out, page.Versions...)
+	}
+	return out, nil
+}
+
+// pruneVersions deletes the oldest non-default version when IAM's limit is reached.
+func pruneVersions(ctx context.Context, api API, arn string) error {
+	vs, err := versions(ctx, api, arn)
+	if err != nil || len(vs) < maxVersions {
+		return err
+	}
+	var oldest *types.PolicyVersion
+	for i := range vs {
+		v := &vs[i]
+		if v.IsDefaultVersion {
+			continue
+		}
+		if oldest == nil || aws.ToTime(v.CreateDate).Before(aws.ToTime(oldest.CreateDate)) {
+			oldest = v
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	if _, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: &arn, VersionId: oldest.VersionId}); err != nil {
+		return fmt.Errorf("iam:DeletePolicyVersion %s %s: %w", arn, aws.ToString(oldest.VersionId), err)
+	}
+	return nil
+}
+
+func iamTags(m map[string]string) []types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]types.Tag, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
+	var remove []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			remove = append(remove, k)
+		}
+	}
+	if len(remove) > 0 {
+		sort.Strings(remove)
+		if _, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: remove}); err != nil {
+			return fmt.Errorf("iam:UntagPolicy %s: %w", arn, err)
+		}
+	}
+	changed := map[string]string{}
+	for k, v := range want {
+		if cur, ok := have[k]; !ok || cur != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(changed)}); err != nil {
+			return fmt.Errorf("iam:TagPolicy %s: %w", arn, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes every non-default version and then the policy; a policy
+// already gone counts as deleted. IAM refuses to delete an attached policy:
+// the error says to detach it first.
+func Delete(ctx context.Context, api API, arn string) error {
+	vs, err := versions(ctx, api, arn)
+	if awserr.HasCode(err, "NoSuchEntity") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if v.IsDefaultVersion {
+			continue
+		}
+		if _, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: &arn, VersionId: v.VersionId}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+			return fmt.Errorf("iam:DeletePolicyVersion %s %s: %w", arn, aws.ToString(v.VersionId), err)
+		}
+	}
+	_, err = api.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: &arn})
+	switch {
+	case err == nil, awserr.HasCode(err, "NoSuchEntity"):
+		return nil
+	case awserr.HasCode(err, "DeleteConflict"):
+		return fmt.Errorf("IAM policy %s is still attached to users, groups or roles; detach it before removing its environment: %w", arn, err)
+	default:
+		return fmt.Errorf("iam:DeletePolicy %s: %w", arn, err)
+	}
+}
+
+// EnvironmentFromName recovers the environment of a policy name of a backend.
+func EnvironmentFromName(backend, policyName string) (string, bool) {
+	env, ok := strings.CutPrefix(policyName, backend+"-tfstate-")
+	return env, ok && naming.Environment(env) == nil
+}
+
+// ListEnvironments finds the environments whose policies exist for a backend,
+// for import.
+func ListEnvironments(ctx context.Context, api interface {
+	ListPolicies(context.Context, *iam.ListPoliciesInput, ...func(*iam.Options)) (*iam.ListPoliciesOutput, error)
+}, backend string) ([]string, error) {
+	var envs []string
+	p := iam.NewListPoliciesPaginator(api, &iam.ListPoliciesInput{PathPrefix: aws.String(naming.PolicyPath), Scope: types.PolicyScopeTypeLocal})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListPolicies %s: %w", naming.PolicyPath, err)
+		}
+		for _, pol := range page.Policies {
+			if env, ok := EnvironmentFromName(backend, aws.ToString(pol.PolicyName)); ok {
+				envs = append(envs, env)
+			}
+		}
+	}
+	sort.Strings(envs)
+	return envs, nil
+}

@@ -1,0 +1,256 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/validate"
+)
+
+// Locking modes.
+const (
+	LockingLockfile = "lockfile"
+	LockingDynamoDB = "dynamodb"
+	LockingBoth     = "both"
+)
+
+// LockingModes lists the allowed values of `locking`, for the validator and the description alike.
+func LockingModes() []string { return []string{LockingBoth, LockingDynamoDB, LockingLockfile} }
+
+// Defaults and bounds of the numeric arguments.
+const (
+	DefaultDeletionWindowDays = 30
+	DefaultRotationPeriodDays = 365
+	DefaultNoncurrentDays     = 90
+	DefaultEnvironment        = "default"
+)
+
+// Compliant is the value of a control that matches the hardened setting.
+const Compliant = "compliant"
+
+type model struct {
+	AccountID                       types.String   `tfsdk:"account_id"`
+	BackendConfig                   types.Map      `tfsdk:"backend_config"`
+	BackendHCL                      types.Map      `tfsdk:"backend_hcl"`
+	Bucket                          types.String   `tfsdk:"bucket"`
+	BucketARN                       types.String   `tfsdk:"bucket_arn"`
+	Controls                        types.Map      `tfsdk:"controls"`
+	Environments                    types.Set      `tfsdk:"environments"`
+	ForceDestroy                    types.Bool     `tfsdk:"force_destroy"`
+	ID                              types.String   `tfsdk:"id"`
+	KMSAliasName                    types.String   `tfsdk:"kms_alias_name"`
+	KMSDeletionWindowDays           types.Int64    `tfsdk:"kms_deletion_window_days"`
+	KMSKeyARN                       types.String   `tfsdk:"kms_key_arn"`
+	KMSKeyID                        types.String   `tfsdk:"kms_key_id"`
+	KMSRotationPeriodDays           types.Int64    `tfsdk:"kms_rotation_period_days"`
+	LockTableARN                    types.String   `tfsdk:"lock_table_arn"`
+	LockTableName                   types.String   `tfsdk:"lock_table_name"`
+	Locking                         types.String   `tfsdk:"locking"`
+	Name                            types.String   `tfsdk:"name"`
+	NoncurrentVersionExpirationDays types.Int64    `tfsdk:"noncurrent_version_expiration_days"`
+	PolicyARNs                      types.Map      `tfsdk:"policy_arns"`
+	Principals                      types.Set      `tfsdk:"principals"`
+	Region                          types.String   `tfsdk:"region"`
+	Tags                            types.Map      `tfsdk:"tags"`
+	TagsAll                         types.Map      `tfsdk:"tags_all"`
+	Timeouts                        timeouts.Value `tfsdk:"timeouts"`
+}
+
+// backendConfigType is one environment's arguments for Terraform's S3 backend.
+var backendConfigType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"bucket":               types.StringType,
+	"dynamodb_table":       types.StringType,
+	"encrypt":              types.BoolType,
+	"key":                  types.StringType,
+	"kms_key_id":           types.StringType,
+	"region":               types.StringType,
+	"use_lockfile":         types.BoolType,
+	"workspace_key_prefix": types.StringType,
+}}
+
+func schemaFor(ctx context.Context) schema.Schema {
+	computedString := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
+	}
+	return schema.Schema{
+		MarkdownDescription: "A hardened Terraform remote-state backend on S3, created and kept as one unit: a customer managed KMS key " +
+			"(rotation, scoped key policy, alias), the state bucket (SSE-KMS with bucket key, versioning, all public access blocked, " +
+			"ACLs disabled, TLS-only policy, retention lifecycle), a DynamoDB lock table (on-demand, encrypted with the key, " +
+			"point-in-time recovery, deletion protection) and one least-privilege IAM policy per environment.\n\n" +
+			"No argument turns a control off. Out-of-band changes to any control show in the plan under `controls` and are repaired on apply.",
+		Attributes: map[string]schema.Attribute{
+			"account_id": computedString("AWS account the backend lives in."),
+			"backend_config": schema.MapAttribute{
+				Computed:    true,
+				ElementType: backendConfigType,
+				MarkdownDescription: "Per environment, the arguments of Terraform's `backend \"s3\"` block: `bucket`, `key` (`<environment>/terraform.tfstate`), " +
+					"`region`, `encrypt` (always true), `kms_key_id` (the backend key's ARN, always set so state is never encrypted with another key), " +
+					"`dynamodb_table` (null with `locking = \"lockfile\"`), `use_lockfile` and `workspace_key_prefix` (`<environment>/workspaces`, " +
+					"so workspace states stay under the environment's prefix).",
+			},
+			"backend_hcl": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Per environment, a ready `terraform { backend \"s3\" { ... } }` block with the values of `backend_config`.",
+			},
+			"bucket": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Name of the state bucket. Default: `<name>-tfstate-<account_id>`, which is unique and predictable. " +
+					"Must follow the S3 naming rules; dots are refused because they break TLS certificate checks. Changing it replaces the backend.",
+				Validators:    []validator.String{validate.String("an S3 bucket name", naming.Bucket)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
+			},
+			"bucket_arn": computedString("ARN of the state bucket."),
+			"controls": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Every hardened control and its state as last read from AWS: `" + Compliant + "`, or what drifted " +
+					"(for example `drifted: versioning is Suspended`). A drifted control makes the plan show the change back to `" + Compliant +
+					"`, and apply repairs it.",
+			},
+			"environments": schema.SetAttribute{
+				Optional:    true,
+				Computed:    true,
+				ElementType: types.StringType,
+				Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{types.StringValue(DefaultEnvironment)})),
+				MarkdownDescription: "Environments whose states the backend holds. Default: `[\"" + DefaultEnvironment + "\"]`. Each gets the state key prefix " +
+					"`<environment>/` and its own IAM policy that reaches only that prefix, so one environment's credentials cannot read or " +
+					"overwrite another's state. Names are 1-32 lowercase letters, digits, `_` or `-`.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.SizeAtMost(50),
+					setvalidator.ValueStringsAre(validate.String("an environment name", naming.Environment)),
+				},
+			},
+			"force_destroy": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Whether destroy may delete state. Default: `false`: destroy is refused while the bucket holds any object " +
+					"version, so no state or history is lost by accident. With `true`, destroy empties every version and delete marker first.",
+			},
+			"id": computedString("The bucket name."),
+			"kms_alias_name": computedString("Alias of the backend key: `alias/<name>-tfstate`."),
+			"kms_deletion_window_days": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(DefaultDeletionWindowDays),
+				MarkdownDescription: fmt.Sprintf("Days a destroyed backend's key waits before AWS deletes it, 7-30. Default: %d, the longest, "+
+					"because state encrypted with a deleted key is unreadable; the deletion can be cancelled within the window.", DefaultDeletionWindowDays),
+				Validators: []validator.Int64{int64validator.Between(7, 30)},
+			},
+			"kms_key_arn": computedString("ARN of the backend's customer managed KMS key."),
+			"kms_key_id":  computedString("ID of the backend's KMS key."),
+			"kms_rotation_period_days": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(DefaultRotationPeriodDays),
+				MarkdownDescription: fmt.Sprintf("Days between automatic rotations of the key material, 90-2560. Default: %d. Rotation is always on; "+
+					"it limits how much state one key version protects.", DefaultRotationPeriodDays),
+				Validators: []validator.Int64{int64validator.Between(90, 2560)},
+			},
+			"lock_table_arn":  computedString("ARN of the DynamoDB lock table; null with `locking = \"lockfile\"`."),
+			"lock_table_name": computedString("Name of the DynamoDB lock table (`<name>-tflock`); null with `locking = \"lockfile\"`."),
+			"locking": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(LockingBoth),
+				MarkdownDescription: "How Terraform locks state: `\"lockfile\"` (S3 conditional writes, Terraform 1.10 or later, no table), " +
+					"`\"dynamodb\"` (a lock table) or `\"both\"`. Default: `\"both\"`, which works for every Terraform version and eases the move " +
+					"to lock files. One of: " + quoteJoin(LockingModes()) + ".",
+				Validators: []validator.String{stringvalidator.OneOf(LockingModes()...)},
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Backend name, 3-32 lowercase letters, digits and hyphens, starting and ending with a letter or digit. " +
+					"All component names derive from it. Changing it replaces the backend.",
+				Validators:    []validator.String{validate.String("a backend name", naming.Backend)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(nameChanged, "Changing the name replaces the backend.", "Changing the name replaces the backend.")},
+			},
+			"noncurrent_version_expiration_days": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(DefaultNoncurrentDays),
+				MarkdownDescription: fmt.Sprintf("Days previous state versions are kept before they expire, 7-3650. Default: %d. "+
+					"Old versions are how a corrupted or deleted state is recovered; fewer than 7 days is refused.", DefaultNoncurrentDays),
+				Validators: []validator.Int64{int64validator.Between(7, 3650)},
+			},
+			"policy_arns": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Per environment, the ARN of the IAM policy (`/securestate/<name>-tfstate-<environment>`) to attach to whoever runs Terraform for it.",
+			},
+			"principals": schema.SetAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "ARNs of IAM roles or users that may use the backend key, only through S3 and DynamoDB in this region " +
+					"(`kms:ViaService`), in addition to whom the account's IAM policies allow. Default: none. Wildcards and account roots are refused: " +
+					"name each principal.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(validate.String("an IAM role or user ARN", func(v string) error {
+						return validate.IAMPrincipalARN(v, "role", "user")
+					})),
+				},
+			},
+			"region": computedString("Region of every component (the provider's region)."),
+			"tags": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Tags for every component, merged over the provider's `default_tags`. Default: none. Every component also carries `" + naming.OwnerTagKey + " = <name>`, which the provider uses to recognise what it created; that key is reserved.",
+				Validators: []validator.Map{
+					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), validate.String("a tag key", validate.TagKey), validate.String("a tag key", reservedTagKey)),
+					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
+				},
+			},
+			"tags_all": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "`tags` merged over the provider's `default_tags`, as applied to every component.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func reservedTagKey(v string) error {
+	if strings.HasPrefix(v, "securestate:") {
+		return fmt.Errorf("tag key %q is reserved for the provider's ownership tag; choose another key", v)
+	}
+	return nil
+}
+
+func quoteJoin(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "`\"" + v + "\"`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// nameChanged replaces the backend when a tracked name changes; an imported
+// backend without a name takes the configured one in place.
+func nameChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull() && !req.StateValue.Equal(req.PlanValue)
+}

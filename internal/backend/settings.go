@@ -1,0 +1,256 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
+	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policies"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+)
+
+// settings is a backend's configuration with every derived name resolved. It
+// is the single place where component specs come from.
+type settings struct {
+	Name           string
+	Bucket         string
+	AccountID      string
+	Region         string
+	Partition      string
+	Environments   []string
+	Locking        string
+	Principals     []string
+	DeletionWindow int32
+	RotationPeriod int32
+	NoncurrentDays int32
+	Table          string // "" when locking is "lockfile"
+	TagsAll        map[string]string
+	KeyARN         string // known once the key exists
+}
+
+func (s settings) lockfile() bool { return s.Locking != LockingDynamoDB }
+
+func (s settings) tableARN() string {
+	if s.Table == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", s.Partition, s.Region, s.AccountID, s.Table)
+}
+
+func (s settings) bucketARN() string { return fmt.Sprintf("arn:%s:s3:::%s", s.Partition, s.Bucket) }
+
+func (s settings) alias() string { return naming.KeyAlias(s.Name) }
+
+func (s settings) policyARN(env string) string {
+	return accesspolicy.ARN(s.Partition, s.AccountID, naming.AccessPolicy(s.Name, env))
+}
+
+// awsTags are the tags every component carries: tags_all plus the ownership tag.
+func (s settings) awsTags() map[string]string {
+	out := maps.Clone(s.TagsAll)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[naming.OwnerTagKey] = s.Name
+	return out
+}
+
+func (s settings) policyBackend() policies.Backend {
+	return policies.Backend{
+		Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, Bucket: s.Bucket,
+		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals,
+	}
+}
+
+func (s settings) keySpec() kmskey.Spec {
+	return kmskey.Spec{Backend: s.Name, Alias: s.alias(), Policy: policies.KeyPolicy(s.policyBackend()), RotationPeriodDays: s.RotationPeriod, Tags: s.awsTags()}
+}
+
+func (s settings) bucketSpec() statebucket.Spec {
+	return statebucket.Spec{Backend: s.Name, Bucket: s.Bucket, Region: s.Region, KeyARN: s.KeyARN,
+		Policy: policies.BucketPolicy(s.policyBackend()), NoncurrentDays: s.NoncurrentDays, Tags: s.awsTags()}
+}
+
+func (s settings) tableSpec() locktable.Spec {
+	return locktable.Spec{Backend: s.Name, Table: s.Table, KeyARN: s.KeyARN, Tags: s.awsTags()}
+}
+
+func (s settings) policySpec(env string) accesspolicy.Spec {
+	return accesspolicy.Spec{Backend: s.Name, Environment: env, Name: naming.AccessPolicy(s.Name, env), ARN: s.policyARN(env),
+		Document: policies.AccessPolicy(s.policyBackend(), env), Tags: s.awsTags()}
+}
+
+// controlNames lists every control a backend with these settings has.
+func (s settings) controlNames() []string {
+	names := []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias,
+		statebucket.ControlEncryption, statebucket.ControlVersioning, statebucket.ControlPublicAccess,
+		statebucket.ControlOwnership, statebucket.ControlPolicy, statebucket.ControlLifecycle}
+	if s.Table != "" {
+		names = append(names, locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection)
+	}
+	for _, env := range s.Environments {
+		names = append(names, accesspolicy.Control(env))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// settingsFrom resolves a model (plan or state) with the provider's identity.
+// Unknown values make ok false: the caller leaves derived values unknown.
+func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag.Diagnostics) (s settings, ok bool) {
+	if m.Name.IsUnknown() || m.Environments.IsUnknown() || m.Locking.IsUnknown() || m.Principals.IsUnknown() || m.Tags.IsUnknown() {
+		return s, false
+	}
+	s = settings{
+		Name:           m.Name.ValueString(),
+		AccountID:      c.AccountID,
+		Region:         c.Region,
+		Partition:      c.Partition,
+		Locking:        m.Locking.ValueString(),
+		DeletionWindow: int32(m.KMSDeletionWindowDays.ValueInt64()),
+		RotationPeriod: int32(m.KMSRotationPeriodDays.ValueInt64()),
+		NoncurrentDays: int32(m.NoncurrentVersionExpirationDays.ValueInt64()),
+		KeyARN:         m.KMSKeyARN.ValueString(),
+	}
+	if v := m.AccountID.ValueString(); v != "" {
+		s.AccountID = v
+	}
+	if v := m.Region.ValueString(); v != "" {
+		s.Region = v
+	}
+	if s.Locking == "" {
+		s.Locking = LockingBoth
+	}
+	diags.Append(m.Environments.ElementsAs(ctx, &s.Environments, false)...)
+	diags.Append(m.Principals.ElementsAs(ctx, &s.Principals, false)...)
+	sort.Strings(s.Environments)
+	sort.Strings(s.Principals)
+	s.TagsAll = maps.Clone(c.DefaultTags)
+	if s.TagsAll == nil {
+		s.TagsAll = map[string]string{}
+	}
+	var own map[string]string
+	diags.Append(m.Tags.ElementsAs(ctx, &own, false)...)
+	maps.Copy(s.TagsAll, own)
+
+	switch {
+	case m.Bucket.IsUnknown():
+		return s, false
+	case !m.Bucket.IsNull():
+		s.Bucket = m.Bucket.ValueString()
+	case s.AccountID == "":
+		return s, false
+	default:
+		s.Bucket = naming.StateBucket(s.Name, s.AccountID)
+	}
+	if s.Locking != LockingLockfile {
+		s.Table = naming.LockTable(s.Name)
+		if v := m.LockTableName.ValueString(); v != "" && !m.LockTableName.IsUnknown() {
+			s.Table = v
+		}
+	}
+	return s, !diags.HasError()
+}
+
+// stateKey is where an environment's default-workspace state lives.
+func stateKey(env string) string { return env + "/terraform.tfstate" }
+
+// workspacePrefix keeps workspace states under the environment's prefix too.
+func workspacePrefix(env string) string { return env + "/workspaces" }
+
+// setDerived writes every value derived from the settings into the model.
+// With keyKnown false, values that need the key ARN stay unknown.
+func setDerived(m *model, s settings, keyKnown bool) {
+	m.AccountID = types.StringValue(s.AccountID)
+	m.Region = types.StringValue(s.Region)
+	m.Bucket = types.StringValue(s.Bucket)
+	m.ID = types.StringValue(s.Bucket)
+	m.BucketARN = types.StringValue(s.bucketARN())
+	m.KMSAliasName = types.StringValue(s.alias())
+	if s.Table == "" {
+		m.LockTableName = types.StringNull()
+		m.LockTableARN = types.StringNull()
+	} else {
+		m.LockTableName = types.StringValue(s.Table)
+		m.LockTableARN = types.StringValue(s.tableARN())
+	}
+	arns := map[string]attr.Value{}
+	for _, env := range s.Environments {
+		arns[env] = types.StringValue(s.policyARN(env))
+	}
+	m.PolicyARNs = types.MapValueMust(types.StringType, arns)
+	m.TagsAll = stringMap(s.TagsAll)
+
+	if !keyKnown {
+		m.BackendConfig = types.MapUnknown(backendConfigType)
+		m.BackendHCL = types.MapUnknown(types.StringType)
+		return
+	}
+	configs := map[string]attr.Value{}
+	hcl := map[string]attr.Value{}
+	for _, env := range s.Environments {
+		table := types.StringNull()
+		if s.Locking != LockingLockfile {
+			table = types.StringValue(s.Table)
+		}
+		configs[env] = types.ObjectValueMust(backendConfigType.AttrTypes, map[string]attr.Value{
+			"bucket":               types.StringValue(s.Bucket),
+			"dynamodb_table":       table,
+			"encrypt":              types.BoolValue(true),
+			"key":                  types.StringValue(stateKey(env)),
+			"kms_key_id":           types.StringValue(s.KeyARN),
+			"region":               types.StringValue(s.Region),
+			"use_lockfile":         types.BoolValue(s.lockfile()),
+			"workspace_key_prefix": types.StringValue(workspacePrefix(env)),
+		})
+		hcl[env] = types.StringValue(renderHCL(s, env))
+	}
+	m.BackendConfig = types.MapValueMust(backendConfigType, configs)
+	m.BackendHCL = types.MapValueMust(types.StringType, hcl)
+}
+
+func renderHCL(s settings, env string) string {
+	var b strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&b, "    %-20s = %s\n", k, v) }
+	b.WriteString("terraform {\n  backend \"s3\" {\n")
+	line("bucket", fmt.Sprintf("%q", s.Bucket))
+	line("key", fmt.Sprintf("%q", stateKey(env)))
+	line("region", fmt.Sprintf("%q", s.Region))
+	line("encrypt", "true")
+	line("kms_key_id", fmt.Sprintf("%q", s.KeyARN))
+	if s.Locking != LockingLockfile {
+		line("dynamodb_table", fmt.Sprintf("%q", s.Table))
+	}
+	line("use_lockfile", fmt.Sprintf("%t", s.lockfile()))
+	line("workspace_key_prefix", fmt.Sprintf("%q", workspacePrefix(env)))
+	b.WriteString("  }\n}\n")
+	return b.String()
+}
+
+func stringMap(m map[string]string) types.Map {
+	vals := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		vals[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, vals)
+}
+
+// compliantControls is the planned value of controls: every control compliant.
+func compliantControls(s settings) types.Map {
+	m := map[string]string{}
+	for _, n := range s.controlNames() {
+		m[n] = Compliant
+	}
+	return stringMap(m)
+}

@@ -1,0 +1,109 @@
+package backend_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+)
+
+// Every argument's bad values are refused at plan time, with the attribute
+// named and what to do instead. No AWS call is needed.
+func TestBackend_invalidArguments(t *testing.T) {
+	cases := map[string]struct {
+		args string
+		want string
+	}{
+		"name too short":             {`name = "ab"`, `name[\s\S]*3 to 32`},
+		"name too long":              {`name = "` + strings.Repeat("a", 33) + `"`, `name[\s\S]*3 to 32`},
+		"name uppercase":             {`name = "Acme"`, `name[\s\S]*lowercase`},
+		"name leading hyphen":        {`name = "-acme"`, `name[\s\S]*start and end`},
+		"name underscore":            {`name = "ac_me"`, `name[\s\S]*lowercase`},
+		"name double hyphen":         {`name = "ac--me"`, `name[\s\S]*single hyphens`},
+		"bucket too short":           {`name = "acme"` + "\n" + `bucket = "ab"`, `bucket[\s\S]*3 to 63`},
+		"bucket uppercase":           {`name = "acme"` + "\n" + `bucket = "Acme-State"`, `bucket[\s\S]*lowercase`},
+		"bucket with dots":           {`name = "acme"` + "\n" + `bucket = "acme.state"`, `bucket[\s\S]*break TLS`},
+		"bucket as IP":               {`name = "acme"` + "\n" + `bucket = "10.1.2.3"`, `bucket[\s\S]*IP address`},
+		"bucket reserved prefix":     {`name = "acme"` + "\n" + `bucket = "xn--acme"`, `bucket[\s\S]*reserves`},
+		"environments empty":         {`name = "acme"` + "\n" + `environments = []`, `environments[\s\S]*at least 1`},
+		"environment uppercase":      {`name = "acme"` + "\n" + `environments = ["Prod"]`, `environments[\s\S]*not a valid environment`},
+		"environment with slash":     {`name = "acme"` + "\n" + `environments = ["dev/eu"]`, `environments[\s\S]*not a valid environment`},
+		"environment empty string":   {`name = "acme"` + "\n" + `environments = [""]`, `environments[\s\S]*not a valid environment`},
+		"locking unknown mode":       {`name = "acme"` + "\n" + `locking = "none"`, `locking[\s\S]*value must be one of`},
+		"principal wildcard":         {`name = "acme"` + "\n" + `principals = ["*"]`, `principals[\s\S]*not an ARN`},
+		"principal role wildcard":    {`name = "acme"` + "\n" + `principals = ["arn:aws:iam::123456789012:role/*"]`, `principals[\s\S]*without wildcards`},
+		"principal account root":     {`name = "acme"` + "\n" + `principals = ["arn:aws:iam::123456789012:root"]`, `principals[\s\S]*must name an IAM role or user`},
+		"principal not IAM":          {`name = "acme"` + "\n" + `principals = ["arn:aws:s3:::bucket"]`, `principals[\s\S]*not an IAM ARN`},
+		"principals empty":           {`name = "acme"` + "\n" + `principals = []`, `principals[\s\S]*at least 1`},
+		"deletion window too short":  {`name = "acme"` + "\n" + `kms_deletion_window_days = 6`, `kms_deletion_window_days[\s\S]*between 7 and 30`},
+		"deletion window too long":   {`name = "acme"` + "\n" + `kms_deletion_window_days = 31`, `kms_deletion_window_days[\s\S]*between 7 and 30`},
+		"rotation too short":         {`name = "acme"` + "\n" + `kms_rotation_period_days = 89`, `kms_rotation_period_days[\s\S]*between 90 and 2560`},
+		"rotation too long":          {`name = "acme"` + "\n" + `kms_rotation_period_days = 2561`, `kms_rotation_period_days[\s\S]*between 90 and 2560`},
+		"retention too short":        {`name = "acme"` + "\n" + `noncurrent_version_expiration_days = 6`, `noncurrent_version_expiration_days[\s\S]*between 7 and 3650`},
+		"retention too long":         {`name = "acme"` + "\n" + `noncurrent_version_expiration_days = 3651`, `noncurrent_version_expiration_days[\s\S]*between 7 and 3650`},
+		"tag key reserved by AWS":    {`name = "acme"` + "\n" + `tags = { "aws:team" = "x" }`, `tags[\s\S]*reserves`},
+		"tag key reserved here":      {`name = "acme"` + "\n" + `tags = { "securestate:backend" = "x" }`, `tags[\s\S]*reserved for the provider`},
+		"tag value too long":         {`name = "acme"` + "\n" + `tags = { team = "` + strings.Repeat("v", 257) + `" }`, `tags[\s\S]*at most 256`},
+		"name missing":               {`locking = "both"`, `"name" is required`},
+		"timeouts create not a time": {`name = "acme"` + "\n" + "timeouts {\n create = \"soon\"\n}", `Time Duration[\s\S]*create`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      offlineProvider + "resource \"securestate_backend\" \"test\" {\n" + tc.args + "\n}\n",
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(strings.ReplaceAll(tc.want, " ", `\s+`)),
+				}},
+			})
+		})
+	}
+}
+
+// offlineProvider lets plan-time tests run without any AWS endpoint.
+const offlineProvider = `
+provider "securestate" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+}
+`
+
+// Without the account ID (credential validation skipped) the default bucket
+// name cannot be derived: the plan asks for an explicit bucket.
+func TestBackend_bucketNeededWithoutAccountID(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      offlineProvider + `resource "securestate_backend" "test" { name = "acme" }`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`Bucket name needed[\s\S]*Set bucket`),
+		}},
+	})
+}
+
+// Import IDs are checked before anything is looked up.
+func TestBackend_importIDValidation(t *testing.T) {
+	for id, want := range map[string]string{
+		"AB":                          `Invalid import ID`,
+		"bucket=acme-state":           `key must be the ARN`,
+		"bucket=acme-state,key=x,y=1": `is not key=value|unknown import field`,
+		"bucket=Bad,key=arn:aws:kms:us-east-1:123456789012:key/k": `bucket:`,
+	} {
+		t.Run(id, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:        offlineProvider + "resource \"securestate_backend\" \"test\" {\n  name   = \"acme\"\n  bucket = \"acme-state\"\n}\n",
+					ResourceName:  "securestate_backend.test",
+					ImportState:   true,
+					ImportStateId: id,
+					ExpectError:   regexp.MustCompile(want),
+				}},
+			})
+		})
+	}
+}

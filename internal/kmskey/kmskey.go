@@ -1,0 +1,342 @@
+// Package kmskey manages a backend's customer managed KMS key and its alias:
+// ensure (create or adopt, then harden), find, drift and delete.
+package kmskey
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+// API is the part of the KMS client this package uses.
+type API interface {
+	CreateKey(context.Context, *kms.CreateKeyInput, ...func(*kms.Options)) (*kms.CreateKeyOutput, error)
+	DescribeKey(context.Context, *kms.DescribeKeyInput, ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+	CreateAlias(context.Context, *kms.CreateAliasInput, ...func(*kms.Options)) (*kms.CreateAliasOutput, error)
+	UpdateAlias(context.Context, *kms.UpdateAliasInput, ...func(*kms.Options)) (*kms.UpdateAliasOutput, error)
+	DeleteAlias(context.Context, *kms.DeleteAliasInput, ...func(*kms.Options)) (*kms.DeleteAliasOutput, error)
+	GetKeyPolicy(context.Context, *kms.GetKeyPolicyInput, ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
+	PutKeyPolicy(context.Context, *kms.PutKeyPolicyInput, ...func(*kms.Options)) (*kms.PutKeyPolicyOutput, error)
+	GetKeyRotationStatus(context.Context, *kms.GetKeyRotationStatusInput, ...func(*kms.Options)) (*kms.GetKeyRotationStatusOutput, error)
+	EnableKeyRotation(context.Context, *kms.EnableKeyRotationInput, ...func(*kms.Options)) (*kms.EnableKeyRotationOutput, error)
+	ListResourceTags(context.Context, *kms.ListResourceTagsInput, ...func(*kms.Options)) (*kms.ListResourceTagsOutput, error)
+	TagResource(context.Context, *kms.TagResourceInput, ...func(*kms.Options)) (*kms.TagResourceOutput, error)
+	UntagResource(context.Context, *kms.UntagResourceInput, ...func(*kms.Options)) (*kms.UntagResourceOutput, error)
+	ScheduleKeyDeletion(context.Context, *kms.ScheduleKeyDeletionInput, ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error)
+	CancelKeyDeletion(context.Context, *kms.CancelKeyDeletionInput, ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error)
+	EnableKey(context.Context, *kms.EnableKeyInput, ...func(*kms.Options)) (*kms.EnableKeyOutput, error)
+}
+
+// Spec is the key a backend wants.
+type Spec struct {
+	Backend            string
+	Alias              string
+	Policy             policydoc.Document
+	RotationPeriodDays int32
+	Tags               map[string]string
+}
+
+// Observed is what exists.
+type Observed struct {
+	KeyID              string
+	ARN                string
+	State              types.KeyState
+	RotationEnabled    bool
+	RotationPeriodDays int32 // 0 when the service does not report it
+	Policy             string
+	AliasTarget        string // key ID the alias points to; "" without alias
+	Tags               map[string]string
+}
+
+// Controls named in drift reports.
+const (
+	ControlState    = "kms_key_state"
+	ControlRotation = "kms_key_rotation"
+	ControlPolicy   = "kms_key_policy"
+	ControlAlias    = "kms_alias"
+)
+
+// Drift compares what exists with the spec: control name → problem ("" when compliant).
+func Drift(spec Spec, o *Observed) map[string]string {
+	out := map[string]string{ControlState: "", ControlRotation: "", ControlPolicy: "", ControlAlias: ""}
+	if o.State != types.KeyStateEnabled {
+		out[ControlState] = fmt.Sprintf("key is %s", o.State)
+	}
+	switch {
+	case !o.RotationEnabled:
+		out[ControlRotation] = "automatic rotation is off"
+	case o.RotationPeriodDays != 0 && o.RotationPeriodDays != spec.RotationPeriodDays:
+		out[ControlRotation] = fmt.Sprintf("rotation period is %d days", o.RotationPeriodDays)
+	}
+	if ok, err := policydoc.Equivalent(o.Policy, render(spec.Policy)); err != nil || !ok {
+		out[ControlPolicy] = "key policy differs from the hardened policy"
+	}
+	if o.AliasTarget != o.KeyID {
+		if o.AliasTarget == "" {
+			out[ControlAlias] = spec.Alias + " is missing"
+		} else {
+			out[ControlAlias] = spec.Alias + " points to another key"
+		}
+	}
+	return out
+}
+
+func render(d policydoc.Document) string {
+	s, _ := d.JSON()
+	return s
+}
+
+// Find reads the key by ID or ARN. A key that is gone or pending deletion is
+// reported with awserr.ErrNotFound only when it does not exist at all; a key
+// pending deletion is returned so that Ensure can cancel the deletion.
+func Find(ctx context.Context, api API, keyID, alias string) (*Observed, error) {
+	desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
+	if awserr.HasCode(err, "NotFoundException") {
+		return nil, awserr.NotFound("KMS key %s", keyID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kms:DescribeKey %s: %w", keyID, err)
+	}
+	md := desc.KeyMetadata
+	o := &Observed{KeyID: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn), State: md.KeyState}
+	if md.KeyState == types.KeyStatePendingDeletion || md.KeyState == types.KeyStatePendingReplicaDeletion {
+		return o, nil
+	}
+
+	rot, err := api.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &o.KeyID})
+	if err != nil {
+		return nil, fmt.Errorf("kms:GetKeyRotationStatus %s: %w", o.KeyID, err)
+	}
+	o.RotationEnabled = rot.KeyRotationEnabled
+	o.RotationPeriodDays = aws.ToInt32(rot.RotationPeriodInDays)
+
+	pol, err := api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default")})
+	if err != nil {
+		return nil, fmt.Errorf("kms:GetKeyPolicy %s: %w", o.KeyID, err)
+	}
+	o.Policy = aws.ToString(pol.Policy)
+
+	if o.Tags, err = tags(ctx, api, o.KeyID); err != nil {
+		return nil, err
+	}
+	if alias != "" {
+		a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+		switch {
+		case awserr.HasCode(err, "NotFoundException"):
+		case err != nil:
+			return nil, fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
+		default:
+			o.AliasTarget = aws.ToString(a.KeyMetadata.KeyId)
+		}
+	}
+	return o, nil
+}
+
+func tags(ctx context.Context, api API, keyID string) (map[string]string, error) {
+	out := map[string]string{}
+	p := kms.NewListResourceTagsPaginator(api, &kms.ListResourceTagsInput{KeyId: &keyID})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kms:ListResourceTags %s: %w", keyID, err)
+		}
+		for _, t := range page.Tags {
+			out[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+		}
+	}
+	return out, nil
+}
+
+// Ensure makes the key match the spec. keyID is the key already tracked in
+// state ("" on create). Without one, a key behind the backend's alias is
+// adopted when it carries the backend's ownership tag; otherwise a new key is
+// created and the alias pointed at it.
+func Ensure(ctx context.Context, api API, spec Spec, keyID string) (*Observed, error) {
+	if keyID == "" {
+		adopted, err := adopt(ctx, api, spec)
+		if err != nil {
+			return nil, err
+		}
+		keyID = adopted
+	}
+	if keyID == "" {
+		created, err := create(ctx, api, spec)
+		if err != nil {
+			return nil, err
+		}
+		keyID = created
+	}
+
+	o, err := Find(ctx, api, keyID, spec.Alias)
+	if err != nil {
+		return nil, err
+	}
+	if o.State == types.KeyStatePendingDeletion {
+		if _, err := api.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: &o.KeyID}); err != nil {
+			return nil, fmt.Errorf("kms:CancelKeyDeletion %s: %w", o.KeyID, err)
+		}
+		o.State = types.KeyStateDisabled
+	}
+	if o.State == types.KeyStateDisabled {
+		if _, err := api.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &o.KeyID}); err != nil {
+			return nil, fmt.Errorf("kms:EnableKey %s: %w", o.KeyID, err)
+		}
+	}
+	if o, err = Find(ctx, api, keyID, spec.Alias); err != nil {
+		return nil, err
+	}
+
+	drift := Drift(spec, o)
+	if drift[ControlPolicy] != "" {
+		if _, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default"), Policy: aws.String(render(spec.Policy))}); err != nil {
+			return nil, fmt.Errorf("kms:PutKeyPolicy %s: %w", o.KeyID, err)
+		}
+	}
+	if drift[ControlRotation] != "" || o.RotationPeriodDays == 0 {
+		if _, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: &o.KeyID, RotationPeriodInDays: aws.Int32(spec.RotationPeriodDays)}); err != nil {
+			return nil, fmt.Errorf("kms:EnableKeyRotation %s: %w", o.KeyID, err)
+		}
+	}
+	if drift[ControlAlias] != "" {
+		if err := pointAlias(ctx, api, spec.Alias, o.KeyID, o.AliasTarget == ""); err != nil {
+			return nil, err
+		}
+	}
+	if err := syncTags(ctx, api, o.KeyID, o.Tags, spec.Tags); err != nil {
+		return nil, err
+	}
+	return Find(ctx, api, keyID, spec.Alias)
+}
+
+func adopt(ctx context.Context, api API, spec Spec) (string, error) {
+	existing, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &spec.Alias})
+	if awserr.HasCode(err, "NotFoundException") {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("kms:DescribeKey %s: %w", spec.Alias, err)
+	}
+	id := aws.ToString(existing.KeyMetadata.KeyId)
+	t, err := tags(ctx, api, id)
+	if err != nil {
+		return "", err
+	}
+	if t[naming.OwnerTagKey] != spec.Backend {
+		return "", fmt.Errorf("alias %s already points to KMS key %s, which this backend did not create (no %s=%s tag); import the existing backend with `terraform import` instead, or choose another name",
+			spec.Alias, id, naming.OwnerTagKey, spec.Backend)
+	}
+	return id, nil
+}
+
+func create(ctx context.Context, api API, spec Spec) (string, error) {
+	out, err := api.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String("Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"),
+		KeySpec:     types.KeySpecSymmetricDefault,
+		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
+		Policy:      aws.String(render(spec.Policy)),
+		Tags:        kmsTags(spec.Tags),
+	})
+	if err != nil {
+		return "", fmt.Errorf("kms:CreateKey: %w", err)
+	}
+	id := aws.ToString(out.KeyMetadata.KeyId)
+	if err := pointAlias(ctx, api, spec.Alias, id, true); err != nil {
+		// Without its alias the new key could not be found again: remove it
+		// (scheduled deletion) so a failed apply leaves nothing untracked.
+		_, _ = api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)})
+		return "", err
+	}
+	return id, nil
+}
+
+func pointAlias(ctx context.Context, api API, alias, keyID string, create bool) error {
+	if create {
+		if _, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &alias, TargetKeyId: &keyID}); err != nil {
+			return fmt.Errorf("kms:CreateAlias %s: %w", alias, err)
+		}
+		return nil
+	}
+	if _, err := api.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: &alias, TargetKeyId: &keyID}); err != nil {
+		return fmt.Errorf("kms:UpdateAlias %s: %w", alias, err)
+	}
+	return nil
+}
+
+func kmsTags(m map[string]string) []types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range keys {
+		out = append(out, types.Tag{TagKey: aws.String(k), TagValue: aws.String(m[k])})
+	}
+	return out
+}
+
+func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string) error {
+	var remove []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			remove = append(remove, k)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: remove}); err != nil {
+			return fmt.Errorf("kms:UntagResource %s: %w", keyID, err)
+		}
+	}
+	changed := map[string]string{}
+	for k, v := range want {
+		if cur, ok := have[k]; !ok || cur != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(changed)}); err != nil {
+			return fmt.Errorf("kms:TagResource %s: %w", keyID, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes the alias and schedules the key's deletion after the window.
+// A key already gone or pending deletion counts as deleted.
+func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32) error {
+	if alias != "" {
+		a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+		if err == nil && aws.ToString(a.KeyMetadata.KeyId) == keyIDOf(ctx, api, keyID) {
+			if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !awserr.HasCode(err, "NotFoundException") {
+				return fmt.Errorf("kms:DeleteAlias %s: %w", alias, err)
+			}
+		}
+	}
+	if keyID == "" {
+		return nil
+	}
+	_, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &keyID, PendingWindowInDays: aws.Int32(windowDays)})
+	if err != nil && !awserr.HasCode(err, "NotFoundException", "KMSInvalidStateException") {
+		return fmt.Errorf("kms:ScheduleKeyDeletion %s: %w", keyID, err)
+	}
+	return nil
+}
+
+func keyIDOf(ctx context.Context, api API, keyID string) string {
+	if keyID == "" {
+		return ""
+	}
+	d, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
+	if err != nil {
+		return ""
+	}
+	return aws.ToString(d.KeyMetadata.KeyId)
+}

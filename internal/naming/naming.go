@@ -1,0 +1,99 @@
+// Package naming holds every naming rule of a backend: what a user may call a
+// backend, a bucket or an environment, and the names derived from them. Each
+// rule is a plain function so plan-time validation, import and tests share it.
+package naming
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+var (
+	namePattern        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	environmentPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	bucketPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+)
+
+// Backend checks a backend name: 3-32 lowercase letters, digits and hyphens,
+// starting and ending with a letter or digit.
+func Backend(v string) error {
+	if len(v) < 3 || len(v) > 32 {
+		return fmt.Errorf("%q is %d characters long; a backend name has 3 to 32 characters", v, len(v))
+	}
+	if !namePattern.MatchString(v) {
+		return fmt.Errorf("%q may contain only lowercase letters, digits and hyphens, and must start and end with a letter or digit", v)
+	}
+	if strings.Contains(v, "--") {
+		return fmt.Errorf("%q contains \"--\"; use single hyphens", v)
+	}
+	return nil
+}
+
+// Environment checks an environment name, which becomes a state key prefix and
+// part of an IAM policy name.
+func Environment(v string) error {
+	if !environmentPattern.MatchString(v) {
+		return fmt.Errorf("%q is not a valid environment name; use 1-32 lowercase letters, digits, _ or -, starting with a letter or digit", v)
+	}
+	return nil
+}
+
+// Bucket checks the S3 general purpose bucket naming rules.
+func Bucket(v string) error {
+	switch {
+	case len(v) < 3 || len(v) > 63:
+		return fmt.Errorf("bucket name %q is %d characters long; S3 allows 3 to 63", v, len(v))
+	case !bucketPattern.MatchString(v):
+		return fmt.Errorf("bucket name %q may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit", v)
+	case strings.Contains(v, ".."):
+		return fmt.Errorf("bucket name %q must not contain two adjacent dots", v)
+	case net.ParseIP(v) != nil:
+		return fmt.Errorf("bucket name %q must not be formatted as an IP address", v)
+	case strings.Contains(v, "."):
+		// Dotted names break TLS certificate validation with virtual-hosted
+		// addressing; the state bucket is accessed over TLS only.
+		return fmt.Errorf("bucket name %q contains dots, which break TLS certificate checks for virtual-hosted S3 addressing; use hyphens", v)
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(v, p) {
+			return fmt.Errorf("bucket name %q must not start with %q, which S3 reserves", v, p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3"} {
+		if strings.HasSuffix(v, s) {
+			return fmt.Errorf("bucket name %q must not end with %q, which S3 reserves", v, s)
+		}
+	}
+	return nil
+}
+
+// StateBucket is the default bucket name of a backend.
+func StateBucket(name, accountID string) string { return name + "-tfstate-" + accountID }
+
+// LockTable is the DynamoDB lock table name of a backend.
+func LockTable(name string) string { return name + "-tflock" }
+
+// KeyAlias is the KMS alias of a backend's key.
+func KeyAlias(name string) string { return "alias/" + name + "-tfstate" }
+
+// PolicyPath is the IAM path of every access policy the provider creates.
+const PolicyPath = "/securestate/"
+
+// AccessPolicy is the IAM policy name granting one environment its state.
+func AccessPolicy(name, environment string) string { return name + "-tfstate-" + environment }
+
+// OwnerTagKey marks every AWS object a backend owns; its value is the backend name.
+// A component found with this tag and value is adopted on create; one without it
+// is refused.
+const OwnerTagKey = "securestate:backend"
+
+// NameFromBucket recovers a backend name from a default bucket name, for import.
+func NameFromBucket(bucket, accountID string) (string, bool) {
+	name, ok := strings.CutSuffix(bucket, "-tfstate-"+accountID)
+	if !ok || Backend(name) != nil {
+		return "", false
+	}
+	return name, true
+}

@@ -1,0 +1,78 @@
+package naming
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRules(t *testing.T) {
+	cases := []struct {
+		rule    string
+		fn      func(string) error
+		value   string
+		wantErr string
+	}{
+		{"backend", Backend, "acme", ""},
+		{"backend", Backend, "a1-b2", ""},
+		{"backend", Backend, "ab", "3 to 32"},
+		{"backend", Backend, strings.Repeat("a", 33), "3 to 32"},
+		{"backend", Backend, "Acme", "lowercase"},
+		{"backend", Backend, "-acme", "start and end"},
+		{"backend", Backend, "acme-", "start and end"},
+		{"backend", Backend, "ac_me", "lowercase"},
+		{"backend", Backend, "ac--me", "single hyphens"},
+		{"environment", Environment, "dev", ""},
+		{"environment", Environment, "prod_eu-1", ""},
+		{"environment", Environment, "", "not a valid environment"},
+		{"environment", Environment, "Dev", "not a valid environment"},
+		{"environment", Environment, "-dev", "not a valid environment"},
+		{"environment", Environment, "a/b", "not a valid environment"},
+		{"environment", Environment, strings.Repeat("e", 33), "not a valid environment"},
+		{"bucket", Bucket, "acme-tfstate-123456789012", ""},
+		{"bucket", Bucket, "ab", "3 to 63"},
+		{"bucket", Bucket, strings.Repeat("b", 64), "3 to 63"},
+		{"bucket", Bucket, "Acme", "lowercase"},
+		{"bucket", Bucket, "acme_state", "lowercase"},
+		{"bucket", Bucket, "acme-", "start and end"},
+		{"bucket", Bucket, "192.168.1.1", "IP address"},
+		{"bucket", Bucket, "a..b", "adjacent dots"},
+		{"bucket", Bucket, "acme.state", "contains dots"},
+		{"bucket", Bucket, "xn--acme", "reserves"},
+		{"bucket", Bucket, "sthree-acme", "reserves"},
+		{"bucket", Bucket, "acme-s3alias", "reserves"},
+		{"bucket", Bucket, "acme--ol-s3", "reserves"},
+	}
+	for _, tc := range cases {
+		err := tc.fn(tc.value)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s(%q) = %v, want valid", tc.rule, tc.value, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s(%q) = %v, want error containing %q", tc.rule, tc.value, err, tc.wantErr)
+		}
+	}
+}
+
+func TestDerivedNames(t *testing.T) {
+	if got := StateBucket("acme", "123456789012"); got != "acme-tfstate-123456789012" {
+		t.Errorf("StateBucket = %q", got)
+	}
+	if Bucket(StateBucket(strings.Repeat("a", 32), "123456789012")) != nil {
+		t.Error("the longest backend name must still give a valid bucket name")
+	}
+	if got := LockTable("acme"); got != "acme-tflock" {
+		t.Errorf("LockTable = %q", got)
+	}
+	if got := KeyAlias("acme"); got != "alias/acme-tfstate" {
+		t.Errorf("KeyAlias = %q", got)
+	}
+	if got := AccessPolicy("acme", "dev"); got != "acme-tfstate-dev" {
+		t.Errorf("AccessPolicy = %q", got)
+	}
+	if name, ok := NameFromBucket("acme-tfstate-123456789012", "123456789012"); !ok || name != "acme" {
+		t.Errorf("NameFromBucket = %q, %v", name, ok)
+	}
+	if _, ok := NameFromBucket("other-bucket", "123456789012"); ok {
+		t.Error("NameFromBucket accepted a foreign bucket")
+	}
+}

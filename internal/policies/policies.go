@@ -1,0 +1,188 @@
+// Package policies writes the three kinds of policy document a backend owns:
+// the KMS key policy, the state bucket policy and the per-environment IAM
+// access policies. Every policy text the provider sends to AWS comes from here.
+package policies
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+// Backend is what the policies need to know about a backend.
+type Backend struct {
+	Partition  string
+	Region     string
+	AccountID  string
+	Bucket     string
+	KeyARN     string
+	TableARN   string // empty when the backend has no lock table
+	Lockfile   bool   // S3 lock files (use_lockfile) are in use
+	Principals []string
+}
+
+// Statement IDs that other code (import, drift messages) refers to.
+const (
+	SidAccountAdmin    = "AccountAdministration"
+	SidStateUsers      = "StatePrincipalsThroughS3AndDynamoDB"
+	SidDenyInsecure    = "DenyInsecureTransport"
+	SidDenyOtherKey    = "DenyObjectsEncryptedWithOtherKeys"
+	SidDenyOtherSSE    = "DenyObjectsWithOtherEncryption"
+	SidListPrefix      = "ListOwnStatePrefix"
+	SidStateObjects    = "ReadWriteStateObjects"
+	SidLockFiles       = "ManageLockFiles"
+	SidLockTableItems  = "ManageLockItems"
+	SidLockTableLookup = "DescribeLockTable"
+	SidUseKey          = "UseStateKey"
+)
+
+// BucketARN is the ARN of the state bucket.
+func (b Backend) BucketARN() string { return fmt.Sprintf("arn:%s:s3:::%s", b.Partition, b.Bucket) }
+
+// KeyPolicy gives the account's administrators full control of the key (the
+// account root principal, so IAM policies decide who administers it) and lets
+// the listed principals use it only through S3 and DynamoDB in this region.
+func KeyPolicy(b Backend) policydoc.Document {
+	doc := policydoc.Document{
+		Version: "2012-10-17",
+		Statement: []policydoc.Statement{{
+			Sid:       SidAccountAdmin,
+			Effect:    "Allow",
+			Principal: policydoc.Principal{"AWS": {fmt.Sprintf("arn:%s:iam::%s:root", b.Partition, b.AccountID)}},
+			Action:    policydoc.StringSet{"kms:*"},
+			Resource:  policydoc.StringSet{"*"},
+		}},
+	}
+	if len(b.Principals) > 0 {
+		principals := append([]string(nil), b.Principals...)
+		sort.Strings(principals)
+		doc.Statement = append(doc.Statement, policydoc.Statement{
+			Sid:       SidStateUsers,
+			Effect:    "Allow",
+			Principal: policydoc.Principal{"AWS": principals},
+			Action:    policydoc.StringSet{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+			Resource:  policydoc.StringSet{"*"},
+			Condition: policydoc.Conditions{
+				"StringEquals": {
+					"kms:CallerAccount": {b.AccountID},
+					"kms:ViaService":    {fmt.Sprintf("s3.%s.amazonaws.com", b.Region), fmt.Sprintf("dynamodb.%s.amazonaws.com", b.Region)},
+				},
+			},
+		})
+	}
+	return doc
+}
+
+// BucketPolicy refuses every request that does not use TLS, and every object
+// upload that asks for encryption other than SSE-KMS with the backend's key.
+// Uploads without encryption headers get the bucket default (the same key).
+func BucketPolicy(b Backend) policydoc.Document {
+	bucket := b.BucketARN()
+	objects := bucket + "/*"
+	return policydoc.Document{
+		Version: "2012-10-17",
+		Statement: []policydoc.Statement{
+			{
+				Sid:       SidDenyInsecure,
+				Effect:    "Deny",
+				Principal: policydoc.Principal{"*": {"*"}},
+				Action:    policydoc.StringSet{"s3:*"},
+				Resource:  policydoc.StringSet{bucket, objects},
+				Condition: policydoc.Conditions{"Bool": {"aws:SecureTransport": {"false"}}},
+			},
+			{
+				Sid:       SidDenyOtherSSE,
+				Effect:    "Deny",
+				Principal: policydoc.Principal{"*": {"*"}},
+				Action:    policydoc.StringSet{"s3:PutObject"},
+				Resource:  policydoc.StringSet{objects},
+				Condition: policydoc.Conditions{
+					"Null":            {"s3:x-amz-server-side-encryption": {"false"}},
+					"StringNotEquals": {"s3:x-amz-server-side-encryption": {"aws:kms"}},
+				},
+			},
+			{
+				Sid:       SidDenyOtherKey,
+				Effect:    "Deny",
+				Principal: policydoc.Principal{"*": {"*"}},
+				Action:    policydoc.StringSet{"s3:PutObject"},
+				Resource:  policydoc.StringSet{objects},
+				Condition: policydoc.Conditions{
+					"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"false"}},
+					"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {b.KeyARN}},
+				},
+			},
+		},
+	}
+}
+
+// AccessPolicy grants one environment exactly what Terraform's S3 backend needs
+// for the states under "<environment>/" and nothing else.
+func AccessPolicy(b Backend, environment string) policydoc.Document {
+	bucket := b.BucketARN()
+	prefix := environment + "/"
+	doc := policydoc.Document{
+		Version: "2012-10-17",
+		Statement: []policydoc.Statement{
+			{
+				Sid:       SidListPrefix,
+				Effect:    "Allow",
+				Action:    policydoc.StringSet{"s3:ListBucket"},
+				Resource:  policydoc.StringSet{bucket},
+				Condition: policydoc.Conditions{"StringLike": {"s3:prefix": {prefix + "*"}}},
+			},
+			{
+				Sid:      SidStateObjects,
+				Effect:   "Allow",
+				Action:   policydoc.StringSet{"s3:GetObject", "s3:PutObject"},
+				Resource: policydoc.StringSet{bucket + "/" + prefix + "*"},
+			},
+		},
+	}
+	if b.Lockfile {
+		doc.Statement = append(doc.Statement, policydoc.Statement{
+			Sid:      SidLockFiles,
+			Effect:   "Allow",
+			Action:   policydoc.StringSet{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+			Resource: policydoc.StringSet{bucket + "/" + prefix + "*.tflock"},
+		})
+	}
+	if b.TableARN != "" {
+		doc.Statement = append(doc.Statement,
+			policydoc.Statement{
+				Sid:      SidLockTableLookup,
+				Effect:   "Allow",
+				Action:   policydoc.StringSet{"dynamodb:DescribeTable"},
+				Resource: policydoc.StringSet{b.TableARN},
+			},
+			policydoc.Statement{
+				Sid:      SidLockTableItems,
+				Effect:   "Allow",
+				Action:   policydoc.StringSet{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+				Resource: policydoc.StringSet{b.TableARN},
+				// Lock items are keyed "<bucket>/<state key>" (and "-md5"): only this
+				// environment's items.
+				Condition: policydoc.Conditions{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": {b.Bucket + "/" + prefix + "*"}}},
+			},
+		)
+	}
+	doc.Statement = append(doc.Statement, policydoc.Statement{
+		Sid:      SidUseKey,
+		Effect:   "Allow",
+		Action:   policydoc.StringSet{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
+		Resource: policydoc.StringSet{b.KeyARN},
+	})
+	return doc
+}
+
+// Render turns a document into the JSON sent to AWS.
+func Render(d policydoc.Document) string {
+	text, err := d.JSON()
+	if err != nil {
+		// Documents here are built from strings only; failing to marshal them
+		// is a programming error.
+		panic(fmt.Sprintf("rendering a generated policy: %s", err))
+	}
+	return text
+}

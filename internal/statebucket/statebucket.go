@@ -1,0 +1,446 @@
+// Package statebucket manages the S3 bucket that holds Terraform state:
+// ensure (create or adopt, then harden every control), find, drift, and delete
+// (refusing while it holds object versions unless told to empty it).
+package statebucket
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+// API is the part of the S3 client this package uses.
+type API interface {
+	CreateBucket(context.Context, *s3.CreateBucketInput, ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+	HeadBucket(context.Context, *s3.HeadBucketInput, ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+	DeleteBucket(context.Context, *s3.DeleteBucketInput, ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
+	GetBucketTagging(context.Context, *s3.GetBucketTaggingInput, ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
+	PutBucketTagging(context.Context, *s3.PutBucketTaggingInput, ...func(*s3.Options)) (*s3.PutBucketTaggingOutput, error)
+	GetBucketEncryption(context.Context, *s3.GetBucketEncryptionInput, ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+	PutBucketEncryption(context.Context, *s3.PutBucketEncryptionInput, ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error)
+	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	PutBucketVersioning(context.Context, *s3.PutBucketVersioningInput, ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error)
+	GetPublicAccessBlock(context.Context, *s3.GetPublicAccessBlockInput, ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	PutPublicAccessBlock(context.Context, *s3.PutPublicAccessBlockInput, ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
+	GetBucketOwnershipControls(context.Context, *s3.GetBucketOwnershipControlsInput, ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
+	PutBucketOwnershipControls(context.Context, *s3.PutBucketOwnershipControlsInput, ...func(*s3.Options)) (*s3.PutBucketOwnershipControlsOutput, error)
+	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
+	GetBucketLifecycleConfiguration(context.Context, *s3.GetBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error)
+	PutBucketLifecycleConfiguration(context.Context, *s3.PutBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error)
+	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+}
+
+// Spec is the bucket a backend wants.
+type Spec struct {
+	Backend        string
+	Bucket         string
+	Region         string
+	KeyARN         string
+	Policy         policydoc.Document
+	NoncurrentDays int32
+	Tags           map[string]string
+}
+
+// Controls named in drift reports.
+const (
+	ControlEncryption   = "bucket_encryption"
+	ControlVersioning   = "bucket_versioning"
+	ControlPublicAccess = "bucket_public_access_block"
+	ControlOwnership    = "bucket_ownership_controls"
+	ControlPolicy       = "bucket_policy"
+	ControlLifecycle    = "bucket_lifecycle"
+)
+
+// LifecycleRuleID names the one lifecycle rule a backend's bucket carries.
+const LifecycleRuleID = "securestate-retention"
+
+// AbortIncompleteUploadDays bounds how long a failed multipart upload is kept.
+const AbortIncompleteUploadDays = 7
+
+// Observed is what exists.
+type Observed struct {
+	Bucket          string
+	SSEAlgorithm    string
+	SSEKey          string
+	BucketKey       bool
+	Versioning      string
+	PublicAccess    types.PublicAccessBlockConfiguration
+	Ownership       string
+	Policy          string
+	Lifecycle       []types.LifecycleRule
+	Tags            map[string]string
+	HasTagging      bool
+	NoncurrentDays  int32 // from the backend's lifecycle rule; 0 without it
+	LifecycleIsOurs bool
+}
+
+// Drift compares what exists with the spec: control name → problem ("" when compliant).
+func Drift(spec Spec, o *Observed) map[string]string {
+	out := map[string]string{ControlEncryption: "", ControlVersioning: "", ControlPublicAccess: "", ControlOwnership: "", ControlPolicy: "", ControlLifecycle: ""}
+	switch {
+	case o.SSEAlgorithm != string(types.ServerSideEncryptionAwsKms):
+		out[ControlEncryption] = fmt.Sprintf("default encryption is %q, not SSE-KMS", o.SSEAlgorithm)
+	case !sameKey(o.SSEKey, spec.KeyARN):
+		out[ControlEncryption] = "default encryption uses another KMS key"
+	case !o.BucketKey:
+		out[ControlEncryption] = "S3 bucket key is off"
+	}
+	if o.Versioning != string(types.BucketVersioningStatusEnabled) {
+		state := o.Versioning
+		if state == "" {
+			state = "never enabled"
+		}
+		out[ControlVersioning] = "versioning is " + state
+	}
+	pab := o.PublicAccess
+	var off []string
+	for name, on := range map[string]*bool{"BlockPublicAcls": pab.BlockPublicAcls, "BlockPublicPolicy": pab.BlockPublicPolicy, "IgnorePublicAcls": pab.IgnorePublicAcls, "RestrictPublicBuckets": pab.RestrictPublicBuckets} {
+		if !aws.ToBool(on) {
+			off = append(off, name)
+		}
+	}
+	if len(off) > 0 {
+		sort.Strings(off)
+		out[ControlPublicAccess] = strings.Join(off, ", ") + " off"
+	}
+	if o.Ownership != string(types.ObjectOwnershipBucketOwnerEnforced) {
+		out[ControlOwnership] = fmt.Sprintf("object ownership is %q, ACLs are not disabled", o.Ownership)
+	}
+	if o.Policy == "" {
+		out[ControlPolicy] = "bucket policy is missing"
+	} else if ok, err := policydoc.Equivalent(o.Policy, render(spec.Policy)); err != nil || !ok {
+		out[ControlPolicy] = "bucket policy differs from the hardened policy"
+	}
+	if !lifecycleMatches(spec, o.Lifecycle) {
+		out[ControlLifecycle] = "lifecycle rules differ from the retention rule"
+	}
+	return out
+}
+
+// sameKey compares a key reference from S3 (ARN or ID) with the key ARN.
+func sameKey(have, wantARN string) bool {
+	if have == wantARN {
+		return true
+	}
+	return have != "" && strings.HasSuffix(wantARN, ":key/"+have)
+}
+
+func render(d policydoc.Document) string {
+	s, _ := d.JSON()
+	return s
+}
+
+func lifecycleRule(spec Spec) types.LifecycleRule {
+	return types.LifecycleRule{
+		ID:     aws.String(LifecycleRuleID),
+		Status: types.ExpirationStatusEnabled,
+		Filter: &types.LifecycleRuleFilter{Prefix: aws.String("")},
+		NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{
+			NoncurrentDays: aws.Int32(spec.NoncurrentDays),
+		},
+		Expiration:                     &types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)},
+		AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(AbortIncompleteUploadDays)},
+	}
+}
+
+// lifecycleMatches requires exactly the backend's rule: any other rule could
+// expire current state versions, so the backend owns the whole configuration.
+func lifecycleMatches(spec Spec, rules []types.LifecycleRule) bool {
+	if len(rules) != 1 {
+		return false
+	}
+	r := rules[0]
+	prefixOK := r.Filter == nil || (aws.ToString(r.Filter.Prefix) == "" && r.Filter.Tag == nil && r.Filter.And == nil && r.Filter.ObjectSizeGreaterThan == nil && r.Filter.ObjectSizeLessThan == nil)
+	return aws.ToString(r.ID) == LifecycleRuleID && r.Status == types.ExpirationStatusEnabled && prefixOK &&
+		r.NoncurrentVersionExpiration != nil && aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays) == spec.NoncurrentDays &&
+		r.Expiration != nil && aws.ToBool(r.Expiration.ExpiredObjectDeleteMarker) && r.Expiration.Days == nil && r.Expiration.Date == nil &&
+		r.AbortIncompleteMultipartUpload != nil && aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) == AbortIncompleteUploadDays &&
+		len(r.Transitions) == 0 && len(r.NoncurrentVersionTransitions) == 0
+}
+
+// Exists reports whether the bucket exists (and is reachable with these credentials).
+func Exists(ctx context.Context, api API, bucket string) (bool, error) {
+	_, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+	switch {
+	case err == nil:
+		return true, nil
+	case awserr.IsHTTPNotFound(err) || awserr.HasCode(err, "NotFound", "NoSuchBucket"):
+		return false, nil
+	default:
+		return false, fmt.Errorf("s3:HeadBucket %s: %w", bucket, err)
+	}
+}
+
+// Find reads every control of the bucket; a missing bucket is awserr.ErrNotFound.
+func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
+	ok, err := Exists(ctx, api, bucket)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, awserr.NotFound("S3 bucket %s", bucket)
+	}
+	o := &Observed{Bucket: bucket, Tags: map[string]string{}}
+
+	enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketEncryption %s: %w", bucket, err)
+	case enc.ServerSideEncryptionConfiguration != nil && len(enc.ServerSideEncryptionConfiguration.Rules) > 0:
+		r := enc.ServerSideEncryptionConfiguration.Rules[0]
+		if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+			o.SSEAlgorithm = string(d.SSEAlgorithm)
+			o.SSEKey = aws.ToString(d.KMSMasterKeyID)
+		}
+		o.BucketKey = aws.ToBool(r.BucketKeyEnabled)
+	}
+
+	ver, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &bucket})
+	if err != nil {
+		return nil, fmt.Errorf("s3:GetBucketVersioning %s: %w", bucket, err)
+	}
+	o.Versioning = string(ver.Status)
+
+	pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "NoSuchPublicAccessBlockConfiguration"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetPublicAccessBlock %s: %w", bucket, err)
+	case pab.PublicAccessBlockConfiguration != nil:
+		o.PublicAccess = *pab.PublicAccessBlockConfiguration
+	}
+
+	own, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "OwnershipControlsNotFoundError"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketOwnershipControls %s: %w", bucket, err)
+	case own.OwnershipControls != nil && len(own.OwnershipControls.Rules) > 0:
+		o.Ownership = string(own.OwnershipControls.Rules[0].ObjectOwnership)
+	}
+
+	pol, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "NoSuchBucketPolicy"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketPolicy %s: %w", bucket, err)
+	default:
+		o.Policy = aws.ToString(pol.Policy)
+	}
+
+	lc, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "NoSuchLifecycleConfiguration"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketLifecycleConfiguration %s: %w", bucket, err)
+	default:
+		o.Lifecycle = lc.Rules
+		for _, r := range lc.Rules {
+			if aws.ToString(r.ID) == LifecycleRuleID && r.NoncurrentVersionExpiration != nil {
+				o.NoncurrentDays = aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays)
+			}
+		}
+	}
+
+	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "NoSuchTagSet"):
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketTagging %s: %w", bucket, err)
+	default:
+		o.HasTagging = true
+		for _, t := range tg.TagSet {
+			o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return o, nil
+}
+
+// Ensure creates the bucket (or adopts one carrying the backend's ownership
+// tag) and brings every control to the spec.
+func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
+	exists, err := Exists(ctx, api, spec.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		if err := create(ctx, api, spec); err != nil {
+			return nil, err
+		}
+	}
+	o, err := Find(ctx, api, spec.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if exists && !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend {
+		return nil, fmt.Errorf("S3 bucket %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import` to harden it, or choose another bucket name",
+			spec.Bucket, naming.OwnerTagKey, spec.Backend)
+	}
+	if err := harden(ctx, api, spec, o); err != nil {
+		return nil, err
+	}
+	return Find(ctx, api, spec.Bucket)
+}
+
+func create(ctx context.Context, api API, spec Spec) error {
+	in := &s3.CreateBucketInput{Bucket: &spec.Bucket, ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}
+	if spec.Region != "us-east-1" {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(spec.Region)}
+	}
+	if _, err := api.CreateBucket(ctx, in); err != nil {
+		if awserr.HasCode(err, "BucketAlreadyExists") {
+			return fmt.Errorf("S3 bucket name %s is taken by another AWS account; set `bucket` to another name: %w", spec.Bucket, err)
+		}
+		return fmt.Errorf("s3:CreateBucket %s: %w", spec.Bucket, err)
+	}
+	// The ownership tag comes first: with it a later failure is adopted by the
+	// next apply; without it the empty bucket is removed again.
+	if err := putTags(ctx, api, spec.Bucket, spec.Tags); err != nil {
+		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
+		return err
+	}
+	return nil
+}
+
+func putTags(ctx context.Context, api API, bucket string, tags map[string]string) error {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	set := make([]types.Tag, 0, len(keys))
+	for _, k := range keys {
+		set = append(set, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	if _, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: set}}); err != nil {
+		return fmt.Errorf("s3:PutBucketTagging %s: %w", bucket, err)
+	}
+	return nil
+}
+
+func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
+	b := &spec.Bucket
+	drift := Drift(spec, o)
+	// Public access and ownership first, so the bucket is never public while
+	// the remaining controls are applied.
+	if drift[ControlPublicAccess] != "" {
+		if _, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+		}}); err != nil {
+			return fmt.Errorf("s3:PutPublicAccessBlock %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlOwnership] != "" {
+		if _, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
+			Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}},
+		}}); err != nil {
+			return fmt.Errorf("s3:PutBucketOwnershipControls %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlEncryption] != "" {
+		if _, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+			Rules: []types.ServerSideEncryptionRule{{
+				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(spec.KeyARN)},
+				BucketKeyEnabled:                   aws.Bool(true),
+			}},
+		}}); err != nil {
+			return fmt.Errorf("s3:PutBucketEncryption %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlVersioning] != "" {
+		if _, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlPolicy] != "" {
+		if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(render(spec.Policy))}); err != nil {
+			return fmt.Errorf("s3:PutBucketPolicy %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlLifecycle] != "" {
+		if _, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: &types.BucketLifecycleConfiguration{
+			Rules: []types.LifecycleRule{lifecycleRule(spec)},
+		}}); err != nil {
+			return fmt.Errorf("s3:PutBucketLifecycleConfiguration %s: %w", spec.Bucket, err)
+		}
+	}
+	if !equalTags(o.Tags, spec.Tags) {
+		return putTags(ctx, api, spec.Bucket, spec.Tags)
+	}
+	return nil
+}
+
+func equalTags(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// CountVersions counts every object version and delete marker in the bucket.
+func CountVersions(ctx context.Context, api API, bucket string) (int, error) {
+	n := 0
+	p := s3.NewListObjectVersionsPaginator(api, &s3.ListObjectVersionsInput{Bucket: &bucket})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("s3:ListObjectVersions %s: %w", bucket, err)
+		}
+		n += len(page.Versions) + len(page.DeleteMarkers)
+	}
+	return n, nil
+}
+
+// Empty deletes every object version and delete marker.
+func Empty(ctx context.Context, api API, bucket string) error {
+	for {
+		page, err := api.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket, MaxKeys: aws.Int32(1000)})
+		if err != nil {
+			return fmt.Errorf("s3:ListObjectVersions %s: %w", bucket, err)
+		}
+		var ids []types.ObjectIdentifier
+		for _, v := range page.Versions {
+			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+		}
+		for _, m := range page.DeleteMarkers {
+			ids = append(ids, types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		out, err := api.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket, Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		if err != nil {
+			return fmt.Errorf("s3:DeleteObjects %s: %w", bucket, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("s3:DeleteObjects %s: %d objects not deleted, first %s: %s", bucket, len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Code))
+		}
+	}
+}
+
+// Delete removes the (empty) bucket; a bucket already gone counts as deleted.
+func Delete(ctx context.Context, api API, bucket string) error {
+	_, err := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket})
+	if err != nil && !awserr.HasCode(err, "NoSuchBucket") && !awserr.IsHTTPNotFound(err) {
+		return fmt.Errorf("s3:DeleteBucket %s: %w", bucket, err)
+	}
+	return nil
+}
