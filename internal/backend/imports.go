@@ -25,7 +25,7 @@ import (
 
 func validateImportName(id string) error {
 	if err := naming.Backend(id); err != nil {
-		return fmt.Errorf("import ID %s; give the backend name, or bucket=<bucket>,table=<table>,key=<key ARN> for a backend not made by this provider", err)
+		return fmt.Errorf("import ID %w; give the backend name, or bucket=<bucket>,table=<table>,key=<key ARN> for a backend not made by this provider", err)
 	}
 	return nil
 }

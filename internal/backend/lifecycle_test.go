@@ -209,10 +209,12 @@ func TestAccBackend_importForeign(t *testing.T) {
 		CheckDestroy:             checkDestroyed(t),
 		Steps: []resource.TestStep{
 			{
-				Config:             config(name, fmt.Sprintf("  bucket = %q\n  environments = [\"dev\"]", bucket)),
-				ResourceName:       resourceName,
-				ImportState:        true,
-				ImportStateIdFunc:  func(*terraform.State) (string, error) { return fmt.Sprintf("bucket=%s,table=%s,key=%s", bucket, table, keyARN), nil },
+				Config:       config(name, fmt.Sprintf("  bucket = %q\n  environments = [\"dev\"]", bucket)),
+				ResourceName: resourceName,
+				ImportState:  true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) {
+					return fmt.Sprintf("bucket=%s,table=%s,key=%s", bucket, table, keyARN), nil
+				},
 				ImportStatePersist: true,
 				ImportStateCheck: func(states []*terraform.InstanceState) error {
 					if len(states) != 1 || states[0].Attributes["controls.bucket_versioning"] != "drifted: versioning is never enabled" {

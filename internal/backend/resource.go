@@ -616,7 +616,9 @@ func (r *backendResource) ImportState(ctx context.Context, req resource.ImportSt
 		return
 	}
 	id := strings.TrimSpace(req.ID)
-	set := func(p string, v attr.Value) { resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(p), v)...) }
+	set := func(p string, v attr.Value) {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(p), v)...)
+	}
 	if !strings.Contains(id, "=") {
 		if err := validateImportName(id); err != nil {
 			resp.Diagnostics.AddError("Invalid import ID", err.Error())

@@ -209,7 +209,8 @@ func noWildcardPrincipal(text string) error {
 			}
 		}
 		for _, act := range st.Action {
-			if act == "kms:*" && !(len(st.Principal["AWS"]) == 1 && strings.HasSuffix(st.Principal["AWS"][0], ":root")) {
+			rootOnly := len(st.Principal["AWS"]) == 1 && strings.HasSuffix(st.Principal["AWS"][0], ":root")
+			if act == "kms:*" && !rootOnly {
 				return fmt.Errorf("statement %q grants kms:* to %v", st.Sid, st.Principal)
 			}
 		}

@@ -148,7 +148,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Whether destroy may delete state. Default: `false`: destroy is refused while the bucket holds any object " +
 					"version, so no state or history is lost by accident. With `true`, destroy empties every version and delete marker first.",
 			},
-			"id": computedString("The bucket name."),
+			"id":             computedString("The bucket name."),
 			"kms_alias_name": computedString("Alias of the backend key: `alias/<name>-tfstate`."),
 			"kms_deletion_window_days": schema.Int64Attribute{
 				Optional: true,

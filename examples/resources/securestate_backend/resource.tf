@@ -1,0 +1,35 @@
+# The smallest hardened backend: one environment ("default"), DynamoDB and
+# S3 lock-file locking, 90 days of state history.
+resource "securestate_backend" "minimal" {
+  name = "acme"
+}
+
+# A backend for several environments, each with its own least-privilege IAM
+# policy, and CI roles that may use the key through S3 and DynamoDB.
+resource "securestate_backend" "org" {
+  name         = "acme-platform"
+  environments = ["dev", "staging", "prod"]
+  locking      = "lockfile" # Terraform >= 1.10 everywhere: no lock table needed
+
+  principals = [
+    "arn:aws:iam::123456789012:role/ci-deployer",
+  ]
+
+  noncurrent_version_expiration_days = 365
+  kms_deletion_window_days           = 30
+  kms_rotation_period_days           = 180
+
+  tags = {
+    owner = "platform-team"
+  }
+}
+
+# Hand each environment its ready backend block...
+output "prod_backend" {
+  value = securestate_backend.org.backend_hcl["prod"]
+}
+
+# ...or the arguments alone, for `terraform init -backend-config=...` files.
+output "backend_configs" {
+  value = securestate_backend.org.backend_config
+}

@@ -1,0 +1,109 @@
+package policies
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+func backends() map[string]Backend {
+	base := Backend{Partition: "aws", Region: "eu-central-1", AccountID: "123456789012", Bucket: "acme-tfstate-123456789012",
+		KeyARN: "arn:aws:kms:eu-central-1:123456789012:key/1111", TableARN: "arn:aws:dynamodb:eu-central-1:123456789012:table/acme-tflock", Lockfile: true}
+	lockfile, dynamo, users := base, base, base
+	lockfile.TableARN = ""
+	dynamo.Lockfile = false
+	users.Principals = []string{"arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:user/ops"}
+	return map[string]Backend{"both": base, "lockfile": lockfile, "dynamodb": dynamo, "principals": users}
+}
+
+// No generated document has a "*" action or an unscoped "*" resource for S3
+// or DynamoDB, and only the account root gets kms:*.
+func TestGeneratedPoliciesHaveNoWildcards(t *testing.T) {
+	for name, b := range backends() {
+		docs := map[string]policydoc.Document{"key": KeyPolicy(b), "bucket": BucketPolicy(b), "dev": AccessPolicy(b, "dev")}
+		for kind, d := range docs {
+			if w := policydoc.Wildcards(d); len(w) > 0 {
+				t.Errorf("%s/%s: %v", name, kind, w)
+			}
+			for _, st := range d.Statement {
+				for _, a := range st.Action {
+					if a == "kms:*" && (st.Sid != SidAccountAdmin || len(st.Principal["AWS"]) != 1 || !strings.HasSuffix(st.Principal["AWS"][0], ":root")) {
+						t.Errorf("%s/%s: statement %s grants kms:* to %v", name, kind, st.Sid, st.Principal)
+					}
+				}
+				if st.Effect == "Allow" && len(st.Principal["*"]) > 0 {
+					t.Errorf("%s/%s: statement %s allows everyone", name, kind, st.Sid)
+				}
+			}
+			if _, err := d.JSON(); err != nil {
+				t.Errorf("%s/%s: %v", name, kind, err)
+			}
+		}
+	}
+}
+
+func TestKeyPolicyLimitsPrincipalsToS3AndDynamoDB(t *testing.T) {
+	d := KeyPolicy(backends()["principals"])
+	if len(d.Statement) != 2 {
+		t.Fatalf("want admin + principals statements, got %d", len(d.Statement))
+	}
+	st := d.Statement[1]
+	via := st.Condition["StringEquals"]["kms:ViaService"]
+	if strings.Join(via, ",") != "s3.eu-central-1.amazonaws.com,dynamodb.eu-central-1.amazonaws.com" {
+		t.Errorf("kms:ViaService = %v", via)
+	}
+	if len(st.Principal["AWS"]) != 2 {
+		t.Errorf("principals = %v", st.Principal)
+	}
+	if got := KeyPolicy(backends()["both"]); len(got.Statement) != 1 {
+		t.Errorf("without principals the key policy has only the admin statement, got %d", len(got.Statement))
+	}
+}
+
+func TestAccessPolicyScopesToEnvironment(t *testing.T) {
+	for mode, b := range backends() {
+		d := AccessPolicy(b, "dev")
+		sids := map[string]policydoc.Statement{}
+		for _, st := range d.Statement {
+			sids[st.Sid] = st
+			for _, r := range st.Resource {
+				if strings.Contains(r, ":s3:::") && r != "arn:aws:s3:::acme-tfstate-123456789012" && !strings.HasPrefix(r, "arn:aws:s3:::acme-tfstate-123456789012/dev/") {
+					t.Errorf("%s: %s reaches %s outside dev/", mode, st.Sid, r)
+				}
+			}
+		}
+		if p := sids[SidListPrefix].Condition["StringLike"]["s3:prefix"]; len(p) != 1 || p[0] != "dev/*" {
+			t.Errorf("%s: list prefix = %v", mode, p)
+		}
+		_, lock := sids[SidLockFiles]
+		_, table := sids[SidLockTableItems]
+		if lock != b.Lockfile || table != (b.TableARN != "") {
+			t.Errorf("%s: lock files %v (want %v), table items %v (want %v)", mode, lock, b.Lockfile, table, b.TableARN != "")
+		}
+		if table {
+			if k := sids[SidLockTableItems].Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]; len(k) != 1 || k[0] != "acme-tfstate-123456789012/dev/*" {
+				t.Errorf("%s: leading keys = %v", mode, k)
+			}
+		}
+	}
+}
+
+func TestBucketPolicyDeniesPlainHTTPAndOtherKeys(t *testing.T) {
+	d := BucketPolicy(backends()["both"])
+	var tls, key bool
+	for _, st := range d.Statement {
+		if st.Effect != "Deny" {
+			t.Errorf("bucket policy statement %s is not a Deny", st.Sid)
+		}
+		if v := st.Condition["Bool"]["aws:SecureTransport"]; len(v) == 1 && v[0] == "false" {
+			tls = true
+		}
+		if v := st.Condition["StringNotEquals"]["s3:x-amz-server-side-encryption-aws-kms-key-id"]; len(v) == 1 && v[0] == "arn:aws:kms:eu-central-1:123456789012:key/1111" {
+			key = true
+		}
+	}
+	if !tls || !key {
+		t.Errorf("TLS deny %v, other-key deny %v", tls, key)
+	}
+}
