@@ -140,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{"action number", `{"Statement":[{"Effect":"Allow","Action":5,"Sid":"` + secret + `"}]}`, "Statement[0].Action: expected a string or a list of strings"},
 		{"resource list item", `{"Statement":[{"Effect":"Allow","Resource":["a",{}],"Sid":"` + secret + `"}]}`, "Statement[0].Resource[1]"},
 		{"unknown element", `{"Statement":[{"Effect":"Allow","Actions":"s3:GetObject","Sid":"` + secret + `"}]}`, `unknown element "Actions"`},
-		{"unknown top-level element", `{"Statement":[],"Versoin":"` + secret + `"}`, `unknown top-level element "Versoin"`},
+		{"unknown top-level element", `{"Statement":[],"Statements":"` + secret + `"}`, `unknown top-level element "Statements"`},
 		{"principal string", `{"Statement":[{"Effect":"Allow","Principal":"` + secret + `"}]}`, `must be "*"`},
 		{"principal value", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":true},"Sid":"` + secret + `"}]}`, `Principal["AWS"]`},
 		{"condition not object", `{"Statement":[{"Effect":"Allow","Condition":["` + secret + `"]}]}`, "Condition: expected an object"},
