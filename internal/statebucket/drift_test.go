@@ -36,20 +36,20 @@ func TestDrift(t *testing.T) {
 		want    string
 	}{
 		"key id instead of ARN is the same key": {func(o *Observed) { o.SSEKey = "abcd" }, ControlEncryption, ""},
-		"other key":            {func(o *Observed) { o.SSEKey = "arn:aws:kms:us-east-1:123456789012:key/other" }, ControlEncryption, "another KMS key"},
-		"AES256":               {func(o *Observed) { o.SSEAlgorithm = "AES256" }, ControlEncryption, "not SSE-KMS"},
-		"bucket key off":       {func(o *Observed) { o.BucketKey = false }, ControlEncryption, "bucket key is off"},
-		"versioning suspended": {func(o *Observed) { o.Versioning = "Suspended" }, ControlVersioning, "Suspended"},
-		"one public block off": {func(o *Observed) { o.PublicAccess.RestrictPublicBuckets = aws.Bool(false) }, ControlPublicAccess, "RestrictPublicBuckets off"},
-		"ACLs enabled":         {func(o *Observed) { o.Ownership = "ObjectWriter" }, ControlOwnership, "ObjectWriter"},
-		"policy missing":       {func(o *Observed) { o.Policy = "" }, ControlPolicy, "missing"},
+		"other key":                             {func(o *Observed) { o.SSEKey = "arn:aws:kms:us-east-1:123456789012:key/other" }, ControlEncryption, "another KMS key"},
+		"AES256":                                {func(o *Observed) { o.SSEAlgorithm = "AES256" }, ControlEncryption, "not SSE-KMS"},
+		"bucket key off":                        {func(o *Observed) { o.BucketKey = false }, ControlEncryption, "bucket key is off"},
+		"versioning suspended":                  {func(o *Observed) { o.Versioning = "Suspended" }, ControlVersioning, "Suspended"},
+		"one public block off":                  {func(o *Observed) { o.PublicAccess.RestrictPublicBuckets = aws.Bool(false) }, ControlPublicAccess, "RestrictPublicBuckets off"},
+		"ACLs enabled":                          {func(o *Observed) { o.Ownership = "ObjectWriter" }, ControlOwnership, "ObjectWriter"},
+		"policy missing":                        {func(o *Observed) { o.Policy = "" }, ControlPolicy, "missing"},
 		"policy reformatted is the same": {func(o *Observed) {
 			o.Policy = `{ "Statement": { "Resource": "arn:aws:s3:::b", "Action": ["s3:*"], "Principal": "*", "Effect": "Deny", "Sid": "S" }, "Version": "2012-10-17" }`
 		}, ControlPolicy, ""},
-		"policy edited":      {func(o *Observed) { o.Policy = strings.Replace(o.Policy, "Deny", "Allow", 1) }, ControlPolicy, "differs"},
-		"lifecycle removed":  {func(o *Observed) { o.Lifecycle = nil }, ControlLifecycle, "differ"},
-		"extra expiry rule":  {func(o *Observed) { o.Lifecycle = append(o.Lifecycle, types.LifecycleRule{ID: aws.String("x")}) }, ControlLifecycle, "differ"},
-		"retention shortened": {func(o *Observed) { o.Lifecycle[0].NoncurrentVersionExpiration.NoncurrentDays = aws.Int32(1) }, ControlLifecycle, "differ"},
+		"policy edited":           {func(o *Observed) { o.Policy = strings.Replace(o.Policy, "Deny", "Allow", 1) }, ControlPolicy, "differs"},
+		"lifecycle removed":       {func(o *Observed) { o.Lifecycle = nil }, ControlLifecycle, "differ"},
+		"extra expiry rule":       {func(o *Observed) { o.Lifecycle = append(o.Lifecycle, types.LifecycleRule{ID: aws.String("x")}) }, ControlLifecycle, "differ"},
+		"retention shortened":     {func(o *Observed) { o.Lifecycle[0].NoncurrentVersionExpiration.NoncurrentDays = aws.Int32(1) }, ControlLifecycle, "differ"},
 		"current versions expire": {func(o *Observed) { o.Lifecycle[0].Expiration.Days = aws.Int32(30) }, ControlLifecycle, "differ"},
 	}
 	for name, tc := range cases {
