@@ -17,9 +17,17 @@ export TF_CLI_CONFIG_FILE=$root/.tools/terraformrc
 tf=$(scripts/terraform.sh)
 echo "test: Terraform CLI $tf ($("$tf" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'))"
 
+# A second instance, sharing the CA, for the least-privilege proof: its test
+# switches on moto's IAM enforcement (POST /moto-api/reset-auth).
+iam_port=${TEST_IAM_EMULATOR_PORT:-$((EMULATOR_PORT + 2))}
+iam_emulator() {
+  EMULATOR_PORT=$iam_port EMULATOR_DIR=$root/.tools/emulator-test-iam EMULATOR_CERTS=$EMULATOR_DIR scripts/emulator/emulator.sh "$@"
+}
 scripts/emulator/emulator.sh start
-trap 'scripts/emulator/emulator.sh stop' EXIT
+trap 'scripts/emulator/emulator.sh stop; iam_emulator stop' EXIT
+iam_emulator start
 eval "$(scripts/emulator/emulator.sh env)"
+export SECURESTATE_EMULATOR_IAM_ENDPOINT=https://127.0.0.1:$iam_port
 export TF_ACC=1 TF_ACC_TERRAFORM_PATH=$tf
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 

@@ -11,7 +11,9 @@
 #   emulator.sh status  exit 0 when the recorded emulator is alive
 #
 # Settings: EMULATOR_PORT (HTTPS, default 4566), EMULATOR_HTTP_PORT (default port+1),
-# EMULATOR_DIR (state folder, default .tools/emulator in the repository).
+# EMULATOR_DIR (state folder, default .tools/emulator in the repository),
+# EMULATOR_CERTS (folder of the CA and certificate, default EMULATOR_DIR; instances
+# that share it share one CA).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,6 +23,7 @@ http_port=${EMULATOR_HTTP_PORT:-$((port + 1))}
 dir=${EMULATOR_DIR:-$root/.tools/emulator}
 venv=$root/.tools/moto-$MOTO_VERSION
 py=$venv/bin/python
+certs=${EMULATOR_CERTS:-$dir}
 pidfile=$dir/pid
 
 say() { printf 'emulator: %s\n' "$*" >&2; }
@@ -37,8 +40,8 @@ install_moto() {
 }
 
 make_certs() {
-  [ -s "$dir/ca.pem" ] && [ -s "$dir/server.pem" ] && [ -s "$dir/server.key" ] && return
-  "$py" "$root/scripts/emulator/certs.py" "$dir"
+  [ -s "$certs/ca.pem" ] && [ -s "$certs/server.pem" ] && [ -s "$certs/server.key" ] && return
+  "$py" "$root/scripts/emulator/certs.py" "$certs"
 }
 
 alive() {
@@ -46,7 +49,7 @@ alive() {
 }
 
 answers() {
-  "$py" - "$port" "$dir/ca.pem" <<'PY' 2>/dev/null
+  "$py" - "$port" "$certs/ca.pem" <<'PY' 2>/dev/null
 import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 urllib.request.urlopen(f"https://127.0.0.1:{sys.argv[1]}/moto-api/data.json", context=ctx, timeout=2).read()
@@ -63,7 +66,7 @@ start() {
   make_certs
   rm -f "$dir/ready"
   "$py" "$root/scripts/emulator/server.py" --port "$port" --http-port "$http_port" \
-    --cert "$dir/server.pem" --key "$dir/server.key" --ready-file "$dir/ready" \
+    --cert "$certs/server.pem" --key "$certs/server.key" --ready-file "$dir/ready" \
     >"$dir/server.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 150); do
@@ -98,7 +101,7 @@ stop() {
 env_lines() {
   cat <<ENV
 export AWS_ENDPOINT_URL=https://127.0.0.1:$port
-export AWS_CA_BUNDLE=$dir/ca.pem
+export AWS_CA_BUNDLE=$certs/ca.pem
 export AWS_ACCESS_KEY_ID=AKIAEMULATOR00000000
 export AWS_SECRET_ACCESS_KEY=emulator-secret-not-a-real-key
 export AWS_REGION=us-east-1

@@ -9,7 +9,9 @@ even over HTTPS, and the TLS-only control cannot be tested honestly.
 
 Request facts used as condition keys come from the WSGI request being served:
 aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-keys
-(query string), and the S3 server-side encryption headers.
+(query string), the S3 server-side encryption headers, and dynamodb:LeadingKeys
+(the hash key of the item a DynamoDB request reads or writes). DynamoDB requests
+are authorised against their table's ARN instead of moto's "*".
 """
 
 import argparse
@@ -22,7 +24,9 @@ import urllib.parse
 
 from werkzeug.serving import make_server
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
+from moto.utilities.utils import get_partition
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -185,9 +189,32 @@ def is_action_permitted(self, action, resource="*", principal=None, incoming_con
     return PermissionResult.PERMITTED if st.get("Effect") == "Allow" else PermissionResult.DENIED
 
 
+def dynamodb_resource(self):
+    """The table ARN a DynamoDB request acts on (moto authorises every DynamoDB
+    call against "*", so resource-scoped identity policies could never allow
+    anything), and the request's dynamodb:LeadingKeys condition values."""
+    body = self.body if isinstance(self.body, dict) else {}
+    table = body.get("TableName")
+    if not table:
+        return "*"
+    try:
+        hash_key = self.dynamodb_backend.get_table(table).hash_key_attr
+    except Exception:  # unknown table: authorise by name, let the call fail later
+        hash_key = None
+    item = body.get("Key") or body.get("Item") or {}
+    if hash_key and hash_key in item:
+        value = next(iter(item[hash_key].values()), None)
+        if value is not None:
+            context = getattr(_request, "context", None)
+            if context is not None:
+                context["dynamodb:leadingkeys"] = [str(value)]
+    return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"
+
+
 def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
+    DynamoHandler._determine_resource = dynamodb_resource
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
-# The quick start's bootstrap configuration, run by `make demo` against the
-# local emulator. The emulator's endpoint, CA bundle, test keys and region come
-# from the environment (scripts/emulator/emulator.sh env), so this file is what
-# you would write for real AWS, plus path-style addressing for the emulator.
+# Step 1 of the quick start: bootstrap a hardened state backend with two
+# environments. `make demo` runs it against the local emulator, whose endpoint,
+# CA bundle, test keys and region come from the environment
+# (scripts/emulator/emulator.sh env). Against real AWS, drop s3_use_path_style.
 terraform {
   required_providers {
     securestate = {
@@ -14,16 +14,31 @@ provider "securestate" {
   s3_use_path_style = true
 }
 
-data "securestate_caller_identity" "current" {}
-
-output "account_id" {
-  value = data.securestate_caller_identity.current.account_id
+resource "securestate_backend" "org" {
+  name         = "quickstart"
+  environments = ["dev", "prod"]
 }
 
-output "caller_arn" {
-  value = data.securestate_caller_identity.current.arn
+# A ready `terraform { backend "s3" { ... } }` block per environment.
+output "backend_hcl" {
+  value = securestate_backend.org.backend_hcl
 }
 
-output "region" {
-  value = data.securestate_caller_identity.current.region
+# The same settings as -backend-config files (`<env>.s3.tfbackend`), for
+# configurations that keep an empty `backend "s3" {}` block.
+output "tfbackend" {
+  value = {
+    for env, config in securestate_backend.org.backend_config : env => join("\n", concat(
+      [for k, v in config : "${k} = ${jsonencode(v)}" if v != null], [""]
+    ))
+  }
+}
+
+output "policy_arns" {
+  description = "Attach each environment's policy to whoever runs Terraform for it."
+  value       = securestate_backend.org.policy_arns
+}
+
+output "kms_key_arn" {
+  value = securestate_backend.org.kms_key_arn
 }
