@@ -21,7 +21,7 @@ echo "test: Terraform CLI $tf ($("$tf" version -json | sed -n 's/.*"terraform_ve
 # switches on moto's IAM enforcement (POST /moto-api/reset-auth).
 iam_port=${TEST_IAM_EMULATOR_PORT:-$((EMULATOR_PORT + 2))}
 iam_emulator() {
-  EMULATOR_PORT=$iam_port EMULATOR_DIR=$root/.tools/emulator-test-iam EMULATOR_CERTS=$EMULATOR_DIR scripts/emulator/emulator.sh "$@"
+  EMULATOR_PORT=$iam_port EMULATOR_DIR=$root/.tools/emulator-test-iam EMULATOR_CERTS=$root/.tools/emulator-test scripts/emulator/emulator.sh "$@"
 }
 scripts/emulator/emulator.sh start
 trap 'scripts/emulator/emulator.sh stop; iam_emulator stop' EXIT
