@@ -559,7 +559,10 @@ type refusedError struct{ msg string }
 func (e *refusedError) Error() string { return e.msg }
 
 // destroy refuses while the bucket holds any object version (unless forced),
-// then deletes bucket, table, policies and alias, and schedules key deletion.
+// empties it when forced, then deletes the table, policies and alias, schedules
+// the key's deletion, and deletes the bucket last: while a destroy that failed
+// part-way leaves the bucket, the backend stays in state and the next destroy
+// finishes the job (every step treats "already gone" as done).
 func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string, force bool) error {
 	exists, err := statebucket.Exists(ctx, c.S3, s.Bucket)
 	if err != nil {
@@ -581,9 +584,6 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 				return err
 			}
 		}
-		if err := statebucket.Delete(ctx, c.S3, s.Bucket); err != nil {
-			return err
-		}
 	}
 	if s.Table != "" {
 		if err := locktable.Delete(ctx, c.DynamoDB, s.Table); err != nil {
@@ -595,7 +595,13 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 			return err
 		}
 	}
-	return kmskey.Delete(ctx, c.KMS, keyID, s.alias(), s.DeletionWindow)
+	if err := kmskey.Delete(ctx, c.KMS, keyID, s.alias(), s.DeletionWindow); err != nil {
+		return err
+	}
+	if exists {
+		return statebucket.Delete(ctx, c.S3, s.Bucket)
+	}
+	return nil
 }
 
 func contains(list []string, v string) bool {

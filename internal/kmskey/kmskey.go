@@ -14,6 +14,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
 // API is the part of the KMS client this package uses.
@@ -196,7 +197,11 @@ func Ensure(ctx context.Context, api API, spec Spec, keyID string) (*Observed, e
 
 	drift := Drift(spec, o)
 	if drift[ControlPolicy] != "" {
-		if _, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default"), Policy: aws.String(render(spec.Policy))}); err != nil {
+		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() error {
+			_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default"), Policy: aws.String(render(spec.Policy))})
+			return err
+		})
+		if err != nil {
 			return nil, fmt.Errorf("kms:PutKeyPolicy %s: %w", o.KeyID, err)
 		}
 	}
@@ -237,12 +242,17 @@ func adopt(ctx context.Context, api API, spec Spec) (string, error) {
 }
 
 func create(ctx context.Context, api API, spec Spec) (string, error) {
-	out, err := api.CreateKey(ctx, &kms.CreateKeyInput{
-		Description: aws.String("Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"),
-		KeySpec:     types.KeySpecSymmetricDefault,
-		KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
-		Policy:      aws.String(render(spec.Policy)),
-		Tags:        kmsTags(spec.Tags),
+	var out *kms.CreateKeyOutput
+	// A principal created moments ago may not be visible to KMS yet.
+	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() (err error) {
+		out, err = api.CreateKey(ctx, &kms.CreateKeyInput{
+			Description: aws.String("Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"),
+			KeySpec:     types.KeySpecSymmetricDefault,
+			KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
+			Policy:      aws.String(render(spec.Policy)),
+			Tags:        kmsTags(spec.Tags),
+		})
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("kms:CreateKey: %w", err)

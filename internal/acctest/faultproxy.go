@@ -1,0 +1,264 @@
+package acctest
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// FaultKind is what the fault proxy does to a matching AWS call.
+type FaultKind string
+
+// Fault kinds.
+const (
+	FaultInternalError FaultKind = "internal-error" // HTTP 500 InternalError/InternalFailure
+	FaultThrottle      FaultKind = "throttle"       // S3 503 SlowDown; others 400 Throttling(Exception)
+	FaultReset         FaultKind = "reset"          // the connection is reset before the request is forwarded
+	FaultLatency       FaultKind = "latency"        // the request is forwarded after a delay
+)
+
+// FaultKinds lists every kind, for tests that try them all.
+var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, FaultLatency}
+
+// Fault selects calls and says what to do with them. Call is the 1-based index
+// of the AWS request since the fault was armed (0: any index); Match narrows
+// by "service:operation" (empty: any). Attempts is how many consecutive
+// matching requests are hit (default 1), so a fault can outlast the SDK's
+// retries.
+type Fault struct {
+	Kind     FaultKind
+	Call     int
+	Match    string
+	Attempts int
+	Latency  time.Duration
+}
+
+// Call describes one AWS request that went through the proxy.
+type Call struct {
+	Service   string
+	Operation string
+	Injected  FaultKind
+}
+
+// FaultProxy is a TLS reverse proxy between the provider and the emulator
+// that injects faults into chosen AWS calls.
+type FaultProxy struct {
+	URL string
+	// CABundle trusts both the proxy and the emulator (for custom_ca_bundle).
+	CABundle string
+
+	server *httptest.Server
+	proxy  *httputil.ReverseProxy
+
+	mu       sync.Mutex
+	fault    *Fault
+	seen     int // requests since armed
+	hits     int // faults injected for the armed fault
+	calls    []Call
+	injected int
+}
+
+// StartFaultProxy starts a proxy in front of the emulator (AWS_ENDPOINT_URL).
+func StartFaultProxy(t *testing.T) *FaultProxy {
+	t.Helper()
+	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
+	if err != nil || target.Host == "" {
+		t.Fatalf("AWS_ENDPOINT_URL: %v", err)
+	}
+	pool, err := caPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &FaultProxy{}
+	p.proxy = httputil.NewSingleHostReverseProxy(target)
+	p.proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: false}
+	p.proxy.ErrorLog = nil
+	p.server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.server.StartTLS()
+	t.Cleanup(p.server.Close)
+	p.URL = p.server.URL
+
+	emulatorCA, err := os.ReadFile(os.Getenv("AWS_CA_BUNDLE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := append(emulatorCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.server.Certificate().Raw})...)
+	p.CABundle = filepath.Join(t.TempDir(), "proxy-ca.pem")
+	if err := os.WriteFile(p.CABundle, bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Arm sets the fault for the following requests and restarts the call count.
+func (p *FaultProxy) Arm(f Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.Attempts == 0 {
+		f.Attempts = 1
+	}
+	if f.Latency == 0 {
+		f.Latency = 2 * time.Second
+	}
+	p.fault, p.seen, p.hits, p.calls = &f, 0, 0, nil
+}
+
+// Disarm stops injecting and restarts the call count.
+func (p *FaultProxy) Disarm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fault, p.seen, p.hits, p.calls = nil, 0, 0, nil
+}
+
+// Calls returns the requests seen since the last Arm or Disarm.
+func (p *FaultProxy) Calls() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Call(nil), p.calls...)
+}
+
+// Injected returns how many faults the proxy injected in total.
+func (p *FaultProxy) Injected() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.injected
+}
+
+var scopeService = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
+
+// classify names a request's service and operation without consuming its body.
+func classify(r *http.Request, body []byte) (string, string) {
+	service := "unknown"
+	if m := scopeService.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		service = m[1]
+	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		return service, target[strings.LastIndex(target, ".")+1:]
+	}
+	if service == "s3" {
+		return service, s3Operation(r)
+	}
+	if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
+		return service, v.Get("Action")
+	}
+	return service, r.Method
+}
+
+func s3Operation(r *http.Request) string {
+	path := strings.Trim(r.URL.Path, "/")
+	q := r.URL.Query()
+	sub := ""
+	for _, k := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "tagging", "versions", "delete", "location"} {
+		if q.Has(k) {
+			sub = k
+		}
+	}
+	level := "Object"
+	if !strings.Contains(path, "/") {
+		level = "Bucket"
+	}
+	return r.Method + level + sub
+}
+
+func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	service, op := classify(r, body)
+
+	p.mu.Lock()
+	p.seen++
+	var inject *Fault
+	if f := p.fault; f != nil && p.hits < f.Attempts &&
+		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == service+":"+op) {
+		inject = f
+		p.hits++
+		p.injected++
+	}
+	call := Call{Service: service, Operation: op}
+	if inject != nil {
+		call.Injected = inject.Kind
+	}
+	p.calls = append(p.calls, call)
+	p.mu.Unlock()
+
+	if inject == nil {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	switch inject.Kind {
+	case FaultLatency:
+		time.Sleep(inject.Latency)
+		p.proxy.ServeHTTP(w, r)
+	case FaultReset:
+		resetConnection(w)
+	default:
+		writeFault(w, service, inject.Kind)
+	}
+}
+
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	raw := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tcp, ok := raw.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0) // RST instead of FIN
+	}
+	_ = raw.Close()
+}
+
+// writeFault answers in the error format of the service's protocol, so the SDK
+// classifies it as it would a real one.
+func writeFault(w http.ResponseWriter, service string, kind FaultKind) {
+	status, code := http.StatusInternalServerError, "InternalError"
+	if kind == FaultThrottle {
+		status, code = http.StatusBadRequest, "Throttling"
+	}
+	switch service {
+	case "s3":
+		if kind == FaultThrottle {
+			status, code = http.StatusServiceUnavailable, "SlowDown"
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected by the test fault proxy</Message></Error>`, code)
+	case "kms", "dynamodb":
+		if kind == FaultThrottle {
+			code = "ThrottlingException"
+		} else {
+			code = "InternalFailure"
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":"%s","message":"injected by the test fault proxy"}`, code)
+	default: // query protocols: IAM, STS
+		if kind != FaultThrottle {
+			code = "InternalFailure"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>injected by the test fault proxy</Message></Error><RequestId>fault</RequestId></ErrorResponse>`, code)
+	}
+}

@@ -1,0 +1,347 @@
+// Package reliability measures how the provider behaves when AWS misbehaves:
+// faults injected into every call of a create and a destroy, a scan for
+// orphaned AWS objects after each case, and the secrets kept out of logs.
+// `make reliability` runs the full matrix and prints the figures; `make test`
+// runs a fast subset.
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+)
+
+// maxRetries is low so that a fault held for two attempts outlasts the SDK's
+// retries and the apply really fails; with the default (25) almost every
+// fault is absorbed.
+const maxRetries = 1
+
+func backendConfig(p *acctest.FaultProxy, name string) string {
+	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    securestate = { source = "securestate/securestate" }
+  }
+}
+
+provider "securestate" {
+  s3_use_path_style = true
+  custom_ca_bundle  = %[1]q
+  max_retries       = %[3]d
+  endpoints {
+    s3       = %[2]q
+    kms      = %[2]q
+    dynamodb = %[2]q
+    iam      = %[2]q
+    sts      = %[2]q
+  }
+}
+
+resource "securestate_backend" "b" {
+  name          = %[4]q
+  environments  = ["dev", "prod"]
+  force_destroy = true
+}
+`, p.CABundle, p.URL, maxRetries, name)
+}
+
+type figures struct {
+	mu                                                       sync.Mutex
+	injected, cases, failedFirst, converged, orphans, unclear int
+}
+
+func (f *figures) add(injected int, failed, converged, unclear bool, orphans int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.injected += injected
+	f.cases++
+	f.orphans += orphans
+	if failed {
+		f.failedFirst++
+	}
+	if converged {
+		f.converged++
+	}
+	if unclear {
+		f.unclear++
+	}
+}
+
+// plan lists the (kind, call index) cases to run for an operation of n calls:
+// every kind at every index with RELIABILITY_FULL=1; otherwise each kind once,
+// at the first, middle or last call in turn (the fast subset in make test).
+func plan(n int) map[acctest.FaultKind][]int {
+	out := map[acctest.FaultKind][]int{}
+	for k, kind := range acctest.FaultKinds {
+		if os.Getenv("RELIABILITY_FULL") != "" {
+			for i := 1; i <= n; i++ {
+				out[kind] = append(out[kind], i)
+			}
+			continue
+		}
+		out[kind] = []int{[]int{1, (n + 1) / 2, n, n - 1}[k%4]}
+	}
+	return out
+}
+
+// clearFailure reports whether a failed run says what failed: a diagnostic
+// naming the backend, and no crash.
+func clearFailure(out string) bool {
+	return strings.Contains(out, "Error: ") && !strings.Contains(out, "panic:") && !strings.Contains(out, "plugin crashed") &&
+		(strings.Contains(out, "Cannot ") || strings.Contains(out, "sts:GetCallerIdentity") || strings.Contains(out, "not fully hardened"))
+}
+
+func TestAccReliability_faultsDuringCreateAndDestroy(t *testing.T) {
+	acctest.PreCheck(t)
+	c := acctest.Client(t)
+	prefix := acctest.RandomName("rel")
+
+	// Discovery: how many AWS calls a clean create and a forced destroy make.
+	proxy := acctest.StartFaultProxy(t)
+	probe := acctest.NewWorkspace(t, backendConfig(proxy, prefix+"-probe"))
+	proxy.Disarm()
+	if out, err := probe.Apply(); err != nil {
+		t.Fatalf("clean create: %s\n%s", err, out)
+	}
+	createCalls := len(proxy.Calls())
+	putState(t, c, probe)
+	proxy.Disarm()
+	if out, err := probe.Destroy(); err != nil {
+		t.Fatalf("clean destroy: %s\n%s", err, out)
+	}
+	destroyCalls := len(proxy.Calls())
+	t.Logf("a clean create makes %d AWS calls, a forced destroy %d (both including Terraform's refresh)", createCalls, destroyCalls)
+
+	f := &figures{}
+	t.Run("cases", func(t *testing.T) {
+		for _, op := range []string{"create", "destroy"} {
+			n := createCalls
+			if op == "destroy" {
+				n = destroyCalls
+			}
+			for kind, calls := range plan(n) {
+				for _, i := range calls {
+					name := fmt.Sprintf("%s-%s%s%d", prefix, op[:1], kind[:1], i)
+					t.Run(fmt.Sprintf("%s/%s/call%02d", op, kind, i), func(t *testing.T) {
+						t.Parallel()
+						runCase(t, c, f, op, name, acctest.Fault{Kind: kind, Call: i, Attempts: maxRetries + 1})
+					})
+				}
+			}
+		}
+	})
+	t.Logf("figure: faults injected %d, cases %d, first run failed %d, converged %d, unclear failures %d, orphans %d",
+		f.injected, f.cases, f.failedFirst, f.converged, f.unclear, f.orphans)
+	if f.orphans > 0 || f.unclear > 0 || f.converged != f.cases {
+		t.Errorf("every case must converge, with clear failures and zero orphans")
+	}
+}
+
+// runCase injects one fault into a create or a destroy, runs it again without
+// the fault when it failed, and checks the result and the orphans.
+func runCase(t *testing.T, c *awsclient.Client, f *figures, op, name string, fault acctest.Fault) {
+	proxy := acctest.StartFaultProxy(t)
+	ws := acctest.NewWorkspace(t, backendConfig(proxy, name))
+	run, again := ws.Apply, ws.Apply
+	if op == "destroy" {
+		if out, err := ws.Apply(); err != nil {
+			t.Fatalf("create: %s\n%s", err, out)
+		}
+		putState(t, c, ws)
+		run, again = ws.Destroy, ws.Destroy
+	}
+	proxy.Arm(fault)
+	out, err := run()
+	hit := describeHit(proxy)
+	injected := len(proxy.Calls()) - countClean(proxy.Calls())
+	proxy.Disarm()
+
+	failed, unclear, converged, orphanCount := err != nil, false, false, 0
+	defer func() { f.add(injected, failed, converged, unclear, orphanCount) }()
+	if failed {
+		if unclear = !clearFailure(out); unclear {
+			t.Errorf("%s: failure is not clear:\n%s", hit, out)
+		}
+		if out, err := again(); err != nil {
+			t.Fatalf("%s: running %s again did not converge: %s\n%s", hit, op, err, out)
+		}
+	}
+	if op == "create" {
+		if err := compliant(ws); err != nil {
+			t.Fatalf("%s: %s", hit, err)
+		}
+		orphanCount += orphans(t, c, name, ws, false)
+		putState(t, c, ws)
+		if out, err := ws.Destroy(); err != nil {
+			t.Fatalf("%s: cleanup destroy: %s\n%s", hit, err, out)
+		}
+	}
+	converged = true
+	orphanCount += orphans(t, c, name, ws, true)
+}
+
+func countClean(calls []acctest.Call) int {
+	n := 0
+	for _, c := range calls {
+		if c.Injected == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func describeHit(p *acctest.FaultProxy) string {
+	for _, c := range p.Calls() {
+		if c.Injected != "" {
+			return fmt.Sprintf("%s on %s:%s", c.Injected, c.Service, c.Operation)
+		}
+	}
+	return "fault armed but not reached"
+}
+
+// putState stores an object so that destroy has versions to empty.
+func putState(t *testing.T, c *awsclient.Client, ws *acctest.Workspace) {
+	t.Helper()
+	res, err := ws.Resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res["securestate_backend.b"]
+	if b == nil {
+		t.Fatal("backend not in state")
+	}
+	bucket, _ := b["bucket"].(string)
+	if _, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("dev/terraform.tfstate"), Body: strings.NewReader("{}")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func compliant(ws *acctest.Workspace) error {
+	res, err := ws.Resources()
+	if err != nil {
+		return err
+	}
+	b := res["securestate_backend.b"]
+	if b == nil {
+		return fmt.Errorf("backend not in state after apply")
+	}
+	controls, _ := b["controls"].(map[string]any)
+	if len(controls) != 16 {
+		return fmt.Errorf("%d controls in state, want 16", len(controls))
+	}
+	for k, v := range controls {
+		if v != "compliant" {
+			return fmt.Errorf("control %s is %v after converging", k, v)
+		}
+	}
+	return nil
+}
+
+// orphans counts AWS objects of the backend that no state tracks. After a
+// destroy nothing may be left but keys pending deletion.
+func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspace, destroyed bool) int {
+	t.Helper()
+	ctx := context.Background()
+	tracked := map[string]bool{}
+	if !destroyed {
+		res, err := ws.Resources()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res["securestate_backend.b"] {
+			switch x := v.(type) {
+			case string:
+				tracked[x] = true
+			case map[string]any:
+				for _, e := range x {
+					if s, ok := e.(string); ok {
+						tracked[s] = true
+					}
+				}
+			}
+		}
+	}
+	var found []string
+	check := func(kind, id string) {
+		if !tracked[id] {
+			found = append(found, kind+" "+id)
+		}
+	}
+	buckets, err := c.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets.Buckets {
+		if strings.HasPrefix(aws.ToString(b.Name), name+"-") {
+			check("bucket", aws.ToString(b.Name))
+		}
+	}
+	tables, err := c.DynamoDB.ListTables(ctx, &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables.TableNames {
+		if tb == naming.LockTable(name) {
+			check("table", tb)
+		}
+	}
+	pols, err := c.IAM.ListPolicies(ctx, &iam.ListPoliciesInput{PathPrefix: aws.String(naming.PolicyPath), Scope: iamtypes.PolicyScopeTypeLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pols.Policies {
+		if strings.HasPrefix(aws.ToString(p.PolicyName), name+"-tfstate-") {
+			check("policy", aws.ToString(p.Arn))
+		}
+	}
+	aliases, err := c.KMS.ListAliases(ctx, &kms.ListAliasesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range aliases.Aliases {
+		if aws.ToString(a.AliasName) == naming.KeyAlias(name) {
+			check("alias", aws.ToString(a.AliasName))
+		}
+	}
+	keys := kms.NewListKeysPaginator(c.KMS, &kms.ListKeysInput{})
+	for keys.HasMorePages() {
+		page, err := keys.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range page.Keys {
+			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil || d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
+				continue // scheduled for deletion by the provider: cleaned up
+			}
+			tags, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: k.KeyId})
+			if err != nil {
+				continue
+			}
+			for _, tg := range tags.Tags {
+				if aws.ToString(tg.TagKey) == naming.OwnerTagKey && aws.ToString(tg.TagValue) == name {
+					check("key", aws.ToString(k.KeyId))
+				}
+			}
+		}
+	}
+	for _, o := range found {
+		t.Errorf("orphan: %s", o)
+	}
+	return len(found)
+}
