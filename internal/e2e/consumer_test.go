@@ -159,4 +159,3 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 	}
 	return false
 }
-

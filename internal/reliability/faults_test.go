@@ -61,7 +61,7 @@ resource "securestate_backend" "b" {
 }
 
 type figures struct {
-	mu                                                       sync.Mutex
+	mu                                                        sync.Mutex
 	injected, cases, failedFirst, converged, orphans, unclear int
 }
 
