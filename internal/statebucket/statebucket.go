@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -310,6 +311,11 @@ func create(ctx context.Context, api API, spec Spec) error {
 	if err := putTags(ctx, api, spec.Bucket, spec.Tags); err != nil {
 		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
 		return err
+	}
+	// Read-after-create: the SDK's waiter retries only "not found yet", bounded
+	// by ctx (the resource timeout) and two minutes.
+	if err := s3.NewBucketExistsWaiter(api).Wait(ctx, &s3.HeadBucketInput{Bucket: &spec.Bucket}, 2*time.Minute); err != nil {
+		return fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
 	}
 	return nil
 }
