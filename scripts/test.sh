@@ -8,9 +8,9 @@ cd "$root"
 
 # A private instance, so a `make demo` emulator on :4566 is neither reused nor stopped.
 export EMULATOR_PORT=${TEST_EMULATOR_PORT:-4576}
-export EMULATOR_DIR=$root/.tools/emulator-test
+export EMULATOR_DIR=$root/.tools/emulator-test-$EMULATOR_PORT
 mkdir -p .tools
-log=$root/.tools/test.log
+log=${TEST_LOG:-$root/.tools/test.log}
 
 : >"$root/.tools/terraformrc"
 export TF_CLI_CONFIG_FILE=$root/.tools/terraformrc
@@ -21,7 +21,7 @@ echo "test: Terraform CLI $tf ($("$tf" version -json | sed -n 's/.*"terraform_ve
 # switches on moto's IAM enforcement (POST /moto-api/reset-auth).
 iam_port=${TEST_IAM_EMULATOR_PORT:-$((EMULATOR_PORT + 2))}
 iam_emulator() {
-  EMULATOR_PORT=$iam_port EMULATOR_DIR=$root/.tools/emulator-test-iam EMULATOR_CERTS=$root/.tools/emulator-test scripts/emulator/emulator.sh "$@"
+  EMULATOR_PORT=$iam_port EMULATOR_DIR=$EMULATOR_DIR-iam EMULATOR_CERTS=$EMULATOR_DIR scripts/emulator/emulator.sh "$@"
 }
 scripts/emulator/emulator.sh start
 trap 'scripts/emulator/emulator.sh stop; iam_emulator stop' EXIT

@@ -32,6 +32,9 @@ import (
 // DefaultMaxRetries matches the hashicorp/aws provider's default.
 const DefaultMaxRetries = 25
 
+// MaxMaxRetries bounds max_retries: beyond it an apply would wait for hours.
+const MaxMaxRetries = 100
+
 // Services are the endpoint names the provider accepts in its endpoints block.
 var Services = []string{"dynamodb", "iam", "kms", "s3", "sts"}
 
@@ -127,13 +130,17 @@ func LoadCABundle(s Settings, env Env) ([]byte, error) {
 // MaxAttempts turns max_retries (or AWS_MAX_ATTEMPTS) into the SDK's attempt count.
 func MaxAttempts(s Settings, env Env) (int, error) {
 	if s.MaxRetries != nil {
+		if *s.MaxRetries < 0 || *s.MaxRetries > MaxMaxRetries {
+			return 0, &SettingError{Attribute: "max_retries", Summary: "Invalid max_retries",
+				Detail: fmt.Sprintf("max_retries is %d; it must be between 0 and %d.", *s.MaxRetries, MaxMaxRetries)}
+		}
 		return *s.MaxRetries + 1, nil
 	}
 	if v := env("AWS_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > MaxMaxRetries+1 {
 			return 0, &SettingError{Attribute: "max_retries", Summary: "Invalid AWS_MAX_ATTEMPTS",
-				Detail: fmt.Sprintf("AWS_MAX_ATTEMPTS is %q; it must be a whole number of at least 1, or unset.", v)}
+				Detail: fmt.Sprintf("AWS_MAX_ATTEMPTS is %q; it must be a whole number from 1 to %d, or unset.", v, MaxMaxRetries+1)}
 		}
 		return n, nil
 	}
@@ -155,6 +162,8 @@ func PartitionForRegion(region string) string {
 		return "aws-iso-e"
 	case strings.HasPrefix(region, "us-isof-"):
 		return "aws-iso-f"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
 	default:
 		return "aws"
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -21,6 +22,12 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+)
+
+var (
+	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
+	keyResource = regexp.MustCompile(`^key/[A-Za-z0-9-]+$`)
+	tableName   = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 )
 
 func validateImportName(id string) error {
@@ -54,8 +61,12 @@ func parseImportID(id string) (map[string]string, error) {
 	if err := naming.Bucket(out["bucket"]); err != nil {
 		return nil, fmt.Errorf("bucket: %w", err)
 	}
-	if a, err := arn.Parse(out["key"]); err != nil || a.Service != "kms" || !strings.HasPrefix(a.Resource, "key/") {
+	if a, err := arn.Parse(out["key"]); err != nil || a.Service != "kms" || a.Partition == "" || a.Region == "" ||
+		!accountID.MatchString(a.AccountID) || !keyResource.MatchString(a.Resource) {
 		return nil, fmt.Errorf("key must be the ARN of the KMS key, such as arn:aws:kms:us-east-1:123456789012:key/<id>")
+	}
+	if t, ok := out["table"]; ok && !tableName.MatchString(t) {
+		return nil, fmt.Errorf("table %q is not a DynamoDB table name (3-255 letters, digits, _ . -)", t)
 	}
 	if n := out["name"]; n != "" {
 		if err := naming.Backend(n); err != nil {
@@ -117,8 +128,13 @@ func (r *backendResource) completeImport(ctx context.Context, c *awsclient.Clien
 	}
 	hasTable := false
 	if table != "" {
-		if _, err := locktable.Find(ctx, c.DynamoDB, table); err == nil {
+		_, err := locktable.Find(ctx, c.DynamoDB, table)
+		switch {
+		case err == nil:
 			hasTable = true
+		case !awserr.IsNotFound(err):
+			diags.AddError("Cannot import backend", err.Error())
+			return diags
 		}
 	}
 	lockfile := !hasTable

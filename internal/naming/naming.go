@@ -28,14 +28,28 @@ func Backend(v string) error {
 	if strings.Contains(v, "--") {
 		return fmt.Errorf("%q contains \"--\"; use single hyphens", v)
 	}
+	// The default bucket name starts with "<name>-".
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(v+"-", p) {
+			return fmt.Errorf("%q starts with %q, which S3 reserves for bucket names; choose another name", v, p)
+		}
+	}
 	return nil
 }
+
+// reservedBucketPrefixes are bucket name prefixes S3 refuses.
+var reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
 
 // Environment checks an environment name, which becomes a state key prefix and
 // part of an IAM policy name.
 func Environment(v string) error {
 	if !environmentPattern.MatchString(v) {
 		return fmt.Errorf("%q is not a valid environment name; use 1-32 lowercase letters, digits, _ or -, starting with a letter or digit", v)
+	}
+	// Policy names are "<backend>-tfstate-<environment>": an environment without
+	// "tfstate" keeps them unambiguous between backends.
+	if strings.Contains(v, "tfstate") {
+		return fmt.Errorf("%q contains \"tfstate\", which separates backend and environment in policy names; choose another name", v)
 	}
 	return nil
 }
@@ -56,7 +70,7 @@ func Bucket(v string) error {
 		// addressing; the state bucket is accessed over TLS only.
 		return fmt.Errorf("bucket name %q contains dots, which break TLS certificate checks for virtual-hosted S3 addressing; use hyphens", v)
 	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+	for _, p := range reservedBucketPrefixes {
 		if strings.HasPrefix(v, p) {
 			return fmt.Errorf("bucket name %q must not start with %q, which S3 reserves", v, p)
 		}

@@ -107,8 +107,8 @@ func providerSchema() schema.Schema {
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "How many times an AWS call is retried on throttling or transient errors. " +
-					"Default: `AWS_MAX_ATTEMPTS`, else 25, as in the hashicorp/aws provider. Must be 0 or more.",
-				Validators: []validator.Int64{int64validator.AtLeast(0)},
+					"Default: `AWS_MAX_ATTEMPTS`, else 25, as in the hashicorp/aws provider. Must be between 0 and 100.",
+				Validators: []validator.Int64{int64validator.Between(0, awsclient.MaxMaxRetries)},
 			},
 			"profile": schema.StringAttribute{
 				Optional:            true,

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // Region checks the shape of an AWS region name such as us-east-1.
 func Region(v string) error {
@@ -35,8 +36,13 @@ func EndpointURL(v string) error {
 	if u.Host == "" || u.Hostname() == "" {
 		return fmt.Errorf("%q has no host; use a URL such as https://s3.example.internal", v)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q must not carry credentials, a query or a fragment; give only scheme, host, port and path", v)
+	if strings.ContainsAny(v, "?# \t\r\n") || u.User != nil {
+		return fmt.Errorf("%q must not carry credentials, a query, a fragment or spaces; give only scheme, host, port and path", v)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has port %s; a port is 1-65535", v, p)
+		}
 	}
 	return nil
 }
@@ -82,15 +88,18 @@ func ExternalID(v string) error {
 // IAMPrincipalARN checks an ARN naming an IAM role or user; kinds narrows it
 // ("role", "user").
 func IAMPrincipalARN(v string, kinds ...string) error {
+	if len(kinds) == 0 {
+		kinds = []string{"role", "user"}
+	}
 	a, err := arn.Parse(v)
 	if err != nil {
 		return fmt.Errorf("%q is not an ARN; use one such as arn:aws:iam::123456789012:role/name", v)
 	}
-	if a.Service != "iam" || a.Region != "" || !accountIDPattern.MatchString(a.AccountID) {
+	if a.Service != "iam" || a.Region != "" || !partitionPattern.MatchString(a.Partition) || !accountIDPattern.MatchString(a.AccountID) {
 		return fmt.Errorf("%q is not an IAM ARN; use one such as arn:aws:iam::123456789012:role/name", v)
 	}
 	for _, k := range kinds {
-		if rest, ok := strings.CutPrefix(a.Resource, k+"/"); ok && rest != "" && !strings.ContainsAny(rest, "*?") {
+		if rest, ok := strings.CutPrefix(a.Resource, k+"/"); ok && principalNamePattern.MatchString(rest) {
 			return nil
 		}
 	}
@@ -98,7 +107,11 @@ func IAMPrincipalARN(v string, kinds ...string) error {
 		v, strings.Join(kinds, " or "), a.Partition, a.AccountID, kinds[0])
 }
 
-var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+var (
+	accountIDPattern     = regexp.MustCompile(`^[0-9]{12}$`)
+	partitionPattern     = regexp.MustCompile(`^aws(-[a-z]+)*$`)
+	principalNamePattern = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`) // path and name; no wildcards
+)
 
 // TagKey refuses tag keys AWS reserves for itself.
 func TagKey(v string) error {
