@@ -24,7 +24,7 @@ var (
 func ProviderBinaryDir(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		gomod, err := exec.CommandContext(context.Background(), "go", "env", "GOMOD").Output()
 		if err != nil {
 			buildErr = fmt.Errorf("go env GOMOD: %w", err)
 			return
@@ -33,7 +33,7 @@ func ProviderBinaryDir(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "terraform-provider-securestate"), ".")
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", filepath.Join(buildDir, "terraform-provider-securestate"), ".")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the provider: %w\n%s", err, out)

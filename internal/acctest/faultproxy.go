@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +97,7 @@ func StartFaultProxy(t *testing.T) *FaultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle := append(emulatorCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.server.Certificate().Raw})...)
+	bundle := slices.Concat(emulatorCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.server.Certificate().Raw}))
 	p.CABundle = filepath.Join(t.TempDir(), "proxy-ca.pem")
 	if err := os.WriteFile(p.CABundle, bundle, 0o600); err != nil {
 		t.Fatal(err)
@@ -243,7 +244,7 @@ func writeFault(w http.ResponseWriter, service string, kind FaultKind) {
 		}
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected by the test fault proxy</Message></Error>`, code)
+		_, _ = fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected by the test fault proxy</Message></Error>`, code)
 	case "kms", "dynamodb":
 		if kind == FaultThrottle {
 			code = "ThrottlingException"
@@ -252,13 +253,13 @@ func writeFault(w http.ResponseWriter, service string, kind FaultKind) {
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"__type":"%s","message":"injected by the test fault proxy"}`, code)
+		_, _ = fmt.Fprintf(w, `{"__type":"%s","message":"injected by the test fault proxy"}`, code)
 	default: // query protocols: IAM, STS
 		if kind != FaultThrottle {
 			code = "InternalFailure"
 		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>injected by the test fault proxy</Message></Error><RequestId>fault</RequestId></ErrorResponse>`, code)
+		_, _ = fmt.Fprintf(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>injected by the test fault proxy</Message></Error><RequestId>fault</RequestId></ErrorResponse>`, code)
 	}
 }

@@ -121,7 +121,7 @@ func (c *consumer) mustInitApply(release string) {
 
 // terraformVersion returns the CLI's major and minor version.
 func terraformVersion(t *testing.T) (int, int) {
-	out, err := exec.Command(terraformPath(t), "version").Output()
+	out, err := exec.CommandContext(context.Background(), terraformPath(t), "version").Output()
 	if err != nil {
 		t.Fatalf("terraform version: %s", err)
 	}

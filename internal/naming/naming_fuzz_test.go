@@ -28,7 +28,7 @@ func validIAMName(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isLowerOrDigit(c) && !(c >= 'A' && c <= 'Z') && strings.IndexByte("_+=,.@-", c) < 0 {
+		if !isLowerOrDigit(c) && (c < 'A' || c > 'Z') && strings.IndexByte("_+=,.@-", c) < 0 {
 			return false
 		}
 	}
