@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -36,7 +37,7 @@ const DefaultMaxRetries = 25
 const MaxMaxRetries = 100
 
 // Services are the endpoint names the provider accepts in its endpoints block.
-var Services = []string{"dynamodb", "iam", "kms", "s3", "sts"}
+var Services = []string{"cloudtrail", "dynamodb", "iam", "kms", "s3", "sts"}
 
 // Settings is the provider configuration after Terraform values are resolved.
 // Empty strings and nil pointers mean "not set": environment fallbacks apply.
@@ -65,11 +66,12 @@ type AssumeRole struct {
 
 // Client is what resources receive: the clients plus the caller's identity.
 type Client struct {
-	S3       *s3.Client
-	KMS      *kms.Client
-	DynamoDB *dynamodb.Client
-	IAM      *iam.Client
-	STS      *sts.Client
+	S3         *s3.Client
+	KMS        *kms.Client
+	CloudTrail *cloudtrail.Client
+	DynamoDB   *dynamodb.Client
+	IAM        *iam.Client
+	STS        *sts.Client
 
 	Region    string
 	Partition string
@@ -245,6 +247,7 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 			}
 		}),
 		KMS:         kms.NewFromConfig(cfg, endpointOption[kms.Options](s.Endpoints["kms"], func(o *kms.Options, u string) { o.BaseEndpoint = &u })),
+		CloudTrail:  cloudtrail.NewFromConfig(cfg, endpointOption[cloudtrail.Options](s.Endpoints["cloudtrail"], func(o *cloudtrail.Options, u string) { o.BaseEndpoint = &u })),
 		DynamoDB:    dynamodb.NewFromConfig(cfg, endpointOption[dynamodb.Options](s.Endpoints["dynamodb"], func(o *dynamodb.Options, u string) { o.BaseEndpoint = &u })),
 		IAM:         iam.NewFromConfig(cfg, endpointOption[iam.Options](s.Endpoints["iam"], func(o *iam.Options, u string) { o.BaseEndpoint = &u })),
 		STS:         sts.NewFromConfig(cfg, endpointOption[sts.Options](s.Endpoints["sts"], func(o *sts.Options, u string) { o.BaseEndpoint = &u })),

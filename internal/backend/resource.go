@@ -21,18 +21,44 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*backendResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*backendResource)(nil)
-	_ resource.ResourceWithImportState = (*backendResource)(nil)
+	_ resource.ResourceWithConfigure      = (*backendResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*backendResource)(nil)
+	_ resource.ResourceWithImportState    = (*backendResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*backendResource)(nil)
 )
+
+// ValidateConfig checks the monitoring blocks against each other.
+func (r *backendResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m model
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.CloudTrail != nil && m.AccessLogging == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloudtrail"), "cloudtrail needs access_logging",
+			"The trail delivers to the backend's managed log bucket. Add an access_logging {} block (without target_bucket).")
+	}
+	if l := m.AccessLogging; l != nil && !l.TargetBucket.IsNull() {
+		if m.CloudTrail != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("access_logging").AtName("target_bucket"), "target_bucket cannot be combined with cloudtrail",
+				"The trail delivers to the managed log bucket, whose policy this provider controls. Remove target_bucket to use the managed log bucket, or remove the cloudtrail block.")
+		}
+		if !m.Bucket.IsNull() && !m.Bucket.IsUnknown() && !l.TargetBucket.IsUnknown() && l.TargetBucket.Equal(m.Bucket) {
+			resp.Diagnostics.AddAttributeError(path.Root("access_logging").AtName("target_bucket"), "Logs cannot go to the state bucket",
+				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. Choose another bucket, or remove target_bucket to get a managed log bucket.")
+		}
+	}
+}
 
 // Default timeouts of the resource's operations.
 const (
@@ -143,6 +169,31 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !ok {
 		return
 	}
+	logPath := path.Root("access_logging").AtName("target_bucket")
+	switch {
+	case s.LogManaged:
+		if err := naming.Bucket(s.LogBucket); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("access_logging"), "Log bucket name not possible",
+				"The managed log bucket would be named "+s.LogBucket+", which S3 refuses ("+err.Error()+"). Use a shorter bucket name, or set target_bucket.")
+			return
+		}
+	case s.LogBucket != "":
+		if s.LogBucket == s.Bucket {
+			resp.Diagnostics.AddAttributeError(logPath, "Logs cannot go to the state bucket",
+				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. Choose another bucket.")
+			return
+		}
+		ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(logPath, "Cannot check target_bucket", err.Error())
+			return
+		}
+		if !ok {
+			resp.Diagnostics.AddAttributeError(logPath, "target_bucket does not exist",
+				"The bucket "+s.LogBucket+" does not exist (or is not visible with these credentials). Create it first, or remove target_bucket to get a managed log bucket.")
+			return
+		}
+	}
 	keyKnown := !plan.KMSKeyARN.IsUnknown() && !plan.KMSKeyARN.IsNull()
 	setDerived(&plan, s, keyKnown)
 	plan.Controls = compliantControls(s)
@@ -224,7 +275,7 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	old, _ := settingsFrom(ctx, state, c, &resp.Diagnostics)
 	ctx = tflog.SetField(ctx, "backend", s.Name)
-	obs, err := converge(ctx, c, s, converging{tracked: true, keyID: state.KMSKeyID.ValueString(), previous: &old})
+	obs, err := converge(ctx, c, s, converging{tracked: true, keyID: state.KMSKeyID.ValueString(), previous: &old, force: plan.ForceDestroy.ValueBool()})
 	if err != nil {
 		addComponentError(&resp.Diagnostics, "update", s.Name, err)
 		return
@@ -379,6 +430,30 @@ type converging struct {
 	tracked  bool
 	keyID    string
 	previous *settings
+	force    bool // force_destroy: a log bucket no longer wanted may be emptied
+}
+
+// removeLogBucket deletes a managed log bucket, refusing while it holds logs
+// unless forced.
+func removeLogBucket(ctx context.Context, c *awsclient.Client, bucket string, force bool) error {
+	exists, err := statebucket.Exists(ctx, c.S3, bucket)
+	if err != nil || !exists {
+		return err
+	}
+	n, err := statebucket.CountVersions(ctx, c.S3, bucket)
+	if err != nil {
+		return err
+	}
+	if n > 0 && !force {
+		return &refusedError{msg: fmt.Sprintf("The log bucket %s holds %d object versions (access logs and audit trail). "+
+			"Removing it would delete them. Copy them elsewhere, or set force_destroy = true and apply first.", bucket, n)}
+	}
+	if n > 0 {
+		if err := statebucket.Empty(ctx, c.S3, bucket); err != nil {
+			return err
+		}
+	}
+	return statebucket.Delete(ctx, c.S3, bucket)
 }
 
 // observation is every component as read from AWS.
@@ -387,6 +462,8 @@ type observation struct {
 	bucket   *statebucket.Observed
 	table    *locktable.Observed // nil when missing or not wanted
 	policies map[string]*accesspolicy.Observed
+	logs     *statebucket.Observed // managed log bucket; nil when missing or not wanted
+	trail    *audittrail.Observed  // nil when missing or not wanted
 }
 
 // drift names every control that differs (problem "" when compliant).
@@ -429,6 +506,24 @@ func (o *observation) drift(s settings) map[string]string {
 		}
 		out[accesspolicy.Control(env)] = accesspolicy.Drift(s.policySpec(env), p)
 	}
+	if s.LogManaged {
+		if o.logs == nil {
+			missing(statebucket.ControlNames(s.logBucketSpec()), "the log bucket is missing")
+		} else {
+			for k, v := range statebucket.Drift(s.logBucketSpec(), o.logs) {
+				out[k] = v
+			}
+		}
+	}
+	if s.Trail {
+		if o.trail == nil {
+			missing(audittrail.ControlNames(), "the trail is missing")
+		} else {
+			for k, v := range audittrail.Drift(s.trailSpec(), o.trail) {
+				out[k] = v
+			}
+		}
+	}
 	return out
 }
 
@@ -451,6 +546,14 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	s.KeyARN = key.ARN
 
 	obs := &observation{key: key, policies: map[string]*accesspolicy.Observed{}}
+	prev := how.previous
+	if s.LogManaged {
+		// The state bucket's logging needs the log bucket and its policy first.
+		tracked := how.tracked && prev != nil && prev.LogManaged && prev.LogBucket == s.LogBucket
+		if obs.logs, err = statebucket.Ensure(ctx, c.S3, s.logBucketSpec(), tracked); err != nil {
+			return nil, err
+		}
+	}
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -497,8 +600,25 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if s.Trail {
+		// After the log bucket policy and the key policy grant CloudTrail access.
+		tracked := how.tracked && prev != nil && prev.Trail
+		if obs.trail, err = audittrail.Ensure(ctx, c.CloudTrail, s.trailSpec(), tracked); err != nil {
+			return nil, err
+		}
+	}
 
-	if prev := how.previous; prev != nil {
+	if prev != nil {
+		if prev.Trail && !s.Trail {
+			if err := audittrail.Delete(ctx, c.CloudTrail, prev.trailName()); err != nil {
+				return nil, err
+			}
+		}
+		if prev.LogManaged && (!s.LogManaged || prev.LogBucket != s.LogBucket) {
+			if err := removeLogBucket(ctx, c, prev.LogBucket, how.force); err != nil {
+				return nil, err
+			}
+		}
 		for _, env := range prev.Environments {
 			if !contains(s.Environments, env) {
 				if err := accesspolicy.Delete(ctx, c.IAM, prev.policyARN(env)); err != nil {
@@ -550,6 +670,24 @@ func observe(ctx context.Context, c *awsclient.Client, s settings, keyID string)
 		}
 		obs.policies[env] = p
 	}
+	if s.LogManaged {
+		obs.logs, err = statebucket.Find(ctx, c.S3, s.LogBucket)
+		if awserr.IsNotFound(err) {
+			obs.logs, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if s.Trail {
+		obs.trail, err = audittrail.Find(ctx, c.CloudTrail, s.trailName())
+		if awserr.IsNotFound(err) {
+			obs.trail, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	return obs, nil
 }
 
@@ -564,6 +702,21 @@ func (e *refusedError) Error() string { return e.msg }
 // part-way leaves the bucket, the backend stays in state and the next destroy
 // finishes the job (every step treats "already gone" as done).
 func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string, force bool) error {
+	if s.LogManaged && !force {
+		// Refuse before anything is deleted.
+		if ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket); err != nil {
+			return err
+		} else if ok {
+			n, err := statebucket.CountVersions(ctx, c.S3, s.LogBucket)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return &refusedError{msg: fmt.Sprintf("The log bucket %s holds %d object versions (access logs and audit trail). "+
+					"Destroying the backend would delete them. Copy them elsewhere, or set force_destroy = true, apply, then destroy.", s.LogBucket, n)}
+			}
+		}
+	}
 	exists, err := statebucket.Exists(ctx, c.S3, s.Bucket)
 	if err != nil {
 		return err
@@ -583,6 +736,16 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 			if err := statebucket.Empty(ctx, c.S3, s.Bucket); err != nil {
 				return err
 			}
+		}
+	}
+	if s.Trail {
+		if err := audittrail.Delete(ctx, c.CloudTrail, s.trailName()); err != nil {
+			return err
+		}
+	}
+	if s.LogManaged {
+		if err := removeLogBucket(ctx, c, s.LogBucket, force); err != nil {
+			return err
 		}
 	}
 	if s.Table != "" {

@@ -46,32 +46,53 @@ const (
 // Compliant is the value of a control that matches the hardened setting.
 const Compliant = "compliant"
 
+type accessLoggingModel struct {
+	RetentionDays types.Int64  `tfsdk:"retention_days"`
+	TargetBucket  types.String `tfsdk:"target_bucket"`
+	TargetPrefix  types.String `tfsdk:"target_prefix"`
+}
+
+type cloudtrailModel struct {
+	Name types.String `tfsdk:"name"`
+}
+
+// Defaults of the monitoring blocks.
+const (
+	DefaultLogRetentionDays = 365
+	DefaultLogPrefix        = "state-bucket/"
+	logNoncurrentDays       = 30
+)
+
 type model struct {
-	AccountID                       types.String   `tfsdk:"account_id"`
-	BackendConfig                   types.Map      `tfsdk:"backend_config"`
-	BackendHCL                      types.Map      `tfsdk:"backend_hcl"`
-	Bucket                          types.String   `tfsdk:"bucket"`
-	BucketARN                       types.String   `tfsdk:"bucket_arn"`
-	Controls                        types.Map      `tfsdk:"controls"`
-	Environments                    types.Set      `tfsdk:"environments"`
-	ForceDestroy                    types.Bool     `tfsdk:"force_destroy"`
-	ID                              types.String   `tfsdk:"id"`
-	KMSAliasName                    types.String   `tfsdk:"kms_alias_name"`
-	KMSDeletionWindowDays           types.Int64    `tfsdk:"kms_deletion_window_days"`
-	KMSKeyARN                       types.String   `tfsdk:"kms_key_arn"`
-	KMSKeyID                        types.String   `tfsdk:"kms_key_id"`
-	KMSRotationPeriodDays           types.Int64    `tfsdk:"kms_rotation_period_days"`
-	LockTableARN                    types.String   `tfsdk:"lock_table_arn"`
-	LockTableName                   types.String   `tfsdk:"lock_table_name"`
-	Locking                         types.String   `tfsdk:"locking"`
-	Name                            types.String   `tfsdk:"name"`
-	NoncurrentVersionExpirationDays types.Int64    `tfsdk:"noncurrent_version_expiration_days"`
-	PolicyARNs                      types.Map      `tfsdk:"policy_arns"`
-	Principals                      types.Set      `tfsdk:"principals"`
-	Region                          types.String   `tfsdk:"region"`
-	Tags                            types.Map      `tfsdk:"tags"`
-	TagsAll                         types.Map      `tfsdk:"tags_all"`
-	Timeouts                        timeouts.Value `tfsdk:"timeouts"`
+	AccessLogging                   *accessLoggingModel `tfsdk:"access_logging"`
+	AccountID                       types.String        `tfsdk:"account_id"`
+	BackendConfig                   types.Map           `tfsdk:"backend_config"`
+	BackendHCL                      types.Map           `tfsdk:"backend_hcl"`
+	Bucket                          types.String        `tfsdk:"bucket"`
+	BucketARN                       types.String        `tfsdk:"bucket_arn"`
+	CloudTrail                      *cloudtrailModel    `tfsdk:"cloudtrail"`
+	Controls                        types.Map           `tfsdk:"controls"`
+	Environments                    types.Set           `tfsdk:"environments"`
+	ForceDestroy                    types.Bool          `tfsdk:"force_destroy"`
+	ID                              types.String        `tfsdk:"id"`
+	KMSAliasName                    types.String        `tfsdk:"kms_alias_name"`
+	KMSDeletionWindowDays           types.Int64         `tfsdk:"kms_deletion_window_days"`
+	KMSKeyARN                       types.String        `tfsdk:"kms_key_arn"`
+	KMSKeyID                        types.String        `tfsdk:"kms_key_id"`
+	KMSRotationPeriodDays           types.Int64         `tfsdk:"kms_rotation_period_days"`
+	LockTableARN                    types.String        `tfsdk:"lock_table_arn"`
+	LogBucket                       types.String        `tfsdk:"log_bucket"`
+	LockTableName                   types.String        `tfsdk:"lock_table_name"`
+	Locking                         types.String        `tfsdk:"locking"`
+	Name                            types.String        `tfsdk:"name"`
+	NoncurrentVersionExpirationDays types.Int64         `tfsdk:"noncurrent_version_expiration_days"`
+	PolicyARNs                      types.Map           `tfsdk:"policy_arns"`
+	Principals                      types.Set           `tfsdk:"principals"`
+	Region                          types.String        `tfsdk:"region"`
+	Tags                            types.Map           `tfsdk:"tags"`
+	TagsAll                         types.Map           `tfsdk:"tags_all"`
+	TrailARN                        types.String        `tfsdk:"trail_arn"`
+	Timeouts                        timeouts.Value      `tfsdk:"timeouts"`
 }
 
 // backendConfigType is one environment's arguments for Terraform's S3 backend.
@@ -168,7 +189,10 @@ func schemaFor(ctx context.Context) schema.Schema {
 					"it limits how much state one key version protects.", DefaultRotationPeriodDays),
 				Validators: []validator.Int64{int64validator.Between(90, 2560)},
 			},
-			"lock_table_arn":  computedString("ARN of the DynamoDB lock table; null with `locking = \"lockfile\"`."),
+			"lock_table_arn": computedString("ARN of the DynamoDB lock table; null with `locking = \"lockfile\"`."),
+			"log_bucket": schema.StringAttribute{Computed: true, MarkdownDescription: "Bucket receiving the state bucket's access logs (and the trail): " +
+				"the managed `<bucket>-logs`, or `access_logging.target_bucket`; null without `access_logging`."},
+			"trail_arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the CloudTrail trail; null without `cloudtrail`."},
 			"lock_table_name": computedString("Name of the DynamoDB lock table (`<name>-tflock`); null with `locking = \"lockfile\"`."),
 			"locking": schema.StringAttribute{
 				Optional: true,
@@ -230,6 +254,43 @@ func schemaFor(ctx context.Context) schema.Schema {
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"access_logging": schema.SingleNestedBlock{
+				MarkdownDescription: "Turns on S3 server access logging for the state bucket: a backend nobody watches is not secure. " +
+					"Without `target_bucket` the backend creates and manages a hardened log bucket `<bucket>-logs` (SSE-S3, which log " +
+					"delivery supports; versioning; all public access blocked; ACLs disabled; TLS-only; only this account's S3 log delivery " +
+					"for the state bucket may write; logs expire after `retention_days`). Destroy and removal refuse while it holds logs " +
+					"unless `force_destroy` is set.",
+				Attributes: map[string]schema.Attribute{
+					"retention_days": schema.Int64Attribute{
+						Optional: true, Computed: true, Default: int64default.StaticInt64(DefaultLogRetentionDays),
+						MarkdownDescription: fmt.Sprintf("Days the managed log bucket keeps logs, 1-3650. Default: %d. Ignored with `target_bucket`.", DefaultLogRetentionDays),
+						Validators:          []validator.Int64{int64validator.Between(1, 3650)},
+					},
+					"target_bucket": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "An existing bucket to receive the logs instead of the managed one. Default: none. It must exist, " +
+							"must not be the state bucket, and must let S3 log delivery write (this provider does not change it). " +
+							"Cannot be combined with `cloudtrail`, which delivers to the managed log bucket.",
+						Validators: []validator.String{validate.String("an S3 bucket name", naming.Bucket)},
+					},
+					"target_prefix": schema.StringAttribute{
+						Optional: true, Computed: true, Default: stringdefault.StaticString(DefaultLogPrefix),
+						MarkdownDescription: "Key prefix of the access logs. Default: `\"" + DefaultLogPrefix + "\"`.",
+						Validators:          []validator.String{stringvalidator.LengthBetween(1, 256)},
+					},
+				},
+			},
+			"cloudtrail": schema.SingleNestedBlock{
+				MarkdownDescription: "Creates a CloudTrail trail recording data events (read and write) on the state bucket's objects and " +
+					"on the lock table, with log file validation, delivered to the managed log bucket under `cloudtrail/` and encrypted " +
+					"with the backend key (the key policy lets CloudTrail use it only for this trail). Needs `access_logging` without `target_bucket`.",
+				Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{
+						Computed: true, MarkdownDescription: "Trail name: `<name>-tfstate-audit`.",
+						PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+				},
+			},
 		},
 	}
 }

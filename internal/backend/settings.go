@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
@@ -37,6 +38,32 @@ type settings struct {
 	Table          string // "" when locking is "lockfile"
 	TagsAll        map[string]string
 	KeyARN         string // known once the key exists
+
+	LogBucket    string // "" without access_logging
+	LogPrefix    string
+	LogManaged   bool // the backend owns the log bucket
+	LogRetention int32
+	Trail        bool
+}
+
+func (s settings) trailName() string { return naming.Trail(s.Name) }
+
+func (s settings) trailARN() string {
+	if !s.Trail {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", s.Partition, s.Region, s.AccountID, s.trailName())
+}
+
+func (s settings) logBucketSpec() statebucket.Spec {
+	return statebucket.Spec{Backend: s.Name, Bucket: s.LogBucket, Region: s.Region,
+		Policy:         policies.LogBucketPolicy(s.policyBackend(), s.LogBucket, s.LogPrefix),
+		NoncurrentDays: logNoncurrentDays, ExpireDays: s.LogRetention, ControlPrefix: "log_bucket_", Tags: s.awsTags()}
+}
+
+func (s settings) trailSpec() audittrail.Spec {
+	return audittrail.Spec{Backend: s.Name, Name: s.trailName(), ARN: s.trailARN(), LogBucket: s.LogBucket, KeyARN: s.KeyARN,
+		StateBucketARN: s.bucketARN(), TableARN: s.tableARN(), Tags: s.awsTags()}
 }
 
 func (s settings) lockfile() bool { return s.Locking != LockingDynamoDB }
@@ -69,7 +96,7 @@ func (s settings) awsTags() map[string]string {
 func (s settings) policyBackend() policies.Backend {
 	return policies.Backend{
 		Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, Bucket: s.Bucket,
-		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals,
+		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals, TrailARN: s.trailARN(),
 	}
 }
 
@@ -78,8 +105,12 @@ func (s settings) keySpec() kmskey.Spec {
 }
 
 func (s settings) bucketSpec() statebucket.Spec {
-	return statebucket.Spec{Backend: s.Name, Bucket: s.Bucket, Region: s.Region, KeyARN: s.KeyARN,
+	spec := statebucket.Spec{Backend: s.Name, Bucket: s.Bucket, Region: s.Region, KeyARN: s.KeyARN,
 		Policy: policies.BucketPolicy(s.policyBackend()), NoncurrentDays: s.NoncurrentDays, Tags: s.awsTags()}
+	if s.LogBucket != "" {
+		spec.Logging = &statebucket.Logging{TargetBucket: s.LogBucket, TargetPrefix: s.LogPrefix}
+	}
+	return spec
 }
 
 func (s settings) tableSpec() locktable.Spec {
@@ -101,6 +132,15 @@ func (s settings) controlNames() []string {
 	}
 	for _, env := range s.Environments {
 		names = append(names, accesspolicy.Control(env))
+	}
+	if s.LogBucket != "" {
+		names = append(names, statebucket.ControlAccessLogging)
+	}
+	if s.LogManaged {
+		names = append(names, statebucket.ControlNames(s.logBucketSpec())...)
+	}
+	if s.Trail {
+		names = append(names, audittrail.ControlNames()...)
 	}
 	sort.Strings(names)
 	return names
@@ -154,6 +194,24 @@ func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag
 	default:
 		s.Bucket = naming.StateBucket(s.Name, s.AccountID)
 	}
+	if l := m.AccessLogging; l != nil {
+		if l.TargetPrefix.IsUnknown() || l.TargetBucket.IsUnknown() || l.RetentionDays.IsUnknown() {
+			return s, false
+		}
+		s.LogPrefix = l.TargetPrefix.ValueString()
+		if s.LogPrefix == "" {
+			s.LogPrefix = DefaultLogPrefix
+		}
+		s.LogRetention = int32(l.RetentionDays.ValueInt64())
+		if s.LogRetention == 0 {
+			s.LogRetention = DefaultLogRetentionDays
+		}
+		s.LogBucket, s.LogManaged = l.TargetBucket.ValueString(), l.TargetBucket.IsNull()
+		if s.LogManaged {
+			s.LogBucket = naming.LogBucket(s.Bucket)
+		}
+	}
+	s.Trail = m.CloudTrail != nil
 	if s.Locking != LockingLockfile {
 		s.Table = naming.LockTable(s.Name)
 		if v := m.LockTableName.ValueString(); v != "" && !m.LockTableName.IsUnknown() {
@@ -191,6 +249,16 @@ func setDerived(m *model, s settings, keyKnown bool) {
 	}
 	m.PolicyARNs = types.MapValueMust(types.StringType, arns)
 	m.TagsAll = stringMap(s.TagsAll)
+	m.LogBucket, m.TrailARN = types.StringNull(), types.StringNull()
+	if s.LogBucket != "" {
+		m.LogBucket = types.StringValue(s.LogBucket)
+	}
+	if s.Trail {
+		m.TrailARN = types.StringValue(s.trailARN())
+		if m.CloudTrail != nil {
+			m.CloudTrail.Name = types.StringValue(s.trailName())
+		}
+	}
 
 	if !keyKnown {
 		m.BackendConfig = types.MapUnknown(backendConfigType)

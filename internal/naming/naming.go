@@ -86,6 +86,15 @@ func Bucket(v string) error {
 // StateBucket is the default bucket name of a backend.
 func StateBucket(name, accountID string) string { return name + "-tfstate-" + accountID }
 
+// LogBucket is the name of the access-log bucket the backend manages.
+func LogBucket(stateBucket string) string { return stateBucket + "-logs" }
+
+// Trail is the CloudTrail trail name of a backend.
+func Trail(name string) string { return name + "-tfstate-audit" }
+
+// TrailPrefix is where CloudTrail delivers into the log bucket.
+const TrailPrefix = "cloudtrail"
+
 // LockTable is the DynamoDB lock table name of a backend.
 func LockTable(name string) string { return name + "-tflock" }
 

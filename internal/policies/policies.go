@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
@@ -20,6 +21,7 @@ type Backend struct {
 	TableARN   string // empty when the backend has no lock table
 	Lockfile   bool   // S3 lock files (use_lockfile) are in use
 	Principals []string
+	TrailARN   string // "" without a CloudTrail trail
 }
 
 // Statement IDs that other code (import, drift messages) refers to.
@@ -35,6 +37,11 @@ const (
 	SidLockTableItems  = "ManageLockItems"
 	SidLockTableLookup = "DescribeLockTable"
 	SidUseKey          = "UseStateKey"
+	SidTrailEncrypt    = "CloudTrailEncryptLogs"
+	SidTrailDescribe   = "CloudTrailDescribeKey"
+	SidServerLogs      = "S3ServerAccessLogDelivery"
+	SidTrailACLCheck   = "CloudTrailAclCheck"
+	SidTrailWrite      = "CloudTrailLogDelivery"
 )
 
 // BucketARN is the ARN of the state bucket.
@@ -71,6 +78,80 @@ func KeyPolicy(b Backend) policydoc.Document {
 			},
 		})
 	}
+	if b.TrailARN != "" {
+		doc.Statement = append(doc.Statement,
+			policydoc.Statement{
+				Sid:       SidTrailEncrypt,
+				Effect:    "Allow",
+				Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}},
+				Action:    policydoc.StringSet{"kms:GenerateDataKey*"},
+				Resource:  policydoc.StringSet{"*"},
+				Condition: policydoc.Conditions{
+					"StringEquals": {"aws:SourceArn": {b.TrailARN}},
+					"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": {fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", b.Partition, b.AccountID)}},
+				},
+			},
+			policydoc.Statement{
+				Sid:       SidTrailDescribe,
+				Effect:    "Allow",
+				Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}},
+				Action:    policydoc.StringSet{"kms:DescribeKey"},
+				Resource:  policydoc.StringSet{"*"},
+				Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {b.TrailARN}}},
+			},
+		)
+	}
+	return doc
+}
+
+// LogBucketPolicy lets only this account's S3 log delivery (for the state
+// bucket) and the backend's trail write into the log bucket, and refuses
+// requests without TLS. The Deny comes last: moto fails PutBucketLogging when
+// a "*" principal statement precedes the logging grant.
+func LogBucketPolicy(b Backend, logBucket, logPrefix string) policydoc.Document {
+	logARN := fmt.Sprintf("arn:%s:s3:::%s", b.Partition, logBucket)
+	doc := policydoc.Document{
+		Version: "2012-10-17",
+		Statement: []policydoc.Statement{{
+			Sid:       SidServerLogs,
+			Effect:    "Allow",
+			Principal: policydoc.Principal{"Service": {"logging.s3.amazonaws.com"}},
+			Action:    policydoc.StringSet{"s3:PutObject"},
+			Resource:  policydoc.StringSet{logARN + "/" + logPrefix + "*"},
+			Condition: policydoc.Conditions{
+				"ArnLike":      {"aws:SourceArn": {b.BucketARN()}},
+				"StringEquals": {"aws:SourceAccount": {b.AccountID}},
+			},
+		}},
+	}
+	if b.TrailARN != "" {
+		doc.Statement = append(doc.Statement,
+			policydoc.Statement{
+				Sid:       SidTrailACLCheck,
+				Effect:    "Allow",
+				Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}},
+				Action:    policydoc.StringSet{"s3:GetBucketAcl"},
+				Resource:  policydoc.StringSet{logARN},
+				Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {b.TrailARN}}},
+			},
+			policydoc.Statement{
+				Sid:       SidTrailWrite,
+				Effect:    "Allow",
+				Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}},
+				Action:    policydoc.StringSet{"s3:PutObject"},
+				Resource:  policydoc.StringSet{fmt.Sprintf("%s/%s/AWSLogs/%s/*", logARN, naming.TrailPrefix, b.AccountID)},
+				Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {b.TrailARN}, "s3:x-amz-acl": {"bucket-owner-full-control"}}},
+			},
+		)
+	}
+	doc.Statement = append(doc.Statement, policydoc.Statement{
+		Sid:       SidDenyInsecure,
+		Effect:    "Deny",
+		Principal: policydoc.Principal{"*": {"*"}},
+		Action:    policydoc.StringSet{"s3:*"},
+		Resource:  policydoc.StringSet{logARN, logARN + "/*"},
+		Condition: policydoc.Conditions{"Bool": {"aws:SecureTransport": {"false"}}},
+	})
 	return doc
 }
 

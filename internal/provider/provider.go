@@ -68,11 +68,12 @@ type defaultTagsModel struct {
 }
 
 type endpointsModel struct {
-	DynamoDB types.String `tfsdk:"dynamodb"`
-	IAM      types.String `tfsdk:"iam"`
-	KMS      types.String `tfsdk:"kms"`
-	S3       types.String `tfsdk:"s3"`
-	STS      types.String `tfsdk:"sts"`
+	CloudTrail types.String `tfsdk:"cloudtrail"`
+	DynamoDB   types.String `tfsdk:"dynamodb"`
+	IAM        types.String `tfsdk:"iam"`
+	KMS        types.String `tfsdk:"kms"`
+	S3         types.String `tfsdk:"s3"`
+	STS        types.String `tfsdk:"sts"`
 }
 
 func (p *securestateProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -191,11 +192,12 @@ func providerSchema() schema.Schema {
 			"endpoints": schema.SingleNestedBlock{
 				MarkdownDescription: "Custom service endpoints. Unset services use the SDK's endpoint resolution.",
 				Attributes: map[string]schema.Attribute{
-					"dynamodb": endpointAttribute("DynamoDB", "DYNAMODB"),
-					"iam":      endpointAttribute("IAM", "IAM"),
-					"kms":      endpointAttribute("KMS", "KMS"),
-					"s3":       endpointAttribute("S3", "S3"),
-					"sts":      endpointAttribute("STS", "STS"),
+					"cloudtrail": endpointAttribute("CloudTrail", "CLOUDTRAIL"),
+					"dynamodb":   endpointAttribute("DynamoDB", "DYNAMODB"),
+					"iam":        endpointAttribute("IAM", "IAM"),
+					"kms":        endpointAttribute("KMS", "KMS"),
+					"s3":         endpointAttribute("S3", "S3"),
+					"sts":        endpointAttribute("STS", "STS"),
 				},
 			},
 		},
@@ -276,7 +278,7 @@ func (p *securestateProvider) settings(ctx context.Context, cfg providerModel, r
 		resp.Diagnostics.Append(cfg.DefaultTags.Tags.ElementsAs(ctx, &s.DefaultTags, false)...)
 	}
 	if e := cfg.Endpoints; e != nil {
-		for name, v := range map[string]types.String{"dynamodb": e.DynamoDB, "iam": e.IAM, "kms": e.KMS, "s3": e.S3, "sts": e.STS} {
+		for name, v := range map[string]types.String{"cloudtrail": e.CloudTrail, "dynamodb": e.DynamoDB, "iam": e.IAM, "kms": e.KMS, "s3": e.S3, "sts": e.STS} {
 			if v.ValueString() != "" {
 				s.Endpoints[name] = v.ValueString()
 			}

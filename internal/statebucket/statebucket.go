@@ -40,16 +40,31 @@ type API interface {
 	PutBucketLifecycleConfiguration(context.Context, *s3.PutBucketLifecycleConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error)
 	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	GetBucketLogging(context.Context, *s3.GetBucketLoggingInput, ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error)
+	PutBucketLogging(context.Context, *s3.PutBucketLoggingInput, ...func(*s3.Options)) (*s3.PutBucketLoggingOutput, error)
 }
 
-// Spec is the bucket a backend wants.
+// Logging is where a bucket's server access logs go.
+type Logging struct {
+	TargetBucket string
+	TargetPrefix string
+}
+
+// ControlAccessLogging names the access-logging control of the state bucket.
+const ControlAccessLogging = "bucket_access_logging"
+
+// Spec is the bucket a backend wants: the state bucket, or its access-log
+// bucket (no KMS key: log delivery supports only SSE-S3; current objects expire).
 type Spec struct {
 	Backend        string
 	Bucket         string
 	Region         string
-	KeyARN         string
+	KeyARN         string // "" for SSE-S3 (AES256)
 	Policy         policydoc.Document
 	NoncurrentDays int32
+	ExpireDays     int32  // > 0: current objects expire too (log buckets)
+	ControlPrefix  string // "" for "bucket_"; "log_bucket_" for the log bucket
+	Logging        *Logging
 	Tags           map[string]string
 }
 
@@ -84,12 +99,38 @@ type Observed struct {
 	HasTagging      bool
 	NoncurrentDays  int32 // from the backend's lifecycle rule; 0 without it
 	LifecycleIsOurs bool
+	Logging         Logging // empty when access logging is off
+}
+
+// ControlNames lists the controls of a bucket with this spec.
+func ControlNames(spec Spec) []string {
+	var out []string
+	for k := range Drift(spec, &Observed{}) {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
 func Drift(spec Spec, o *Observed) map[string]string {
+	base := drift(spec, o)
+	if spec.ControlPrefix == "" {
+		return base
+	}
+	out := make(map[string]string, len(base))
+	for k, v := range base {
+		out[spec.ControlPrefix+strings.TrimPrefix(k, "bucket_")] = v
+	}
+	return out
+}
+
+func drift(spec Spec, o *Observed) map[string]string {
 	out := map[string]string{ControlEncryption: "", ControlVersioning: "", ControlPublicAccess: "", ControlOwnership: "", ControlPolicy: "", ControlLifecycle: ""}
 	switch {
+	case spec.KeyARN == "" && o.SSEAlgorithm != string(types.ServerSideEncryptionAes256):
+		out[ControlEncryption] = fmt.Sprintf("default encryption is %q, not SSE-S3 (AES256)", o.SSEAlgorithm)
+	case spec.KeyARN == "":
 	case o.SSEAlgorithm != string(types.ServerSideEncryptionAwsKms):
 		out[ControlEncryption] = fmt.Sprintf("default encryption is %q, not SSE-KMS", o.SSEAlgorithm)
 	case !sameKey(o.SSEKey, spec.KeyARN):
@@ -126,6 +167,16 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	if !lifecycleMatches(spec, o.Lifecycle) {
 		out[ControlLifecycle] = "lifecycle rules differ from the retention rule"
 	}
+	if l := spec.Logging; l != nil {
+		switch {
+		case o.Logging.TargetBucket == "":
+			out[ControlAccessLogging] = "server access logging is off"
+		case o.Logging != *l:
+			out[ControlAccessLogging] = fmt.Sprintf("access logs go to s3://%s/%s", o.Logging.TargetBucket, o.Logging.TargetPrefix)
+		default:
+			out[ControlAccessLogging] = ""
+		}
+	}
 	return out
 }
 
@@ -143,6 +194,16 @@ func render(d policydoc.Document) string {
 }
 
 func lifecycleRule(spec Spec) types.LifecycleRule {
+	if spec.ExpireDays > 0 {
+		return types.LifecycleRule{
+			ID:                             aws.String(LifecycleRuleID),
+			Status:                         types.ExpirationStatusEnabled,
+			Filter:                         &types.LifecycleRuleFilter{Prefix: aws.String("")},
+			Expiration:                     &types.LifecycleExpiration{Days: aws.Int32(spec.ExpireDays)},
+			NoncurrentVersionExpiration:    &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(spec.NoncurrentDays)},
+			AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(AbortIncompleteUploadDays)},
+		}
+	}
 	return types.LifecycleRule{
 		ID:     aws.String(LifecycleRuleID),
 		Status: types.ExpirationStatusEnabled,
@@ -163,9 +224,13 @@ func lifecycleMatches(spec Spec, rules []types.LifecycleRule) bool {
 	}
 	r := rules[0]
 	prefixOK := r.Filter == nil || (aws.ToString(r.Filter.Prefix) == "" && r.Filter.Tag == nil && r.Filter.And == nil && r.Filter.ObjectSizeGreaterThan == nil && r.Filter.ObjectSizeLessThan == nil)
+	expiryOK := r.Expiration != nil && aws.ToBool(r.Expiration.ExpiredObjectDeleteMarker) && r.Expiration.Days == nil && r.Expiration.Date == nil
+	if spec.ExpireDays > 0 {
+		expiryOK = r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == spec.ExpireDays && r.Expiration.Date == nil
+	}
 	return aws.ToString(r.ID) == LifecycleRuleID && r.Status == types.ExpirationStatusEnabled && prefixOK &&
 		r.NoncurrentVersionExpiration != nil && aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays) == spec.NoncurrentDays &&
-		r.Expiration != nil && aws.ToBool(r.Expiration.ExpiredObjectDeleteMarker) && r.Expiration.Days == nil && r.Expiration.Date == nil &&
+		expiryOK &&
 		r.AbortIncompleteMultipartUpload != nil && aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) == AbortIncompleteUploadDays &&
 		len(r.Transitions) == 0 && len(r.NoncurrentVersionTransitions) == 0
 }
@@ -255,6 +320,14 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 		}
 	}
 
+	lg, err := api.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &bucket})
+	if err != nil {
+		return nil, fmt.Errorf("s3:GetBucketLogging %s: %w", bucket, err)
+	}
+	if e := lg.LoggingEnabled; e != nil {
+		o.Logging = Logging{TargetBucket: aws.ToString(e.TargetBucket), TargetPrefix: aws.ToString(e.TargetPrefix)}
+	}
+
 	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
 	switch {
 	case awserr.HasCode(err, "NoSuchTagSet"):
@@ -338,7 +411,7 @@ func putTags(ctx context.Context, api API, bucket string, tags map[string]string
 
 func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	b := &spec.Bucket
-	drift := Drift(spec, o)
+	drift := drift(spec, o)
 	// Public access and ownership first, so the bucket is never public while
 	// the remaining controls are applied.
 	if drift[ControlPublicAccess] != "" {
@@ -356,11 +429,15 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 		}
 	}
 	if drift[ControlEncryption] != "" {
+		rule := types.ServerSideEncryptionRule{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(spec.KeyARN)},
+			BucketKeyEnabled:                   aws.Bool(true),
+		}
+		if spec.KeyARN == "" {
+			rule = types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}
+		}
 		if _, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
-			Rules: []types.ServerSideEncryptionRule{{
-				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(spec.KeyARN)},
-				BucketKeyEnabled:                   aws.Bool(true),
-			}},
+			Rules: []types.ServerSideEncryptionRule{rule},
 		}}); err != nil {
 			return fmt.Errorf("s3:PutBucketEncryption %s: %w", spec.Bucket, err)
 		}
@@ -380,6 +457,20 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 			Rules: []types.LifecycleRule{lifecycleRule(spec)},
 		}}); err != nil {
 			return fmt.Errorf("s3:PutBucketLifecycleConfiguration %s: %w", spec.Bucket, err)
+		}
+	}
+	if drift[ControlAccessLogging] != "" {
+		if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
+			LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
+		}}); err != nil {
+			return fmt.Errorf("s3:PutBucketLogging %s: %w", spec.Bucket, err)
+		}
+	}
+	if spec.Logging == nil && spec.ControlPrefix == "" && o.Logging.TargetBucket == naming.LogBucket(spec.Bucket) {
+		// access_logging was removed from the configuration; logging set up by
+		// others to other buckets is left alone.
+		if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{}}); err != nil {
+			return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", spec.Bucket, err)
 		}
 	}
 	if !equalTags(o.Tags, spec.Tags) {

@@ -1,0 +1,279 @@
+package backend_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+const monitored = `
+  force_destroy = true
+  access_logging {
+    retention_days = 90
+  }
+  cloudtrail {}`
+
+// checkMonitored reads the log bucket, the state bucket's logging and the
+// trail from AWS directly.
+func checkMonitored(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := attrsOf(s)
+		if err != nil {
+			return err
+		}
+		rs := s.RootModule().Resources[resourceName].Primary.Attributes
+		logBucket, trailName := rs["log_bucket"], rs["cloudtrail.name"]
+		c, ctx := acctest.Client(t), context.Background()
+
+		lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &a.bucket})
+		if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != logBucket {
+			return fmt.Errorf("state bucket logging does not go to %s: %v", logBucket, err)
+		}
+		if logBucket != a.bucket+"-logs" {
+			return fmt.Errorf("managed log bucket is %q", logBucket)
+		}
+		enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &logBucket})
+		if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
+			return fmt.Errorf("log bucket encryption: %v", err)
+		}
+		ver, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &logBucket})
+		if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
+			return fmt.Errorf("log bucket versioning: %v", err)
+		}
+		lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &logBucket})
+		if err != nil || aws.ToInt32(lc.Rules[0].Expiration.Days) != 90 {
+			return fmt.Errorf("log bucket lifecycle does not expire logs after 90 days: %v", err)
+		}
+		bp, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &logBucket})
+		if err != nil {
+			return err
+		}
+		doc, err := policydoc.Parse(aws.ToString(bp.Policy))
+		if err != nil {
+			return err
+		}
+		var logging, tls bool
+		for _, st := range doc.Statement {
+			if st.Effect == "Allow" && len(st.Principal["Service"]) == 1 && st.Principal["Service"][0] == "logging.s3.amazonaws.com" {
+				logging = len(st.Condition["StringEquals"]["aws:SourceAccount"]) == 1 && len(st.Condition["ArnLike"]["aws:SourceArn"]) == 1
+			}
+			if st.Effect == "Deny" && len(st.Condition["Bool"]["aws:SecureTransport"]) == 1 {
+				tls = true
+			}
+		}
+		if !logging || !tls {
+			return fmt.Errorf("log bucket policy: logging grant with conditions %v, TLS-only %v", logging, tls)
+		}
+
+		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: &trailName})
+		if err != nil {
+			return err
+		}
+		if aws.ToString(tr.Trail.S3BucketName) != logBucket || aws.ToString(tr.Trail.KmsKeyId) != a.keyARN || !aws.ToBool(tr.Trail.LogFileValidationEnabled) {
+			return fmt.Errorf("trail: bucket %s, key %s, validation %v", aws.ToString(tr.Trail.S3BucketName), aws.ToString(tr.Trail.KmsKeyId), aws.ToBool(tr.Trail.LogFileValidationEnabled))
+		}
+		st, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &trailName})
+		if err != nil || !aws.ToBool(st.IsLogging) {
+			return fmt.Errorf("trail not logging: %v", err)
+		}
+		sel, err := c.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &trailName})
+		if err != nil || len(sel.EventSelectors) != 1 || sel.EventSelectors[0].ReadWriteType != cttypes.ReadWriteTypeAll {
+			return fmt.Errorf("trail event selectors: %v", err)
+		}
+		var types []string
+		for _, dr := range sel.EventSelectors[0].DataResources {
+			types = append(types, aws.ToString(dr.Type)+"="+strings.Join(dr.Values, ","))
+		}
+		joined := strings.Join(types, " ")
+		if !strings.Contains(joined, "AWS::S3::Object=arn:aws:s3:::"+a.bucket+"/") || !strings.Contains(joined, "AWS::DynamoDB::Table=") {
+			return fmt.Errorf("trail records %s", joined)
+		}
+		kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &a.keyID, PolicyName: aws.String("default")})
+		if err != nil || !strings.Contains(aws.ToString(kp.Policy), "cloudtrail.amazonaws.com") || !strings.Contains(aws.ToString(kp.Policy), "aws:SourceArn") {
+			return fmt.Errorf("key policy does not grant the trail with conditions: %v", err)
+		}
+		return nil
+	}
+}
+
+func TestAccBackend_monitoring(t *testing.T) {
+	name := acctest.RandomName("mon")
+	var got captured
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkMonitoringDestroyed(t, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config(name, monitored),
+				Check:  resource.ComposeTestCheckFunc(got.capture(), checkHardened(t, true), checkMonitored(t)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					allCompliant(),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls"), knownvalue.MapSizeExact(15+1+6+4)),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("trail_arn"), knownvalue.StringRegexp(regexp.MustCompile(`:trail/`+name+`-tfstate-audit$`))),
+				},
+			},
+			{
+				// Monitoring removed: the trail and the (forced) log bucket go, logging stops.
+				Config: config(name, "  force_destroy = true"),
+				Check: func(*terraform.State) error {
+					c, ctx := acctest.Client(t), context.Background()
+					if _, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(name + "-tfstate-audit")}); err == nil {
+						return fmt.Errorf("trail still exists after cloudtrail was removed")
+					}
+					lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &got.bucket})
+					if err != nil || lg.LoggingEnabled != nil {
+						return fmt.Errorf("state bucket still logs after access_logging was removed: %v", err)
+					}
+					if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(got.bucket + "-logs")}); err == nil {
+						return fmt.Errorf("log bucket still exists")
+					}
+					return nil
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					allCompliant(),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("log_bucket"), knownvalue.Null()),
+				},
+			},
+		},
+	})
+}
+
+func checkMonitoringDestroyed(t *testing.T, name string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		if err := checkDestroyed(t)(s); err != nil {
+			return err
+		}
+		c, ctx := acctest.Client(t), context.Background()
+		if _, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(name + "-tfstate-audit")}); err == nil {
+			return fmt.Errorf("trail still exists")
+		}
+		out, err := c.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
+		if err != nil {
+			return err
+		}
+		for _, b := range out.Buckets {
+			if strings.HasPrefix(aws.ToString(b.Name), name+"-") {
+				return fmt.Errorf("bucket %s still exists", aws.ToString(b.Name))
+			}
+		}
+		return nil
+	}
+}
+
+// Logging turned off, trail stopped or its selectors changed, log bucket
+// policy removed: each shows in the plan and is repaired.
+func TestAccBackend_monitoringDrift(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		control string
+		change  func(c *awsclient.Client, a backendAttrs) error
+	}{
+		{"bucket_access_logging", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: &a.bucket, BucketLoggingStatus: &s3types.BucketLoggingStatus{}})
+			return err
+		}},
+		{"trail_logging", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.CloudTrail.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(a.name + "-tfstate-audit")})
+			return err
+		}},
+		{"trail_event_selectors", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.CloudTrail.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(a.name + "-tfstate-audit"),
+				EventSelectors: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeWriteOnly, DataResources: []cttypes.DataResource{
+					{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::" + a.bucket + "/"}}}}}})
+			return err
+		}},
+		{"log_bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(a.bucket + "-logs")})
+			return err
+		}},
+		{"log_bucket_versioning", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(a.bucket + "-logs"),
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
+			return err
+		}},
+	}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%02d_%s", i, tc.control), func(t *testing.T) {
+			name := acctest.RandomName("mdrift")
+			var got captured
+			resource.ParallelTest(t, resource.TestCase{
+				PreCheck:                 func() { acctest.PreCheck(t) },
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				CheckDestroy:             checkMonitoringDestroyed(t, name),
+				Steps: []resource.TestStep{
+					{Config: config(name, monitored), Check: got.capture()},
+					{
+						PreConfig: func() {
+							if err := tc.change(acctest.Client(t), got.backendAttrs); err != nil {
+								t.Fatalf("changing %s out of band: %s", tc.control, err)
+							}
+						},
+						Config: config(name, monitored),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+							expectControlDrift(tc.control),
+						}},
+						Check:             checkMonitored(t),
+						ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+					},
+				},
+			})
+		})
+	}
+}
+
+func TestBackend_monitoringInvalid(t *testing.T) {
+	cases := map[string]struct{ args, want string }{
+		"cloudtrail without access_logging": {"name = \"acme\"\ncloudtrail {}", `cloudtrail needs access_logging`},
+		"target_bucket with cloudtrail":     {"name = \"acme\"\naccess_logging {\n target_bucket = \"acme-logs\"\n}\ncloudtrail {}", `target_bucket cannot be combined with cloudtrail`},
+		"logs into the state bucket":        {"name = \"acme\"\nbucket = \"acme-state\"\naccess_logging {\n target_bucket = \"acme-state\"\n}", `Logs cannot go to the state bucket`},
+		"retention zero":                    {"name = \"acme\"\naccess_logging {\n retention_days = 0\n}", `retention_days[\s\S]*between 1 and 3650`},
+		"target bucket invalid":             {"name = \"acme\"\naccess_logging {\n target_bucket = \"Bad_Bucket\"\n}", `target_bucket[\s\S]*lowercase`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      offlineProvider + "resource \"securestate_backend\" \"test\" {\n" + tc.args + "\n}\n",
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(strings.ReplaceAll(tc.want, " ", `\s+`)),
+				}},
+			})
+		})
+	}
+}
+
+// A target_bucket that does not exist is refused at plan.
+func TestAccBackend_accessLoggingTargetMustExist(t *testing.T) {
+	name := acctest.RandomName("tgt")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config(name, "  access_logging {\n    target_bucket = \""+name+"-nowhere\"\n  }"),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`target_bucket does not exist`),
+		}},
+	})
+}
