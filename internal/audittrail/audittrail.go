@@ -15,6 +15,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
 // API is the part of the CloudTrail client this package uses.
@@ -40,6 +41,8 @@ type Spec struct {
 	KeyARN         string
 	StateBucketARN string
 	TableARN       string // "" without a lock table
+	LogGroupARN    string // CloudWatch Logs delivery (alarms); "" without
+	LogRoleARN     string
 	Tags           map[string]string
 }
 
@@ -65,6 +68,8 @@ type Observed struct {
 	Validation bool
 	Logging    bool
 	Selectors  []string // normalised "ReadWriteType type value" entries
+	LogGroup   string
+	LogRole    string
 	Tags       map[string]string
 }
 
@@ -87,8 +92,11 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	if !o.Validation {
 		out[ControlValidation] = "log file validation is off"
 	}
-	if o.Bucket != spec.LogBucket || o.Prefix != naming.TrailPrefix || o.KeyARN != spec.KeyARN {
+	switch {
+	case o.Bucket != spec.LogBucket || o.Prefix != naming.TrailPrefix || o.KeyARN != spec.KeyARN:
 		out[ControlDestination] = fmt.Sprintf("the trail delivers to s3://%s/%s encrypted with %q", o.Bucket, o.Prefix, o.KeyARN)
+	case o.LogGroup != spec.LogGroupARN || o.LogRole != spec.LogRoleARN:
+		out[ControlDestination] = fmt.Sprintf("the trail sends events to CloudWatch Logs group %q", o.LogGroup)
 	}
 	if strings.Join(o.Selectors, "|") != strings.Join(spec.selectors(), "|") {
 		out[ControlSelectors] = "data event selectors differ: " + strings.Join(o.Selectors, "; ")
@@ -107,7 +115,8 @@ func Find(ctx context.Context, api API, name string) (*Observed, error) {
 	}
 	tr := t.Trail
 	o := &Observed{ARN: aws.ToString(tr.TrailARN), Bucket: aws.ToString(tr.S3BucketName), Prefix: aws.ToString(tr.S3KeyPrefix),
-		KeyARN: aws.ToString(tr.KmsKeyId), Validation: aws.ToBool(tr.LogFileValidationEnabled), Tags: map[string]string{}}
+		KeyARN: aws.ToString(tr.KmsKeyId), Validation: aws.ToBool(tr.LogFileValidationEnabled), Tags: map[string]string{},
+		LogGroup: aws.ToString(tr.CloudWatchLogsLogGroupArn), LogRole: aws.ToString(tr.CloudWatchLogsRoleArn)}
 	st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &name})
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail:GetTrailStatus %s: %w", name, err)
@@ -144,11 +153,20 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 	o, err := Find(ctx, api, spec.Name)
 	switch {
 	case awserr.IsNotFound(err):
-		if _, err := api.CreateTrail(ctx, &cloudtrail.CreateTrailInput{
+		in := &cloudtrail.CreateTrailInput{
 			Name: &spec.Name, S3BucketName: &spec.LogBucket, S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN,
 			EnableLogFileValidation: aws.Bool(true), IncludeGlobalServiceEvents: aws.Bool(false), IsMultiRegionTrail: aws.Bool(false),
 			TagsList: trailTags(spec.Tags),
-		}); err != nil {
+		}
+		if spec.LogGroupARN != "" {
+			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = &spec.LogGroupARN, &spec.LogRoleARN
+		}
+		// A role created moments ago may not be assumable by CloudTrail yet.
+		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.Codes{"InvalidCloudWatchLogsRoleArnException"}, func() error {
+			_, err := api.CreateTrail(ctx, in)
+			return err
+		})
+		if err != nil {
 			return nil, fmt.Errorf("cloudtrail:CreateTrail %s: %w", spec.Name, err)
 		}
 		if o, err = Find(ctx, api, spec.Name); err != nil {
@@ -162,8 +180,15 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 	}
 	drift := Drift(spec, o)
 	if drift[ControlDestination] != "" || drift[ControlValidation] != "" {
-		if _, err := api.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
-			S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true)}); err != nil {
+		// Empty strings remove CloudWatch Logs delivery when alarms were removed.
+		in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
+			S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
+			CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
+		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.Codes{"InvalidCloudWatchLogsRoleArnException"}, func() error {
+			_, err := api.UpdateTrail(ctx, in)
+			return err
+		})
+		if err != nil {
 			return nil, fmt.Errorf("cloudtrail:UpdateTrail %s: %w", spec.Name, err)
 		}
 	}

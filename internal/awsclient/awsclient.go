@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -37,7 +39,7 @@ const DefaultMaxRetries = 25
 const MaxMaxRetries = 100
 
 // Services are the endpoint names the provider accepts in its endpoints block.
-var Services = []string{"cloudtrail", "dynamodb", "iam", "kms", "s3", "sts"}
+var Services = []string{"cloudtrail", "cloudwatch", "dynamodb", "iam", "kms", "logs", "s3", "sts"}
 
 // Settings is the provider configuration after Terraform values are resolved.
 // Empty strings and nil pointers mean "not set": environment fallbacks apply.
@@ -69,6 +71,8 @@ type Client struct {
 	S3         *s3.Client
 	KMS        *kms.Client
 	CloudTrail *cloudtrail.Client
+	CloudWatch *cloudwatch.Client
+	Logs       *cloudwatchlogs.Client
 	DynamoDB   *dynamodb.Client
 	IAM        *iam.Client
 	STS        *sts.Client
@@ -247,6 +251,8 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 			}
 		}),
 		KMS:         kms.NewFromConfig(cfg, endpointOption[kms.Options](s.Endpoints["kms"], func(o *kms.Options, u string) { o.BaseEndpoint = &u })),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, endpointOption[cloudwatch.Options](s.Endpoints["cloudwatch"], func(o *cloudwatch.Options, u string) { o.BaseEndpoint = &u })),
+		Logs:        cloudwatchlogs.NewFromConfig(cfg, endpointOption[cloudwatchlogs.Options](s.Endpoints["logs"], func(o *cloudwatchlogs.Options, u string) { o.BaseEndpoint = &u })),
 		CloudTrail:  cloudtrail.NewFromConfig(cfg, endpointOption[cloudtrail.Options](s.Endpoints["cloudtrail"], func(o *cloudtrail.Options, u string) { o.BaseEndpoint = &u })),
 		DynamoDB:    dynamodb.NewFromConfig(cfg, endpointOption[dynamodb.Options](s.Endpoints["dynamodb"], func(o *dynamodb.Options, u string) { o.BaseEndpoint = &u })),
 		IAM:         iam.NewFromConfig(cfg, endpointOption[iam.Options](s.Endpoints["iam"], func(o *iam.Options, u string) { o.BaseEndpoint = &u })),

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -31,6 +33,114 @@ const monitored = `
     retention_days = 90
   }
   cloudtrail {}`
+
+const topicARN = "arn:aws:sns:us-east-1:123456789012:state-alerts"
+
+const monitoredWithAlarms = `
+  force_destroy = true
+  access_logging {
+    retention_days = 90
+  }
+  cloudtrail {
+    alarms {
+      sns_topic_arn = "` + topicARN + `"
+    }
+  }`
+
+// checkAlarms reads the alarm pipeline from AWS directly.
+func checkAlarms(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := attrsOf(s)
+		if err != nil {
+			return err
+		}
+		c, ctx := acctest.Client(t), context.Background()
+		group := "/securestate/" + a.name + "/cloudtrail"
+		lg, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: &group})
+		if err != nil || len(lg.LogGroups) != 1 || aws.ToInt32(lg.LogGroups[0].RetentionInDays) != 90 {
+			return fmt.Errorf("log group %s with 90 days retention (as the logs): %v", group, err)
+		}
+		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(a.name + "-tfstate-audit")})
+		if err != nil || !strings.Contains(aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn), group) || !strings.HasSuffix(aws.ToString(tr.Trail.CloudWatchLogsRoleArn), "role/securestate/"+a.name+"-tfstate-trail-logs") {
+			return fmt.Errorf("trail does not deliver to %s through its role: %v", group, err)
+		}
+		mf, err := c.Logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: &group})
+		if err != nil || len(mf.MetricFilters) != 2 {
+			return fmt.Errorf("metric filters: %v", err)
+		}
+		patterns := ""
+		for _, f := range mf.MetricFilters {
+			patterns += aws.ToString(f.FilterPattern)
+		}
+		if !strings.Contains(patterns, `"*.tfstate"`) || !strings.Contains(patterns, `"AccessDenied"`) || !strings.Contains(patterns, a.bucket) {
+			return fmt.Errorf("metric filters do not watch state deletions and access denied on %s: %s", a.bucket, patterns)
+		}
+		al, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(a.name + "-tfstate-")})
+		if err != nil || len(al.MetricAlarms) != 2 {
+			return fmt.Errorf("alarms: %v", err)
+		}
+		for _, m := range al.MetricAlarms {
+			if len(m.AlarmActions) != 1 || m.AlarmActions[0] != topicARN {
+				return fmt.Errorf("alarm %s notifies %v", aws.ToString(m.AlarmName), m.AlarmActions)
+			}
+		}
+		return nil
+	}
+}
+
+func TestAccBackend_alarms(t *testing.T) {
+	name := acctest.RandomName("alarm")
+	var got captured
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeTestCheckFunc(checkMonitoringDestroyed(t, name), func(*terraform.State) error {
+			out, err := acctest.Client(t).CloudWatch.DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(name + "-")})
+			if err != nil || len(out.MetricAlarms) != 0 {
+				return fmt.Errorf("alarms left after destroy: %v", err)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config:            config(name, monitoredWithAlarms),
+				Check:             resource.ComposeTestCheckFunc(got.capture(), checkMonitored(t), checkAlarms(t)),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+			},
+			{
+				// An alarm deleted out of band is drift, repaired on apply.
+				PreConfig: func() {
+					if _, err := acctest.Client(t).CloudWatch.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{got.name + "-tfstate-state-deleted"}}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(name, monitoredWithAlarms),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+					expectControlDrift("alarm_state_deletion"),
+				}},
+				Check:             checkAlarms(t),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+			},
+			{
+				// Alarms removed: the trail stops sending to CloudWatch Logs and the pipeline goes.
+				Config: config(name, monitored),
+				Check: resource.ComposeTestCheckFunc(checkMonitored(t), func(*terraform.State) error {
+					c, ctx := acctest.Client(t), context.Background()
+					al, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(name + "-")})
+					if err != nil || len(al.MetricAlarms) != 0 {
+						return fmt.Errorf("alarms left after removing the block: %v", err)
+					}
+					tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(name + "-tfstate-audit")})
+					if err != nil || aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn) != "" {
+						return fmt.Errorf("trail still sends to CloudWatch Logs: %v", err)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
 
 // checkMonitored reads the log bucket, the state bucket's logging and the
 // trail from AWS directly.
@@ -249,6 +359,8 @@ func TestBackend_monitoringInvalid(t *testing.T) {
 		"logs into the state bucket":        {"name = \"acme\"\nbucket = \"acme-state\"\naccess_logging {\n target_bucket = \"acme-state\"\n}", `Logs cannot go to the state bucket`},
 		"retention zero":                    {"name = \"acme\"\naccess_logging {\n retention_days = 0\n}", `retention_days[\s\S]*between 1 and 3650`},
 		"target bucket invalid":             {"name = \"acme\"\naccess_logging {\n target_bucket = \"Bad_Bucket\"\n}", `target_bucket[\s\S]*lowercase`},
+		"alarms without topic":              {"name = \"acme\"\naccess_logging {}\ncloudtrail {\n alarms {}\n}", `Missing sns_topic_arn`},
+		"alarms topic not SNS":              {"name = \"acme\"\naccess_logging {}\ncloudtrail {\n alarms {\n sns_topic_arn = \"arn:aws:sqs:us-east-1:123456789012:q\"\n }\n}", `sns_topic_arn[\s\S]*not an SNS topic ARN`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/alarms"
 	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
@@ -43,6 +44,10 @@ func (r *backendResource) ValidateConfig(ctx context.Context, req resource.Valid
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if m.CloudTrail != nil && m.CloudTrail.Alarms != nil && m.CloudTrail.Alarms.SNSTopicARN.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("cloudtrail").AtName("alarms").AtName("sns_topic_arn"), "Missing sns_topic_arn",
+			"The alarms need a topic to notify. Set sns_topic_arn to the ARN of an SNS topic, or remove the alarms block.")
 	}
 	if m.CloudTrail != nil && m.AccessLogging == nil {
 		resp.Diagnostics.AddAttributeError(path.Root("cloudtrail"), "cloudtrail needs access_logging",
@@ -464,6 +469,7 @@ type observation struct {
 	policies map[string]*accesspolicy.Observed
 	logs     *statebucket.Observed // managed log bucket; nil when missing or not wanted
 	trail    *audittrail.Observed  // nil when missing or not wanted
+	alarms   *alarms.Observed      // nil when not wanted
 }
 
 // drift names every control that differs (problem "" when compliant).
@@ -524,7 +530,16 @@ func (o *observation) drift(s settings) map[string]string {
 			}
 		}
 	}
+	if s.AlarmTopic != "" && o.alarms != nil {
+		for k, v := range alarms.Drift(s.alarmsSpec(), o.alarms) {
+			out[k] = v
+		}
+	}
 	return out
+}
+
+func alarmClients(c *awsclient.Client) alarms.Clients {
+	return alarms.Clients{Logs: c.Logs, Alarms: c.CloudWatch, IAM: c.IAM}
 }
 
 // converge brings every component to the settings: the key first, then the
@@ -600,6 +615,13 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if s.AlarmTopic != "" {
+		// The trail needs its log group and role before it can deliver to them.
+		tracked := how.tracked && prev != nil && prev.AlarmTopic != ""
+		if obs.alarms, err = alarms.Ensure(ctx, alarmClients(c), s.alarmsSpec(), tracked); err != nil {
+			return nil, err
+		}
+	}
 	if s.Trail {
 		// After the log bucket policy and the key policy grant CloudTrail access.
 		tracked := how.tracked && prev != nil && prev.Trail
@@ -609,6 +631,11 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	}
 
 	if prev != nil {
+		if prev.AlarmTopic != "" && s.AlarmTopic == "" {
+			if err := alarms.Delete(ctx, alarmClients(c), prev.alarmsSpec()); err != nil {
+				return nil, err
+			}
+		}
 		if prev.Trail && !s.Trail {
 			if err := audittrail.Delete(ctx, c.CloudTrail, prev.trailName()); err != nil {
 				return nil, err
@@ -679,6 +706,11 @@ func observe(ctx context.Context, c *awsclient.Client, s settings, keyID string)
 			return nil, err
 		}
 	}
+	if s.AlarmTopic != "" {
+		if obs.alarms, err = alarms.Find(ctx, alarmClients(c), s.alarmsSpec()); err != nil {
+			return nil, err
+		}
+	}
 	if s.Trail {
 		obs.trail, err = audittrail.Find(ctx, c.CloudTrail, s.trailName())
 		if awserr.IsNotFound(err) {
@@ -740,6 +772,11 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 	}
 	if s.Trail {
 		if err := audittrail.Delete(ctx, c.CloudTrail, s.trailName()); err != nil {
+			return err
+		}
+	}
+	if s.AlarmTopic != "" {
+		if err := alarms.Delete(ctx, alarmClients(c), s.alarmsSpec()); err != nil {
 			return err
 		}
 	}

@@ -53,7 +53,12 @@ type accessLoggingModel struct {
 }
 
 type cloudtrailModel struct {
-	Name types.String `tfsdk:"name"`
+	Alarms *alarmsModel `tfsdk:"alarms"`
+	Name   types.String `tfsdk:"name"`
+}
+
+type alarmsModel struct {
+	SNSTopicARN types.String `tfsdk:"sns_topic_arn"`
 }
 
 // Defaults of the monitoring blocks.
@@ -288,6 +293,21 @@ func schemaFor(ctx context.Context) schema.Schema {
 					"name": schema.StringAttribute{
 						Computed: true, MarkdownDescription: "Trail name: `<name>-tfstate-audit`.",
 						PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+				},
+				Blocks: map[string]schema.Block{
+					"alarms": schema.SingleNestedBlock{
+						MarkdownDescription: "Alerts on the trail's events: the trail also delivers to the CloudWatch Logs group " +
+							"`/securestate/<name>/cloudtrail` (through the role `/securestate/<name>-tfstate-trail-logs`, which only CloudTrail " +
+							"for this trail may assume); metric filters count deleted `*.tfstate` objects and access denied on the state bucket; " +
+							"one CloudWatch alarm each notifies `sns_topic_arn`.",
+						Attributes: map[string]schema.Attribute{
+							"sns_topic_arn": schema.StringAttribute{
+								Optional:            true,
+								MarkdownDescription: "ARN of the SNS topic the alarms notify. Required in the block.",
+								Validators:          []validator.String{validate.String("an SNS topic ARN", validate.SNSTopicARN)},
+							},
+						},
 					},
 				},
 			},

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/alarms"
 	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
@@ -44,6 +45,12 @@ type settings struct {
 	LogManaged   bool // the backend owns the log bucket
 	LogRetention int32
 	Trail        bool
+	AlarmTopic   string // "" without alarms
+}
+
+func (s settings) alarmsSpec() alarms.Spec {
+	return alarms.Spec{Backend: s.Name, Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, StateBucket: s.Bucket,
+		TrailARN: s.trailARN(), TopicARN: s.AlarmTopic, RetentionDays: s.LogRetention, Tags: s.awsTags()}
 }
 
 func (s settings) trailName() string { return naming.Trail(s.Name) }
@@ -62,8 +69,13 @@ func (s settings) logBucketSpec() statebucket.Spec {
 }
 
 func (s settings) trailSpec() audittrail.Spec {
-	return audittrail.Spec{Backend: s.Name, Name: s.trailName(), ARN: s.trailARN(), LogBucket: s.LogBucket, KeyARN: s.KeyARN,
+	spec := audittrail.Spec{Backend: s.Name, Name: s.trailName(), ARN: s.trailARN(), LogBucket: s.LogBucket, KeyARN: s.KeyARN,
 		StateBucketARN: s.bucketARN(), TableARN: s.tableARN(), Tags: s.awsTags()}
+	if s.AlarmTopic != "" {
+		a := s.alarmsSpec()
+		spec.LogGroupARN, spec.LogRoleARN = a.LogGroupARN(), a.RoleARN()
+	}
+	return spec
 }
 
 func (s settings) lockfile() bool { return s.Locking != LockingDynamoDB }
@@ -142,6 +154,9 @@ func (s settings) controlNames() []string {
 	if s.Trail {
 		names = append(names, audittrail.ControlNames()...)
 	}
+	if s.AlarmTopic != "" {
+		names = append(names, alarms.ControlNames()...)
+	}
 	sort.Strings(names)
 	return names
 }
@@ -212,6 +227,12 @@ func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag
 		}
 	}
 	s.Trail = m.CloudTrail != nil
+	if s.Trail && m.CloudTrail.Alarms != nil {
+		if m.CloudTrail.Alarms.SNSTopicARN.IsUnknown() {
+			return s, false
+		}
+		s.AlarmTopic = m.CloudTrail.Alarms.SNSTopicARN.ValueString()
+	}
 	if s.Locking != LockingLockfile {
 		s.Table = naming.LockTable(s.Name)
 		if v := m.LockTableName.ValueString(); v != "" && !m.LockTableName.IsUnknown() {

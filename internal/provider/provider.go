@@ -69,6 +69,8 @@ type defaultTagsModel struct {
 
 type endpointsModel struct {
 	CloudTrail types.String `tfsdk:"cloudtrail"`
+	CloudWatch types.String `tfsdk:"cloudwatch"`
+	Logs       types.String `tfsdk:"logs"`
 	DynamoDB   types.String `tfsdk:"dynamodb"`
 	IAM        types.String `tfsdk:"iam"`
 	KMS        types.String `tfsdk:"kms"`
@@ -193,6 +195,8 @@ func providerSchema() schema.Schema {
 				MarkdownDescription: "Custom service endpoints. Unset services use the SDK's endpoint resolution.",
 				Attributes: map[string]schema.Attribute{
 					"cloudtrail": endpointAttribute("CloudTrail", "CLOUDTRAIL"),
+					"cloudwatch": endpointAttribute("CloudWatch", "CLOUDWATCH"),
+					"logs":       endpointAttribute("CloudWatch Logs", "CLOUDWATCH_LOGS"),
 					"dynamodb":   endpointAttribute("DynamoDB", "DYNAMODB"),
 					"iam":        endpointAttribute("IAM", "IAM"),
 					"kms":        endpointAttribute("KMS", "KMS"),
@@ -278,7 +282,7 @@ func (p *securestateProvider) settings(ctx context.Context, cfg providerModel, r
 		resp.Diagnostics.Append(cfg.DefaultTags.Tags.ElementsAs(ctx, &s.DefaultTags, false)...)
 	}
 	if e := cfg.Endpoints; e != nil {
-		for name, v := range map[string]types.String{"cloudtrail": e.CloudTrail, "dynamodb": e.DynamoDB, "iam": e.IAM, "kms": e.KMS, "s3": e.S3, "sts": e.STS} {
+		for name, v := range map[string]types.String{"cloudtrail": e.CloudTrail, "cloudwatch": e.CloudWatch, "logs": e.Logs, "dynamodb": e.DynamoDB, "iam": e.IAM, "kms": e.KMS, "s3": e.S3, "sts": e.STS} {
 			if v.ValueString() != "" {
 				s.Endpoints[name] = v.ValueString()
 			}

@@ -120,3 +120,15 @@ func TagKey(v string) error {
 	}
 	return nil
 }
+
+var topicNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+
+// SNSTopicARN checks the ARN of an SNS topic.
+func SNSTopicARN(v string) error {
+	a, err := arn.Parse(v)
+	if err != nil || a.Service != "sns" || a.Region == "" || !partitionPattern.MatchString(a.Partition) ||
+		!accountIDPattern.MatchString(a.AccountID) || !topicNamePattern.MatchString(a.Resource) {
+		return fmt.Errorf("%q is not an SNS topic ARN; use one such as arn:aws:sns:us-east-1:123456789012:state-alerts", v)
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+// Package alarms manages what turns a backend's trail into alerts: a CloudWatch
+// Logs group the trail delivers to (with the IAM role CloudTrail uses for it),
+// metric filters for deleted *.tfstate objects and for access denied on the
+// state bucket, and one CloudWatch alarm each, notifying an SNS topic.
+package alarms
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+)
+
+// LogsAPI is the part of the CloudWatch Logs client this package uses.
+type LogsAPI interface {
+	CreateLogGroup(context.Context, *cloudwatchlogs.CreateLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	PutRetentionPolicy(context.Context, *cloudwatchlogs.PutRetentionPolicyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	DeleteLogGroup(context.Context, *cloudwatchlogs.DeleteLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error)
+	PutMetricFilter(context.Context, *cloudwatchlogs.PutMetricFilterInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error)
+	DescribeMetricFilters(context.Context, *cloudwatchlogs.DescribeMetricFiltersInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+}
+
+// AlarmsAPI is the part of the CloudWatch client this package uses.
+type AlarmsAPI interface {
+	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
+	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
+}
+
+// RoleAPI is the part of the IAM client this package uses.
+type RoleAPI interface {
+	CreateRole(context.Context, *iam.CreateRoleInput, ...func(*iam.Options)) (*iam.CreateRoleOutput, error)
+	GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	PutRolePolicy(context.Context, *iam.PutRolePolicyInput, ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
+	GetRolePolicy(context.Context, *iam.GetRolePolicyInput, ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	DeleteRolePolicy(context.Context, *iam.DeleteRolePolicyInput, ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+	DeleteRole(context.Context, *iam.DeleteRoleInput, ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	UpdateAssumeRolePolicy(context.Context, *iam.UpdateAssumeRolePolicyInput, ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
+}
+
+// Clients bundles the three services.
+type Clients struct {
+	Logs   LogsAPI
+	Alarms AlarmsAPI
+	IAM    RoleAPI
+}
+
+// Namespace is the CloudWatch namespace of the metrics.
+const Namespace = "SecureState"
+
+const rolePolicyName = "cloudtrail-to-cloudwatch-logs"
+
+// Spec is what a backend's alarms need.
+type Spec struct {
+	Backend       string
+	Partition     string
+	Region        string
+	AccountID     string
+	StateBucket   string
+	TrailARN      string
+	TopicARN      string
+	RetentionDays int32
+	Tags          map[string]string
+}
+
+// Controls named in drift reports.
+const (
+	ControlDelivery      = "alarm_log_delivery"
+	ControlStateDeletion = "alarm_state_deletion"
+	ControlAccessDenied  = "alarm_access_denied"
+)
+
+// ControlNames lists the alarm controls.
+func ControlNames() []string {
+	return []string{ControlAccessDenied, ControlDelivery, ControlStateDeletion}
+}
+
+// LogGroup is the log group the trail delivers to.
+func (s Spec) LogGroup() string { return "/securestate/" + s.Backend + "/cloudtrail" }
+
+// LogGroupARN is the ARN CloudTrail is given (with its ":*" stream suffix).
+func (s Spec) LogGroupARN() string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", s.Partition, s.Region, s.AccountID, s.LogGroup())
+}
+
+// RoleName is the role CloudTrail assumes to write to the log group.
+func (s Spec) RoleName() string { return s.Backend + "-tfstate-trail-logs" }
+
+// RoleARN is that role's ARN.
+func (s Spec) RoleARN() string {
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.Partition, s.AccountID, naming.PolicyPath, s.RoleName())
+}
+
+type alarm struct{ control, name, metric, pattern, description string }
+
+func (s Spec) alarms() []alarm {
+	b := s.StateBucket
+	return []alarm{
+		{ControlStateDeletion, s.Backend + "-tfstate-state-deleted", s.Backend + "-StateObjectsDeleted",
+			fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "DeleteObject") || ($.eventName = "DeleteObjects")) && ($.requestParameters.bucketName = "%s") && ($.requestParameters.key = "*.tfstate") }`, b),
+			"A Terraform state object (*.tfstate) was deleted from " + b},
+		{ControlAccessDenied, s.Backend + "-tfstate-access-denied", s.Backend + "-StateAccessDenied",
+			fmt.Sprintf(`{ ($.errorCode = "AccessDenied") && ($.requestParameters.bucketName = "%s") }`, b),
+			"A request to the state bucket " + b + " was denied"},
+	}
+}
+
+func (s Spec) trustPolicy() string {
+	d := policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
+		Effect: "Allow", Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}}, Action: policydoc.StringSet{"sts:AssumeRole"},
+		Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {s.TrailARN}}},
+	}}}
+	out, _ := d.JSON()
+	return out
+}
+
+func (s Spec) rolePolicy() string {
+	d := policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
+		Sid: "DeliverTrailEvents", Effect: "Allow", Action: policydoc.StringSet{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: policydoc.StringSet{s.LogGroupARN()},
+	}}}
+	out, _ := d.JSON()
+	return out
+}
+
+// Observed is what exists.
+type Observed struct {
+	LogGroup   bool
+	Retention  int32
+	Role       bool
+	RoleOwner  string
+	Trust      string
+	RolePolicy string
+	Filters    map[string]string              // filter name -> pattern
+	Alarms     map[string]cwtypes.MetricAlarm // alarm name -> alarm
+}
+
+// Find reads every part.
+func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
+	o := &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}}
+	lg, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(spec.LogGroup())})
+	if err != nil {
+		return nil, fmt.Errorf("logs:DescribeLogGroups %s: %w", spec.LogGroup(), err)
+	}
+	for _, g := range lg.LogGroups {
+		if aws.ToString(g.LogGroupName) == spec.LogGroup() {
+			o.LogGroup, o.Retention = true, aws.ToInt32(g.RetentionInDays)
+		}
+	}
+	if o.LogGroup {
+		mf, err := c.Logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(spec.LogGroup())})
+		if err != nil {
+			return nil, fmt.Errorf("logs:DescribeMetricFilters %s: %w", spec.LogGroup(), err)
+		}
+		for _, f := range mf.MetricFilters {
+			o.Filters[aws.ToString(f.FilterName)] = aws.ToString(f.FilterPattern)
+		}
+	}
+	r, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.RoleName())})
+	switch {
+	case awserr.HasCode(err, "NoSuchEntity"):
+	case err != nil:
+		return nil, fmt.Errorf("iam:GetRole %s: %w", spec.RoleName(), err)
+	default:
+		o.Role, o.Trust = true, aws.ToString(r.Role.AssumeRolePolicyDocument)
+		for _, t := range r.Role.Tags {
+			if aws.ToString(t.Key) == naming.OwnerTagKey {
+				o.RoleOwner = aws.ToString(t.Value)
+			}
+		}
+		p, err := c.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(spec.RoleName()), PolicyName: aws.String(rolePolicyName)})
+		switch {
+		case awserr.HasCode(err, "NoSuchEntity"):
+		case err != nil:
+			return nil, fmt.Errorf("iam:GetRolePolicy %s: %w", spec.RoleName(), err)
+		default:
+			o.RolePolicy = aws.ToString(p.PolicyDocument)
+		}
+	}
+	var names []string
+	for _, a := range spec.alarms() {
+		names = append(names, a.name)
+	}
+	al, err := c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names})
+	if err != nil {
+		return nil, fmt.Errorf("cloudwatch:DescribeAlarms: %w", err)
+	}
+	for _, a := range al.MetricAlarms {
+		o.Alarms[aws.ToString(a.AlarmName)] = a
+	}
+	return o, nil
+}
+
+// Drift compares what exists with the spec: control name → problem ("" when compliant).
+func Drift(spec Spec, o *Observed) map[string]string {
+	out := map[string]string{ControlDelivery: "", ControlStateDeletion: "", ControlAccessDenied: ""}
+	trustOK, _ := policydoc.Equivalent(o.Trust, spec.trustPolicy())
+	roleOK, _ := policydoc.Equivalent(o.RolePolicy, spec.rolePolicy())
+	switch {
+	case !o.LogGroup:
+		out[ControlDelivery] = "the log group " + spec.LogGroup() + " is missing"
+	case o.Retention != RetentionFor(spec.RetentionDays):
+		out[ControlDelivery] = fmt.Sprintf("the log group keeps events %d days", o.Retention)
+	case !o.Role:
+		out[ControlDelivery] = "the role " + spec.RoleName() + " is missing"
+	case o.Trust != "" && !trustOK:
+		out[ControlDelivery] = "the role's trust policy differs"
+	case !roleOK:
+		out[ControlDelivery] = "the role's permissions differ"
+	}
+	for _, a := range spec.alarms() {
+		got, ok := o.Alarms[a.name]
+		switch {
+		case o.Filters[a.name] != a.pattern:
+			out[a.control] = "the metric filter " + a.name + " is missing or changed"
+		case !ok:
+			out[a.control] = "the alarm " + a.name + " is missing"
+		case aws.ToString(got.MetricName) != a.metric || aws.ToString(got.Namespace) != Namespace ||
+			len(got.AlarmActions) != 1 || got.AlarmActions[0] != spec.TopicARN || !aws.ToBool(got.ActionsEnabled):
+			out[a.control] = "the alarm " + a.name + " is changed or does not notify " + spec.TopicARN
+		}
+	}
+	return out
+}
+
+// retentions are the values CloudWatch Logs accepts.
+var retentions = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// RetentionFor is the shortest accepted retention that keeps events at least days.
+func RetentionFor(days int32) int32 {
+	for _, r := range retentions {
+		if r >= days {
+			return r
+		}
+	}
+	return retentions[len(retentions)-1]
+}
+
+// Ensure creates or repairs every part. tracked says the role was created by
+// this backend before (otherwise a role without the ownership tag is refused).
+func Ensure(ctx context.Context, c Clients, spec Spec, tracked bool) (*Observed, error) {
+	o, err := Find(ctx, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	group := aws.String(spec.LogGroup())
+	if !o.LogGroup {
+		if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, Tags: spec.Tags}); err != nil && !awserr.HasCode(err, "ResourceAlreadyExistsException") {
+			return nil, fmt.Errorf("logs:CreateLogGroup %s: %w", spec.LogGroup(), err)
+		}
+	}
+	if o.Retention != RetentionFor(spec.RetentionDays) {
+		if _, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
+			return nil, fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err)
+		}
+	}
+	role := aws.String(spec.RoleName())
+	switch {
+	case !o.Role:
+		var tags []iamtypes.Tag
+		for k, v := range spec.Tags {
+			tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, Path: aws.String(naming.PolicyPath),
+			AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: tags,
+			Description: aws.String("Lets the trail of backend " + spec.Backend + " write to its log group (managed by securestate)")}); err != nil {
+			return nil, fmt.Errorf("iam:CreateRole %s: %w", spec.RoleName(), err)
+		}
+	case !tracked && o.RoleOwner != spec.Backend:
+		return nil, fmt.Errorf("IAM role %s already exists and was not created by this backend (no %s=%s tag); rename or delete it",
+			spec.RoleName(), naming.OwnerTagKey, spec.Backend)
+	default:
+		if ok, _ := policydoc.Equivalent(o.Trust, spec.trustPolicy()); !ok {
+			if _, err := c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: role, PolicyDocument: aws.String(spec.trustPolicy())}); err != nil {
+				return nil, fmt.Errorf("iam:UpdateAssumeRolePolicy %s: %w", spec.RoleName(), err)
+			}
+		}
+	}
+	if ok, _ := policydoc.Equivalent(o.RolePolicy, spec.rolePolicy()); !ok {
+		if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())}); err != nil {
+			return nil, fmt.Errorf("iam:PutRolePolicy %s: %w", spec.RoleName(), err)
+		}
+	}
+	drift := Drift(spec, o)
+	for _, a := range spec.alarms() {
+		if drift[a.control] == "" {
+			continue
+		}
+		// Only a missing or changed filter is written: alarms are repaired alone.
+		if o.Filters[a.name] != a.pattern {
+			if _, err := c.Logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
+				FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
+					MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
+				return nil, fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err)
+			}
+		}
+		if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
+			MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
+			EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+			TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN}}); err != nil {
+			return nil, fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err)
+		}
+	}
+	return Find(ctx, c, spec)
+}
+
+// Delete removes alarms, the log group (with its filters) and the role; parts
+// already gone count as deleted.
+func Delete(ctx context.Context, c Clients, spec Spec) error {
+	var names []string
+	for _, a := range spec.alarms() {
+		names = append(names, a.name)
+	}
+	if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !awserr.HasCode(err, "ResourceNotFound") {
+		return fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", strings.Join(names, ", "), err)
+	}
+	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !awserr.HasCode(err, "ResourceNotFoundException") {
+		return fmt.Errorf("logs:DeleteLogGroup %s: %w", spec.LogGroup(), err)
+	}
+	role := aws.String(spec.RoleName())
+	if _, err := c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName)}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+		return fmt.Errorf("iam:DeleteRolePolicy %s: %w", spec.RoleName(), err)
+	}
+	if _, err := c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+		return fmt.Errorf("iam:DeleteRole %s: %w", spec.RoleName(), err)
+	}
+	return nil
+}
