@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/alarms"
+	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
@@ -181,6 +183,7 @@ func (r *backendResource) completeImport(ctx context.Context, c *awsclient.Clien
 		if b.NoncurrentDays != 0 {
 			m.NoncurrentVersionExpirationDays = types.Int64Value(int64(b.NoncurrentDays))
 		}
+		importMonitoring(ctx, c, m, name, b)
 		own := withoutOwnerTag(b.Tags)
 		maps.DeleteFunc(own, func(k, v string) bool { return c.DefaultTags[k] == v })
 		if len(own) > 0 {
@@ -205,4 +208,43 @@ func stringSet(vs []string) types.Set {
 		elems[i] = types.StringValue(v)
 	}
 	return types.SetValueMust(types.StringType, elems)
+}
+
+// importMonitoring infers access_logging, cloudtrail and alarms from the state
+// bucket's logging target, the backend's trail and its alarms.
+func importMonitoring(ctx context.Context, c *awsclient.Client, m *model, name string, b *statebucket.Observed) {
+	m.AccessLogging, m.CloudTrail = nil, nil
+	target := b.Logging.TargetBucket
+	if target == "" {
+		return
+	}
+	logging := &accessLoggingModel{TargetPrefix: types.StringValue(b.Logging.TargetPrefix), TargetBucket: types.StringValue(target),
+		RetentionDays: types.Int64Value(DefaultLogRetentionDays)}
+	if target == naming.LogBucket(b.Bucket) {
+		logging.TargetBucket = types.StringNull()
+		if lb, err := statebucket.Find(ctx, c.S3, target); err == nil && lb.ExpireDays > 0 {
+			logging.RetentionDays = types.Int64Value(int64(lb.ExpireDays))
+		}
+	}
+	m.AccessLogging = logging
+	if name == "" {
+		return
+	}
+	trail, err := audittrail.Find(ctx, c.CloudTrail, naming.Trail(name))
+	if err != nil {
+		return
+	}
+	m.CloudTrail = &cloudtrailModel{Name: types.StringValue(naming.Trail(name))}
+	if trail.LogGroup == "" {
+		return
+	}
+	spec := alarms.Spec{Backend: name}
+	if o, err := alarms.Find(ctx, alarmClients(c), spec); err == nil {
+		for _, a := range o.Alarms {
+			if len(a.AlarmActions) == 1 {
+				m.CloudTrail.Alarms = &alarmsModel{SNSTopicARN: types.StringValue(a.AlarmActions[0])}
+				return
+			}
+		}
+	}
 }

@@ -108,6 +108,14 @@ func TestAccBackend_alarms(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
 			},
 			{
+				// Import finds the log bucket, the trail and the alarms' topic.
+				ResourceName:            resourceName,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"force_destroy", "kms_deletion_window_days", "timeouts"},
+			},
+			{
 				// An alarm deleted out of band is drift, repaired on apply.
 				PreConfig: func() {
 					if _, err := acctest.Client(t).CloudWatch.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{got.name + "-tfstate-state-deleted"}}); err != nil {

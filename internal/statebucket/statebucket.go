@@ -98,6 +98,7 @@ type Observed struct {
 	Tags            map[string]string
 	HasTagging      bool
 	NoncurrentDays  int32 // from the backend's lifecycle rule; 0 without it
+	ExpireDays      int32 // current-object expiry of that rule (log buckets); 0 without
 	LifecycleIsOurs bool
 	Logging         Logging // empty when access logging is off
 }
@@ -316,6 +317,9 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 		for _, r := range lc.Rules {
 			if aws.ToString(r.ID) == LifecycleRuleID && r.NoncurrentVersionExpiration != nil {
 				o.NoncurrentDays = aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays)
+			}
+			if aws.ToString(r.ID) == LifecycleRuleID && r.Expiration != nil {
+				o.ExpireDays = aws.ToInt32(r.Expiration.Days)
 			}
 		}
 	}

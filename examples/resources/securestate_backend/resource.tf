@@ -24,6 +24,24 @@ resource "securestate_backend" "org" {
   }
 }
 
+# A watched backend: access logs in a managed, hardened log bucket, a trail of
+# every read and write of state objects and lock items, and alarms when a
+# state file is deleted or access is denied.
+resource "securestate_backend" "watched" {
+  name         = "acme-audited"
+  environments = ["prod"]
+
+  access_logging {
+    retention_days = 400
+  }
+
+  cloudtrail {
+    alarms {
+      sns_topic_arn = "arn:aws:sns:eu-central-1:123456789012:state-alerts"
+    }
+  }
+}
+
 # Hand each environment its ready backend block...
 output "prod_backend" {
   value = securestate_backend.org.backend_hcl["prod"]
