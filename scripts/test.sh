@@ -20,8 +20,9 @@ echo "test: Terraform CLI $tf ($("$tf" version -json | sed -n 's/.*"terraform_ve
 # A second instance, sharing the CA, for the least-privilege proof: its test
 # switches on moto's IAM enforcement (POST /moto-api/reset-auth).
 iam_port=${TEST_IAM_EMULATOR_PORT:-$((EMULATOR_PORT + 2))}
+main_dir=$EMULATOR_DIR
 iam_emulator() {
-  EMULATOR_PORT=$iam_port EMULATOR_DIR=$EMULATOR_DIR-iam EMULATOR_CERTS=$EMULATOR_DIR scripts/emulator/emulator.sh "$@"
+  EMULATOR_PORT=$iam_port EMULATOR_DIR=$main_dir-iam EMULATOR_CERTS=$main_dir scripts/emulator/emulator.sh "$@"
 }
 scripts/emulator/emulator.sh start
 trap 'scripts/emulator/emulator.sh stop; iam_emulator stop' EXIT

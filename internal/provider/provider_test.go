@@ -47,7 +47,10 @@ func TestProviderConfig_invalid(t *testing.T) {
 		"duration not a duration":    {withRole(`duration = "an hour"`), `assume_role.duration[\s\S]*not a duration`},
 		"session name invalid":       {withRole(`session_name = "has space"`), `assume_role.session_name`},
 		"external id too short":      {withRole(`external_id = "x"`), `assume_role.external_id`},
-		"negative max_retries":       {`max_retries = -1`, `max_retries[\s\S]*at least 0`},
+		"negative max_retries":       {`max_retries = -1`, `max_retries[\s\S]*between 0 and 100`},
+		"huge max_retries":           {`max_retries = 1000`, `max_retries[\s\S]*between 0 and 100`},
+		"endpoint bad port":          {`endpoints { s3 = "https://127.0.0.1:99999" }`, `endpoints.s3[\s\S]*port 99999`},
+		"cloudtrail endpoint":        {`endpoints { cloudtrail = "cloudtrail.example.com" }`, `endpoints.cloudtrail[\s\S]*must start with https://`},
 		"reserved default tag":       {`default_tags { tags = { "aws:owner" = "x" } }`, `default_tags.tags[\s\S]*reserves`},
 	}
 	for name, tc := range cases {
