@@ -16,6 +16,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // API is the part of the IAM client this package uses.
@@ -85,11 +86,11 @@ func Find(ctx context.Context, api API, arn string) (*Observed, error) {
 		return nil, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", arn, o.DefaultVersion, err)
 	}
 	o.Document = aws.ToString(v.PolicyVersion.Document)
-	tags, err := api.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
+	listed, err := api.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
 	if err != nil {
 		return nil, fmt.Errorf("iam:ListPolicyTags %s: %w", arn, err)
 	}
-	for _, t := range tags.Tags {
+	for _, t := range listed.Tags {
 		o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return o, nil
@@ -175,39 +176,22 @@ func pruneVersions(ctx context.Context, api API, arn string) error {
 }
 
 func iamTags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]types.Tag, 0, len(keys))
-	for _, k := range keys {
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out
 }
 
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
-	var remove []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			remove = append(remove, k)
-		}
-	}
+	remove, set := tags.Diff(have, want)
 	if len(remove) > 0 {
-		sort.Strings(remove)
 		if _, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: remove}); err != nil {
 			return fmt.Errorf("iam:UntagPolicy %s: %w", arn, err)
 		}
 	}
-	changed := map[string]string{}
-	for k, v := range want {
-		if cur, ok := have[k]; !ok || cur != v {
-			changed[k] = v
-		}
-	}
-	if len(changed) > 0 {
-		if _, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(changed)}); err != nil {
+	if len(set) > 0 {
+		if _, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(set)}); err != nil {
 			return fmt.Errorf("iam:TagPolicy %s: %w", arn, err)
 		}
 	}

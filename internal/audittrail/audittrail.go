@@ -16,6 +16,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // API is the part of the CloudTrail client this package uses.
@@ -134,11 +135,11 @@ func Find(ctx context.Context, api API, name string) (*Observed, error) {
 		}
 	}
 	sort.Strings(o.Selectors)
-	tags, err := api.ListTags(ctx, &cloudtrail.ListTagsInput{ResourceIdList: []string{o.ARN}})
+	listed, err := api.ListTags(ctx, &cloudtrail.ListTagsInput{ResourceIdList: []string{o.ARN}})
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail:ListTags %s: %w", name, err)
 	}
-	for _, rt := range tags.ResourceTagList {
+	for _, rt := range listed.ResourceTagList {
 		for _, tg := range rt.TagsList {
 			o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 		}
@@ -208,14 +209,8 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 			return nil, fmt.Errorf("cloudtrail:StartLogging %s: %w", spec.Name, err)
 		}
 	}
-	missing := map[string]string{}
-	for k, v := range spec.Tags {
-		if o.Tags[k] != v {
-			missing[k] = v
-		}
-	}
-	if len(missing) > 0 {
-		if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &o.ARN, TagsList: trailTags(missing)}); err != nil {
+	if _, set := tags.Diff(o.Tags, spec.Tags); len(set) > 0 {
+		if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &o.ARN, TagsList: trailTags(set)}); err != nil {
 			return nil, fmt.Errorf("cloudtrail:AddTags %s: %w", spec.Name, err)
 		}
 	}
@@ -223,13 +218,8 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 }
 
 func trailTags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]types.Tag, 0, len(keys))
-	for _, k := range keys {
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out

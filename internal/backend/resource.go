@@ -163,10 +163,9 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			plan.Bucket = state.Bucket
 		}
 	}
-	if plan.Locking.ValueString() == LockingLockfile || !plan.LockTableName.IsUnknown() && plan.LockTableName.IsNull() {
-		plan.LockTableName = types.StringNull()
-	}
-	if plan.LockTableName.IsUnknown() {
+	// The table name comes from state (an imported table keeps its name), else
+	// it is derived from the backend name.
+	if plan.LockTableName.IsUnknown() || plan.Locking.ValueString() == LockingLockfile {
 		plan.LockTableName = types.StringNull()
 	}
 

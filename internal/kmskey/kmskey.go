@@ -5,7 +5,6 @@ package kmskey
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -15,6 +14,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // API is the part of the KMS client this package uses.
@@ -125,7 +125,7 @@ func Find(ctx context.Context, api API, keyID, alias string) (*Observed, error) 
 	}
 	o.Policy = aws.ToString(pol.Policy)
 
-	if o.Tags, err = tags(ctx, api, o.KeyID); err != nil {
+	if o.Tags, err = listTags(ctx, api, o.KeyID); err != nil {
 		return nil, err
 	}
 	if alias != "" {
@@ -141,7 +141,7 @@ func Find(ctx context.Context, api API, keyID, alias string) (*Observed, error) 
 	return o, nil
 }
 
-func tags(ctx context.Context, api API, keyID string) (map[string]string, error) {
+func listTags(ctx context.Context, api API, keyID string) (map[string]string, error) {
 	out := map[string]string{}
 	p := kms.NewListResourceTagsPaginator(api, &kms.ListResourceTagsInput{KeyId: &keyID})
 	for p.HasMorePages() {
@@ -230,7 +230,7 @@ func adopt(ctx context.Context, api API, spec Spec) (string, error) {
 		return "", fmt.Errorf("kms:DescribeKey %s: %w", spec.Alias, err)
 	}
 	id := aws.ToString(existing.KeyMetadata.KeyId)
-	t, err := tags(ctx, api, id)
+	t, err := listTags(ctx, api, id)
 	if err != nil {
 		return "", err
 	}
@@ -281,38 +281,22 @@ func pointAlias(ctx context.Context, api API, alias, keyID string, create bool) 
 }
 
 func kmsTags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	out := make([]types.Tag, 0, len(m))
-	for _, k := range keys {
+	for _, k := range tags.SortedKeys(m) {
 		out = append(out, types.Tag{TagKey: aws.String(k), TagValue: aws.String(m[k])})
 	}
 	return out
 }
 
 func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string) error {
-	var remove []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			remove = append(remove, k)
-		}
-	}
+	remove, set := tags.Diff(have, want)
 	if len(remove) > 0 {
 		if _, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: remove}); err != nil {
 			return fmt.Errorf("kms:UntagResource %s: %w", keyID, err)
 		}
 	}
-	changed := map[string]string{}
-	for k, v := range want {
-		if cur, ok := have[k]; !ok || cur != v {
-			changed[k] = v
-		}
-	}
-	if len(changed) > 0 {
-		if _, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(changed)}); err != nil {
+	if len(set) > 0 {
+		if _, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(set)}); err != nil {
 			return fmt.Errorf("kms:TagResource %s: %w", keyID, err)
 		}
 	}

@@ -5,7 +5,6 @@ package locktable
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // API is the part of the DynamoDB client this package uses.
@@ -113,12 +113,12 @@ func Find(ctx context.Context, api API, table string) (*Observed, error) {
 	if d := cb.ContinuousBackupsDescription; d != nil && d.PointInTimeRecoveryDescription != nil {
 		o.PITR = d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == types.PointInTimeRecoveryStatusEnabled
 	}
-	tags, err := api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &o.ARN})
+	listed, err := api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &o.ARN})
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb:ListTagsOfResource %s: %w", table, err)
 	}
 	o.Tags = map[string]string{}
-	for _, tg := range tags.Tags {
+	for _, tg := range listed.Tags {
 		o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
 	return o, nil
@@ -211,39 +211,22 @@ func waitActive(ctx context.Context, api API, table string) error {
 }
 
 func ddbTags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]types.Tag, 0, len(keys))
-	for _, k := range keys {
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out
 }
 
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
-	var remove []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			remove = append(remove, k)
-		}
-	}
+	remove, set := tags.Diff(have, want)
 	if len(remove) > 0 {
-		sort.Strings(remove)
 		if _, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: remove}); err != nil {
 			return fmt.Errorf("dynamodb:UntagResource %s: %w", arn, err)
 		}
 	}
-	changed := map[string]string{}
-	for k, v := range want {
-		if cur, ok := have[k]; !ok || cur != v {
-			changed[k] = v
-		}
-	}
-	if len(changed) > 0 {
-		if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(changed)}); err != nil {
+	if len(set) > 0 {
+		if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(set)}); err != nil {
 			return fmt.Errorf("dynamodb:TagResource %s: %w", arn, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // API is the part of the S3 client this package uses.
@@ -397,15 +398,10 @@ func create(ctx context.Context, api API, spec Spec) error {
 	return nil
 }
 
-func putTags(ctx context.Context, api API, bucket string, tags map[string]string) error {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	set := make([]types.Tag, 0, len(keys))
-	for _, k := range keys {
-		set = append(set, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+func putTags(ctx context.Context, api API, bucket string, want map[string]string) error {
+	set := make([]types.Tag, 0, len(want))
+	for _, k := range tags.SortedKeys(want) {
+		set = append(set, types.Tag{Key: aws.String(k), Value: aws.String(want[k])})
 	}
 	if _, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: set}}); err != nil {
 		return fmt.Errorf("s3:PutBucketTagging %s: %w", bucket, err)
@@ -477,22 +473,10 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 			return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", spec.Bucket, err)
 		}
 	}
-	if !equalTags(o.Tags, spec.Tags) {
+	if remove, set := tags.Diff(o.Tags, spec.Tags); len(remove)+len(set) > 0 {
 		return putTags(ctx, api, spec.Bucket, spec.Tags)
 	}
 	return nil
-}
-
-func equalTags(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // CountVersions counts every object version and delete marker in the bucket.
