@@ -32,8 +32,8 @@ type LogsAPI interface {
 	DescribeMetricFilters(context.Context, *cloudwatchlogs.DescribeMetricFiltersInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
 }
 
-// AlarmsAPI is the part of the CloudWatch client this package uses.
-type AlarmsAPI interface {
+// MetricAlarmsAPI is the part of the CloudWatch client this package uses.
+type MetricAlarmsAPI interface {
 	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
@@ -53,7 +53,7 @@ type RoleAPI interface {
 // Clients bundles the three services.
 type Clients struct {
 	Logs   LogsAPI
-	Alarms AlarmsAPI
+	Alarms MetricAlarmsAPI
 	IAM    RoleAPI
 }
 
