@@ -8,7 +8,7 @@ cd "$root"
 log=$root/.tools/reliability.log
 mkdir -p .tools
 # Its own emulator ports, so `make test` can run beside it.
-RELIABILITY_FULL=1 TEST_LOG=$log TEST_EMULATOR_PORT=${RELIABILITY_EMULATOR_PORT:-4620} TESTARGS="-run TestAccReliability|TestProviderConfig_invalid|TestBackend_invalidArguments|TestBackend_importIDValidation -parallel 4" \
+RELIABILITY_FULL=1 TEST_TIMEOUT=90m TEST_LOG=$log TEST_EMULATOR_PORT=${RELIABILITY_EMULATOR_PORT:-4620} TESTARGS="-run TestAccReliability|TestProviderConfig_invalid|TestBackend_invalidArguments|TestBackend_importIDValidation -parallel 4" \
   scripts/test.sh >"$log" 2>&1 || { tail -n 60 "$log"; echo "reliability: tests failed (log: $log)" >&2; exit 1; }
 FUZZTIME=${FUZZTIME:-30s} scripts/fuzz.sh | tee -a "$log"
 

@@ -34,7 +34,7 @@ export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 
 go vet ./...
 set +e
-go test ./... -race -count=1 -v -timeout 30m ${TESTARGS:-} 2>&1 | tee "$log" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+go test ./... -race -count=1 -v -timeout "${TEST_TIMEOUT:-30m}" ${TESTARGS:-} 2>&1 | tee "$log" | grep -v -E '^=== (RUN|PAUSE|CONT)'
 status=${PIPESTATUS[0]}
 set -e
 
