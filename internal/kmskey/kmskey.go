@@ -303,12 +303,18 @@ func syncTags(ctx context.Context, api API, keyID string, have, want map[string]
 	return nil
 }
 
-// Delete removes the alias and schedules the key's deletion after the window.
-// A key already gone or pending deletion counts as deleted.
+// Delete removes the alias (when it still points to this key) and schedules
+// the key's deletion after the window. A key already gone or pending deletion,
+// or an alias already gone, counts as deleted; any other error is returned so
+// that the next destroy finishes the job.
 func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32) error {
 	if alias != "" {
 		a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
-		if err == nil && aws.ToString(a.KeyMetadata.KeyId) == keyIDOf(ctx, api, keyID) {
+		switch {
+		case awserr.HasCode(err, "NotFoundException"):
+		case err != nil:
+			return fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
+		case aws.ToString(a.KeyMetadata.KeyId) == keyID || aws.ToString(a.KeyMetadata.Arn) == keyID:
 			if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !awserr.HasCode(err, "NotFoundException") {
 				return fmt.Errorf("kms:DeleteAlias %s: %w", alias, err)
 			}
@@ -322,15 +328,4 @@ func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32)
 		return fmt.Errorf("kms:ScheduleKeyDeletion %s: %w", keyID, err)
 	}
 	return nil
-}
-
-func keyIDOf(ctx context.Context, api API, keyID string) string {
-	if keyID == "" {
-		return ""
-	}
-	d, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
-	if err != nil {
-		return ""
-	}
-	return aws.ToString(d.KeyMetadata.KeyId)
 }
