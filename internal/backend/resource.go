@@ -53,14 +53,11 @@ func (r *backendResource) ValidateConfig(ctx context.Context, req resource.Valid
 		resp.Diagnostics.AddAttributeError(path.Root("cloudtrail"), "cloudtrail needs access_logging",
 			"The trail delivers to the backend's managed log bucket. Add an access_logging {} block (without target_bucket).")
 	}
+	// A target_bucket equal to the (possibly derived) state bucket is refused in ModifyPlan.
 	if l := m.AccessLogging; l != nil && !l.TargetBucket.IsNull() {
 		if m.CloudTrail != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("access_logging").AtName("target_bucket"), "target_bucket cannot be combined with cloudtrail",
 				"The trail delivers to the managed log bucket, whose policy this provider controls. Remove target_bucket to use the managed log bucket, or remove the cloudtrail block.")
-		}
-		if !m.Bucket.IsNull() && !m.Bucket.IsUnknown() && !l.TargetBucket.IsUnknown() && l.TargetBucket.Equal(m.Bucket) {
-			resp.Diagnostics.AddAttributeError(path.Root("access_logging").AtName("target_bucket"), "Logs cannot go to the state bucket",
-				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. Choose another bucket, or remove target_bucket to get a managed log bucket.")
 		}
 	}
 }
@@ -184,7 +181,8 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	case s.LogBucket != "":
 		if s.LogBucket == s.Bucket {
 			resp.Diagnostics.AddAttributeError(logPath, "Logs cannot go to the state bucket",
-				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. Choose another bucket.")
+				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. "+
+					"Choose another bucket, or remove target_bucket to get a managed log bucket.")
 			return
 		}
 		ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket)
