@@ -397,3 +397,35 @@ func TestAccBackend_accessLoggingTargetMustExist(t *testing.T) {
 		}},
 	})
 }
+
+// Destroy refuses while the managed log bucket holds logs, before deleting
+// anything; with force_destroy it removes logs and bucket too.
+func TestAccBackend_destroyRefusedWhileLogsExist(t *testing.T) {
+	name := acctest.RandomName("keeplogs")
+	var got captured
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             checkMonitoringDestroyed(t, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config(name, "  access_logging {}"),
+				Check: resource.ComposeTestCheckFunc(got.capture(), func(*terraform.State) error {
+					_, err := acctest.Client(t).S3.PutObject(context.Background(), &s3.PutObjectInput{
+						Bucket: aws.String(got.bucket + "-logs"), Key: aws.String("state-bucket/2026-11-23-00-00-00-LOG"), Body: strings.NewReader("log line")})
+					return err
+				}),
+			},
+			{
+				Config:      config(name, "  access_logging {}"),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)Backend still holds state or logs.*holds [0-9]+ object versions.*access logs`),
+			},
+			{
+				// The refused destroy deleted nothing.
+				Config: config(name, "  force_destroy = true\n  access_logging {}"),
+				Check:  checkHardened(t, true),
+			},
+		},
+	})
+}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -399,7 +401,7 @@ func (r *backendResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if err := destroy(ctx, c, s, state.KMSKeyID.ValueString(), state.ForceDestroy.ValueBool()); err != nil {
 		var refused *refusedError
 		if errors.As(err, &refused) {
-			resp.Diagnostics.AddAttributeError(path.Root("force_destroy"), "Backend still holds state", refused.Error())
+			resp.Diagnostics.AddAttributeError(path.Root("force_destroy"), "Backend still holds state or logs", refused.Error())
 			return
 		}
 		addComponentError(&resp.Diagnostics, "delete", s.Name, err)
@@ -435,27 +437,48 @@ type converging struct {
 	force    bool // force_destroy: a log bucket no longer wanted may be emptied
 }
 
-// removeLogBucket deletes a managed log bucket, refusing while it holds logs
-// unless forced.
-func removeLogBucket(ctx context.Context, c *awsclient.Client, bucket string, force bool) error {
+// versionsHeld counts the object versions in a bucket (0 when it is gone) and
+// refuses, unless forced, when there are any: what lies in it would be lost.
+func versionsHeld(ctx context.Context, c *awsclient.Client, bucket, holds, action string, force bool) (int, error) {
 	exists, err := statebucket.Exists(ctx, c.S3, bucket)
 	if err != nil || !exists {
-		return err
+		return 0, err
 	}
 	n, err := statebucket.CountVersions(ctx, c.S3, bucket)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n > 0 && !force {
-		return &refusedError{msg: fmt.Sprintf("The log bucket %s holds %d object versions (access logs and audit trail). "+
-			"Removing it would delete them. Copy them elsewhere, or set force_destroy = true and apply first.", bucket, n)}
+		return n, &refusedError{msg: fmt.Sprintf("The bucket %s holds %d object versions (%s). %s would delete them. "+
+			"Move or copy them elsewhere first, or, to delete them on purpose, set force_destroy = true and apply before you try again.", bucket, n, holds, action)}
 	}
-	if n > 0 {
+	return n, nil
+}
+
+// emptyAndDelete removes a bucket's versions (when it has any) and the bucket.
+func emptyAndDelete(ctx context.Context, c *awsclient.Client, bucket string, versions int) error {
+	if versions > 0 {
+		tflog.Info(ctx, "emptying bucket before deletion", map[string]any{"bucket": bucket, "versions": versions})
 		if err := statebucket.Empty(ctx, c.S3, bucket); err != nil {
 			return err
 		}
 	}
 	return statebucket.Delete(ctx, c.S3, bucket)
+}
+
+const (
+	stateHolds = "Terraform states, their history and lock files"
+	logsHold   = "access logs and the audit trail"
+)
+
+// removeLogBucket deletes a managed log bucket no longer wanted, refusing
+// while it holds logs unless forced.
+func removeLogBucket(ctx context.Context, c *awsclient.Client, bucket string, force bool) error {
+	n, err := versionsHeld(ctx, c, bucket, logsHold, "Removing access_logging", force)
+	if err != nil {
+		return err
+	}
+	return emptyAndDelete(ctx, c, bucket, n)
 }
 
 // observation is every component as read from AWS.
@@ -725,47 +748,28 @@ type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return e.msg }
 
-// destroy refuses while the bucket holds any object version (unless forced),
-// empties it when forced, then deletes the table, policies and alias, schedules
-// the key's deletion, and deletes the bucket last: while a destroy that failed
-// part-way leaves the bucket, the backend stays in state and the next destroy
-// finishes the job (every step treats "already gone" as done).
+// destroy refuses while the state bucket (or the managed log bucket) holds any
+// object version, unless forced, before anything is deleted. Then it deletes
+// the trail, alarms, log bucket, table and policies, removes the alias and
+// schedules the key's deletion, and deletes the state bucket last: while a
+// destroy that failed part-way leaves the bucket, the backend stays in state
+// and the next destroy finishes the job (every step treats "already gone" as done).
 func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string, force bool) error {
-	if s.LogManaged && !force {
-		// Refuse before anything is deleted.
-		if ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket); err != nil {
-			return err
-		} else if ok {
-			n, err := statebucket.CountVersions(ctx, c.S3, s.LogBucket)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return &refusedError{msg: fmt.Sprintf("The log bucket %s holds %d object versions (access logs and audit trail). "+
-					"Destroying the backend would delete them. Copy them elsewhere, or set force_destroy = true, apply, then destroy.", s.LogBucket, n)}
-			}
-		}
-	}
-	exists, err := statebucket.Exists(ctx, c.S3, s.Bucket)
-	if err != nil {
-		return err
-	}
-	if exists {
-		n, err := statebucket.CountVersions(ctx, c.S3, s.Bucket)
+	logVersions := 0
+	if s.LogManaged {
+		n, err := versionsHeld(ctx, c, s.LogBucket, logsHold, "Destroying the backend", force)
 		if err != nil {
 			return err
 		}
-		if n > 0 && !force {
-			return &refusedError{msg: fmt.Sprintf("The state bucket %s holds %d object versions (Terraform states, their history and lock files). "+
-				"Destroying the backend would delete them. Move the states to another backend first (terraform init -migrate-state), "+
-				"or, to delete them on purpose, set force_destroy = true, apply, then destroy.", s.Bucket, n)}
-		}
-		if n > 0 {
-			tflog.Info(ctx, "emptying state bucket before deletion", map[string]any{"component": "state_bucket", "versions": n})
-			if err := statebucket.Empty(ctx, c.S3, s.Bucket); err != nil {
-				return err
-			}
-		}
+		logVersions = n
+	}
+	stateExists, err := statebucket.Exists(ctx, c.S3, s.Bucket)
+	if err != nil {
+		return err
+	}
+	stateVersions, err := versionsHeld(ctx, c, s.Bucket, stateHolds, "Destroying the backend (use terraform init -migrate-state to move states)", force)
+	if err != nil {
+		return err
 	}
 	if s.Trail {
 		if err := audittrail.Delete(ctx, c.CloudTrail, s.trailName()); err != nil {
@@ -778,7 +782,13 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 		}
 	}
 	if s.LogManaged {
-		if err := removeLogBucket(ctx, c, s.LogBucket, force); err != nil {
+		if stateExists {
+			// No new log deliveries into the bucket about to be emptied.
+			if _, err := c.S3.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: &s.Bucket, BucketLoggingStatus: &s3types.BucketLoggingStatus{}}); err != nil {
+				return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", s.Bucket, err)
+			}
+		}
+		if err := emptyAndDelete(ctx, c, s.LogBucket, logVersions); err != nil {
 			return err
 		}
 	}
@@ -795,10 +805,10 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 	if err := kmskey.Delete(ctx, c.KMS, keyID, s.alias(), s.DeletionWindow); err != nil {
 		return err
 	}
-	if exists {
-		return statebucket.Delete(ctx, c.S3, s.Bucket)
+	if !stateExists {
+		return nil
 	}
-	return nil
+	return emptyAndDelete(ctx, c, s.Bucket, stateVersions)
 }
 
 func contains(list []string, v string) bool {
