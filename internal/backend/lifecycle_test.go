@@ -349,7 +349,7 @@ func TestAccBackend_destroyRefusedThenForced(t *testing.T) {
 			{
 				Config:      config(name, ""),
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)Backend still holds state or logs.*holds 3 object versions.*Terraform states.*force_destroy = true`),
+				ExpectError: regexp.MustCompile(`(?s)Backend\s+still\s+holds\s+state\s+or\s+logs.*holds\s+3\s+object\s+versions.*Terraform\s+states.*force_destroy\s+=\s+true`),
 			},
 			{
 				Config: config(name, "  force_destroy = true"),

@@ -419,7 +419,7 @@ func TestAccBackend_destroyRefusedWhileLogsExist(t *testing.T) {
 			{
 				Config:      config(name, "  access_logging {}"),
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)Backend still holds state or logs.*holds [0-9]+ object versions.*access logs`),
+				ExpectError: regexp.MustCompile(`(?s)Backend still holds state or logs.*holds [0-9]+ object\s+versions.*access\s+logs`),
 			},
 			{
 				// The refused destroy deleted nothing.
