@@ -370,3 +370,30 @@ var (
 	_ = s3types.BucketVersioningStatusEnabled
 	_ = policydoc.Document{}
 )
+
+// A bucket that already has the backend's name but not its ownership tag is
+// never taken over: create fails and says to import it.
+func TestAccBackend_existingBucketNotAdopted(t *testing.T) {
+	name := acctest.RandomName("taken")
+	resource.Test(t, resource.TestCase{
+		PreCheck: func() {
+			acctest.PreCheck(t)
+			c := acctest.Client(t)
+			bucket := name + "-tfstate-" + c.AccountID
+			if _, err := c.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _, _ = c.S3.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: &bucket}) })
+		},
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config(name, ""),
+			ExpectError: regexp.MustCompile(`(?s)already\s+exists\s+and\s+was\s+not\s+created\s+by\s+this\s+backend.*terraform\s+import`),
+		}},
+	})
+	// Nothing was made before the refusal: no key behind the backend's alias.
+	alias := "alias/" + name + "-tfstate"
+	if _, err := acctest.Client(t).KMS.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: &alias}); err == nil {
+		t.Errorf("the refused create left a key behind %s", alias)
+	}
+}

@@ -566,6 +566,12 @@ func alarmClients(c *awsclient.Client) alarms.Clients {
 // bucket, lock table and policies concurrently (they need only the key), then
 // removes components the previous settings had and these do not.
 func converge(ctx context.Context, c *awsclient.Client, s settings, how converging) (*observation, error) {
+	if !how.tracked {
+		// A bucket someone else owns stops the create before anything is made.
+		if err := statebucket.CheckAdoptable(ctx, c.S3, s.Bucket, s.Name); err != nil {
+			return nil, err
+		}
+	}
 	keyID := how.keyID
 	if keyID != "" {
 		if _, err := kmskey.Find(ctx, c.KMS, keyID, ""); awserr.IsNotFound(err) {

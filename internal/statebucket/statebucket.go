@@ -347,6 +347,28 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 	return o, nil
 }
 
+// CheckAdoptable fails when the bucket exists without the backend's ownership
+// tag, so a create can stop before it makes anything else.
+func CheckAdoptable(ctx context.Context, api API, bucket, backend string) error {
+	exists, err := Exists(ctx, api, bucket)
+	if err != nil || !exists {
+		return err
+	}
+	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
+	if err != nil && !awserr.HasCode(err, "NoSuchTagSet") {
+		return fmt.Errorf("s3:GetBucketTagging %s: %w", bucket, err)
+	}
+	if err == nil {
+		for _, t := range tg.TagSet {
+			if aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == backend {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("S3 bucket %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import` to harden it, or choose another bucket name",
+		bucket, naming.OwnerTagKey, backend)
+}
+
 // Ensure creates the bucket (or adopts one carrying the backend's ownership
 // tag) and brings every control to the spec.
 func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
@@ -363,9 +385,10 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 	if err != nil {
 		return nil, err
 	}
-	if exists && !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend {
-		return nil, fmt.Errorf("S3 bucket %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import` to harden it, or choose another bucket name",
-			spec.Bucket, naming.OwnerTagKey, spec.Backend)
+	if exists && !tracked {
+		if err := CheckAdoptable(ctx, api, spec.Bucket, spec.Backend); err != nil {
+			return nil, err
+		}
 	}
 	if err := harden(ctx, api, spec, o); err != nil {
 		return nil, err
