@@ -82,7 +82,7 @@ func FuzzMaxAttempts(f *testing.F) {
 		if setRetries {
 			// The provider schema refuses negative max_retries.
 			if retries < 0 {
-				t.Skip()
+				return // outside the property's domain (not a skip: nothing to report)
 			}
 			n := int(retries)
 			s.MaxRetries = &n

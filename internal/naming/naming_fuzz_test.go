@@ -182,7 +182,7 @@ func FuzzAccessPolicyName(f *testing.F) {
 	f.Add("acme", "x-tfstate-dev")
 	f.Fuzz(func(t *testing.T, name, env string) {
 		if Backend(name) != nil || Environment(env) != nil {
-			t.Skip()
+			return // outside the property's domain (not a skip: nothing to report)
 		}
 		policy := AccessPolicy(name, env)
 		const sep = "-tfstate-"
