@@ -184,18 +184,17 @@ func iamTags(m map[string]string) []types.Tag {
 }
 
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
-	remove, set := tags.Diff(have, want)
-	if len(remove) > 0 {
-		if _, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: remove}); err != nil {
+	return tags.Apply(have, want, func(keys []string) error {
+		if _, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: keys}); err != nil {
 			return fmt.Errorf("iam:UntagPolicy %s: %w", arn, err)
 		}
-	}
-	if len(set) > 0 {
+		return nil
+	}, func(set map[string]string) error {
 		if _, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(set)}); err != nil {
 			return fmt.Errorf("iam:TagPolicy %s: %w", arn, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Delete removes every non-default version and then the policy; a policy

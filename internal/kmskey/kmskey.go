@@ -289,18 +289,17 @@ func kmsTags(m map[string]string) []types.Tag {
 }
 
 func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string) error {
-	remove, set := tags.Diff(have, want)
-	if len(remove) > 0 {
-		if _, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: remove}); err != nil {
+	return tags.Apply(have, want, func(keys []string) error {
+		if _, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: keys}); err != nil {
 			return fmt.Errorf("kms:UntagResource %s: %w", keyID, err)
 		}
-	}
-	if len(set) > 0 {
+		return nil
+	}, func(set map[string]string) error {
 		if _, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(set)}); err != nil {
 			return fmt.Errorf("kms:TagResource %s: %w", keyID, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Delete removes the alias (when it still points to this key) and schedules

@@ -219,18 +219,17 @@ func ddbTags(m map[string]string) []types.Tag {
 }
 
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
-	remove, set := tags.Diff(have, want)
-	if len(remove) > 0 {
-		if _, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: remove}); err != nil {
+	return tags.Apply(have, want, func(keys []string) error {
+		if _, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: keys}); err != nil {
 			return fmt.Errorf("dynamodb:UntagResource %s: %w", arn, err)
 		}
-	}
-	if len(set) > 0 {
+		return nil
+	}, func(set map[string]string) error {
 		if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(set)}); err != nil {
 			return fmt.Errorf("dynamodb:TagResource %s: %w", arn, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Delete lifts deletion protection and deletes the table; a table already gone

@@ -32,3 +32,18 @@ func Diff(have, want map[string]string) (remove []string, set map[string]string)
 	}
 	return remove, set
 }
+
+// Apply turns have into want with a service's own calls: untag with the keys to
+// remove, tag with the tags to add or change; a call with nothing to do is skipped.
+func Apply(have, want map[string]string, untag func([]string) error, tag func(map[string]string) error) error {
+	remove, set := Diff(have, want)
+	if len(remove) > 0 {
+		if err := untag(remove); err != nil {
+			return err
+		}
+	}
+	if len(set) > 0 {
+		return tag(set)
+	}
+	return nil
+}

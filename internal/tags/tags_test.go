@@ -18,3 +18,17 @@ func TestDiff(t *testing.T) {
 		t.Errorf("SortedKeys = %v", got)
 	}
 }
+
+func TestApplySkipsEmptyCalls(t *testing.T) {
+	var untagged []string
+	var tagged map[string]string
+	untag := func(k []string) error { untagged = k; return nil }
+	tag := func(m map[string]string) error { tagged = m; return nil }
+	if err := Apply(map[string]string{"a": "1"}, map[string]string{"a": "1"}, untag, tag); err != nil || untagged != nil || tagged != nil {
+		t.Fatalf("equal tags made calls: %v %v %v", err, untagged, tagged)
+	}
+	if err := Apply(map[string]string{"old": "x"}, map[string]string{"new": "y"}, untag, tag); err != nil ||
+		!reflect.DeepEqual(untagged, []string{"old"}) || !reflect.DeepEqual(tagged, map[string]string{"new": "y"}) {
+		t.Fatalf("Apply: %v %v %v", err, untagged, tagged)
+	}
+}
