@@ -1,5 +1,6 @@
 // Package alarms manages what turns a backend's trail into alerts: a CloudWatch
-// Logs group the trail delivers to (with the IAM role CloudTrail uses for it),
+// Logs group the trail delivers to, encrypted with the backend's key (with the
+// IAM role CloudTrail uses to write to it),
 // metric filters for deleted *.tfstate objects and for access denied on the
 // state bucket, and one CloudWatch alarm each, notifying an SNS topic.
 package alarms
@@ -26,6 +27,7 @@ import (
 type LogsAPI interface {
 	CreateLogGroup(context.Context, *cloudwatchlogs.CreateLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
 	DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	AssociateKmsKey(context.Context, *cloudwatchlogs.AssociateKmsKeyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error)
 	PutRetentionPolicy(context.Context, *cloudwatchlogs.PutRetentionPolicyInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
 	DeleteLogGroup(context.Context, *cloudwatchlogs.DeleteLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error)
 	PutMetricFilter(context.Context, *cloudwatchlogs.PutMetricFilterInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error)
@@ -70,6 +72,7 @@ type Spec struct {
 	AccountID     string
 	StateBucket   string
 	TrailARN      string
+	KeyARN        string // the backend key; the log group is encrypted with it
 	TopicARN      string
 	RetentionDays int32
 	Tags          map[string]string
@@ -90,10 +93,13 @@ func ControlNames() []string {
 // LogGroup is the log group the trail delivers to.
 func (s Spec) LogGroup() string { return "/securestate/" + s.Backend + "/cloudtrail" }
 
-// LogGroupARN is the ARN CloudTrail is given (with its ":*" stream suffix).
-func (s Spec) LogGroupARN() string {
-	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", s.Partition, s.Region, s.AccountID, s.LogGroup())
+// GroupARN is the log group's ARN, as the key policy names it.
+func (s Spec) GroupARN() string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", s.Partition, s.Region, s.AccountID, s.LogGroup())
 }
+
+// LogGroupARN is the ARN CloudTrail is given (with its ":*" stream suffix).
+func (s Spec) LogGroupARN() string { return s.GroupARN() + ":*" }
 
 // RoleName is the role CloudTrail assumes to write to the log group.
 func (s Spec) RoleName() string { return s.Backend + "-tfstate-trail-logs" }
@@ -139,6 +145,7 @@ func (s Spec) rolePolicy() string {
 type Observed struct {
 	LogGroup   bool
 	Retention  int32
+	KeyARN     string // the key the log group is encrypted with ("" when none)
 	Role       bool
 	RoleOwner  string
 	Trust      string
@@ -156,7 +163,7 @@ func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
 	}
 	for _, g := range lg.LogGroups {
 		if aws.ToString(g.LogGroupName) == spec.LogGroup() {
-			o.LogGroup, o.Retention = true, aws.ToInt32(g.RetentionInDays)
+			o.LogGroup, o.Retention, o.KeyARN = true, aws.ToInt32(g.RetentionInDays), aws.ToString(g.KmsKeyId)
 		}
 	}
 	if o.LogGroup {
@@ -211,6 +218,8 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	switch {
 	case !o.LogGroup:
 		out[ControlDelivery] = "the log group " + spec.LogGroup() + " is missing"
+	case o.KeyARN != spec.KeyARN:
+		out[ControlDelivery] = "the log group is not encrypted with the backend key"
 	case o.Retention != RetentionFor(spec.RetentionDays):
 		out[ControlDelivery] = fmt.Sprintf("the log group keeps events %d days", o.Retention)
 	case !o.Role:
@@ -257,8 +266,13 @@ func Ensure(ctx context.Context, c Clients, spec Spec, tracked bool) (*Observed,
 	}
 	group := aws.String(spec.LogGroup())
 	if !o.LogGroup {
-		if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, Tags: spec.Tags}); err != nil && !awserr.HasCode(err, "ResourceAlreadyExistsException") {
+		if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN), Tags: spec.Tags}); err != nil && !awserr.HasCode(err, "ResourceAlreadyExistsException") {
 			return nil, fmt.Errorf("logs:CreateLogGroup %s: %w", spec.LogGroup(), err)
+		}
+	} else if o.KeyARN != spec.KeyARN {
+		// Events already in the group stay readable; new ones use the backend key.
+		if _, err := c.Logs.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN)}); err != nil {
+			return nil, fmt.Errorf("logs:AssociateKmsKey %s: %w", spec.LogGroup(), err)
 		}
 	}
 	if o.Retention != RetentionFor(spec.RetentionDays) {

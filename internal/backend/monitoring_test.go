@@ -24,6 +24,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
@@ -59,6 +60,19 @@ func checkAlarms(t *testing.T) resource.TestCheckFunc {
 		lg, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: &group})
 		if err != nil || len(lg.LogGroups) != 1 || aws.ToInt32(lg.LogGroups[0].RetentionInDays) != 90 {
 			return fmt.Errorf("log group %s with 90 days retention (as the logs): %v", group, err)
+		}
+		if got := aws.ToString(lg.LogGroups[0].KmsKeyId); got != a.keyARN {
+			return fmt.Errorf("log group %s is encrypted with %q, want the backend key %s", group, got, a.keyARN)
+		}
+		grant, err := logsKeyGrant(ctx, c, a.keyID)
+		if err != nil {
+			return err
+		}
+		wantGroup := strings.TrimSuffix(aws.ToString(lg.LogGroups[0].Arn), ":*") // DescribeLogGroups adds the stream suffix
+		if grant == nil || len(grant.Principal["Service"]) != 1 || grant.Principal["Service"][0] != "logs.us-east-1.amazonaws.com" ||
+			len(grant.Condition["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]) != 1 ||
+			grant.Condition["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"][0] != wantGroup {
+			return fmt.Errorf("key policy does not grant CloudWatch Logs the key for %s only: %+v", wantGroup, grant)
 		}
 		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(a.name + "-tfstate-audit")})
 		if err != nil || !strings.Contains(aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn), group) || !strings.HasSuffix(aws.ToString(tr.Trail.CloudWatchLogsRoleArn), "role/securestate/"+a.name+"-tfstate-trail-logs") {
@@ -131,6 +145,23 @@ func TestAccBackend_alarms(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
 			},
 			{
+				// A log group no longer encrypted with the backend key is drift;
+				// apply associates the key again without recreating the group.
+				PreConfig: func() {
+					if _, err := acctest.Client(t).Logs.DisassociateKmsKey(context.Background(), &cloudwatchlogs.DisassociateKmsKeyInput{
+						LogGroupName: aws.String("/securestate/" + got.name + "/cloudtrail")}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(name, monitoredWithAlarms),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+					expectControlDrift("alarm_log_delivery"),
+				}},
+				Check:             checkAlarms(t),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+			},
+			{
 				// Alarms removed: the trail stops sending to CloudWatch Logs and the pipeline goes.
 				Config: config(name, monitored),
 				Check: resource.ComposeTestCheckFunc(checkMonitored(t), func(*terraform.State) error {
@@ -143,11 +174,33 @@ func TestAccBackend_alarms(t *testing.T) {
 					if err != nil || aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn) != "" {
 						return fmt.Errorf("trail still sends to CloudWatch Logs: %v", err)
 					}
+					if grant, err := logsKeyGrant(ctx, c, got.keyID); err != nil || grant != nil {
+						return fmt.Errorf("key policy still grants CloudWatch Logs the key: %+v %v", grant, err)
+					}
 					return nil
 				}),
 			},
 		},
 	})
+}
+
+// logsKeyGrant is the key policy statement that lets CloudWatch Logs use the
+// key (nil when there is none).
+func logsKeyGrant(ctx context.Context, c *awsclient.Client, keyID string) (*policydoc.Statement, error) {
+	kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default")})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := policydoc.Parse(aws.ToString(kp.Policy))
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range doc.Statement {
+		if st.Sid == policies.SidLogsEncrypt {
+			return &st, nil
+		}
+	}
+	return nil, nil
 }
 
 // checkMonitored reads the log bucket, the state bucket's logging and the

@@ -298,9 +298,10 @@ func schemaFor(ctx context.Context) schema.Schema {
 				Blocks: map[string]schema.Block{
 					"alarms": schema.SingleNestedBlock{
 						MarkdownDescription: "Alerts on the trail's events: the trail also delivers to the CloudWatch Logs group " +
-							"`/securestate/<name>/cloudtrail` (through the role `/securestate/<name>-tfstate-trail-logs`, which only CloudTrail " +
-							"for this trail may assume); metric filters count deleted `*.tfstate` objects and access denied on the state bucket; " +
-							"one CloudWatch alarm each notifies `sns_topic_arn`.",
+							"`/securestate/<name>/cloudtrail` through the role `/securestate/<name>-tfstate-trail-logs`, which only CloudTrail " +
+							"for this trail may assume. The group is encrypted with the backend key (the key policy lets CloudWatch Logs use " +
+							"the key for that group only) and keeps events at least `access_logging.retention_days`. Metric filters count " +
+							"deleted `*.tfstate` objects and access denied on the state bucket; one CloudWatch alarm each notifies `sns_topic_arn`.",
 						Attributes: map[string]schema.Attribute{
 							"sns_topic_arn": schema.StringAttribute{
 								Optional:            true,

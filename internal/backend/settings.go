@@ -50,7 +50,7 @@ type settings struct {
 
 func (s settings) alarmsSpec() alarms.Spec {
 	return alarms.Spec{Backend: s.Name, Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, StateBucket: s.Bucket,
-		TrailARN: s.trailARN(), TopicARN: s.AlarmTopic, RetentionDays: s.LogRetention, Tags: s.awsTags()}
+		TrailARN: s.trailARN(), KeyARN: s.KeyARN, TopicARN: s.AlarmTopic, RetentionDays: s.LogRetention, Tags: s.awsTags()}
 }
 
 func (s settings) trailName() string { return naming.Trail(s.Name) }
@@ -106,10 +106,14 @@ func (s settings) awsTags() map[string]string {
 }
 
 func (s settings) policyBackend() policies.Backend {
-	return policies.Backend{
+	b := policies.Backend{
 		Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, Bucket: s.Bucket,
 		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals, TrailARN: s.trailARN(),
 	}
+	if s.AlarmTopic != "" {
+		b.LogGroupARN = s.alarmsSpec().GroupARN()
+	}
+	return b
 }
 
 func (s settings) keySpec() kmskey.Spec {

@@ -22,6 +22,9 @@ type Backend struct {
 	Lockfile   bool   // S3 lock files (use_lockfile) are in use
 	Principals []string
 	TrailARN   string // "" without a CloudTrail trail
+	// LogGroupARN is the alarms' CloudWatch Logs group (without the ":*"
+	// stream suffix), encrypted with the key; "" without alarms.
+	LogGroupARN string
 }
 
 // Statement IDs that other code (import, drift messages) refers to.
@@ -42,6 +45,7 @@ const (
 	SidServerLogs      = "S3ServerAccessLogDelivery"
 	SidTrailACLCheck   = "CloudTrailAclCheck"
 	SidTrailWrite      = "CloudTrailLogDelivery"
+	SidLogsEncrypt     = "CloudWatchLogsEncryptAlarmLogGroup"
 )
 
 // BucketARN is the ARN of the state bucket.
@@ -100,6 +104,18 @@ func KeyPolicy(b Backend) policydoc.Document {
 				Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {b.TrailARN}}},
 			},
 		)
+	}
+	if b.LogGroupARN != "" {
+		// CloudWatch Logs encrypts the alarms' log group with the key; the
+		// encryption context pins the grant to that one log group.
+		doc.Statement = append(doc.Statement, policydoc.Statement{
+			Sid:       SidLogsEncrypt,
+			Effect:    "Allow",
+			Principal: policydoc.Principal{"Service": {fmt.Sprintf("logs.%s.amazonaws.com", b.Region)}},
+			Action:    policydoc.StringSet{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+			Resource:  policydoc.StringSet{"*"},
+			Condition: policydoc.Conditions{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": {b.LogGroupARN}}},
+		})
 	}
 	return doc
 }

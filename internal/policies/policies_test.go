@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +15,10 @@ func backends() map[string]Backend {
 	lockfile.TableARN = ""
 	dynamo.Lockfile = false
 	users.Principals = []string{"arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:user/ops"}
-	return map[string]Backend{"both": base, "lockfile": lockfile, "dynamodb": dynamo, "principals": users}
+	monitored := users
+	monitored.TrailARN = "arn:aws:cloudtrail:eu-central-1:123456789012:trail/acme-tfstate-audit"
+	monitored.LogGroupARN = "arn:aws:logs:eu-central-1:123456789012:log-group:/securestate/acme/cloudtrail"
+	return map[string]Backend{"both": base, "lockfile": lockfile, "dynamodb": dynamo, "principals": users, "monitored": monitored}
 }
 
 // No generated document has a "*" action or an unscoped "*" resource for S3
@@ -58,6 +62,40 @@ func TestKeyPolicyLimitsPrincipalsToS3AndDynamoDB(t *testing.T) {
 	}
 	if got := KeyPolicy(backends()["both"]); len(got.Statement) != 1 {
 		t.Errorf("without principals the key policy has only the admin statement, got %d", len(got.Statement))
+	}
+}
+
+// CloudWatch Logs may use the key only for the alarms' log group, and only
+// when the backend has alarms.
+func TestKeyPolicyGrantsLogsOnlyTheAlarmLogGroup(t *testing.T) {
+	for name, b := range backends() {
+		var grants []policydoc.Statement
+		for _, st := range KeyPolicy(b).Statement {
+			if len(st.Principal["Service"]) > 0 && strings.HasPrefix(st.Principal["Service"][0], "logs.") {
+				grants = append(grants, st)
+			}
+		}
+		if b.LogGroupARN == "" {
+			if len(grants) != 0 {
+				t.Errorf("%s: key policy grants CloudWatch Logs without alarms: %+v", name, grants)
+			}
+			continue
+		}
+		if len(grants) != 1 {
+			t.Fatalf("%s: want one CloudWatch Logs statement, got %d", name, len(grants))
+		}
+		st := grants[0]
+		if st.Sid != SidLogsEncrypt || st.Effect != "Allow" || len(st.Principal["Service"]) != 1 || st.Principal["Service"][0] != "logs.eu-central-1.amazonaws.com" {
+			t.Errorf("%s: statement %s %s for %v", name, st.Sid, st.Effect, st.Principal)
+		}
+		if len(st.Condition) != 1 || strings.Join(st.Condition["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"], ",") != b.LogGroupARN {
+			t.Errorf("%s: condition %v, want the log group %s only", name, st.Condition, b.LogGroupARN)
+		}
+		for _, a := range st.Action {
+			if !slices.Contains([]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, a) {
+				t.Errorf("%s: CloudWatch Logs gets %s", name, a)
+			}
+		}
 	}
 }
 

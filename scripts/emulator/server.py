@@ -12,6 +12,9 @@ aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-k
 (query string), the S3 server-side encryption headers, and dynamodb:LeadingKeys
 (the hash key of the item a DynamoDB request reads or writes). DynamoDB requests
 are authorised against their table's ARN instead of moto's "*".
+
+It also adds CloudWatch Logs AssociateKmsKey / DisassociateKmsKey, which moto 5.2.5
+lacks, so that re-encrypting a log group (drift repair) can be tested.
 """
 
 import argparse
@@ -28,6 +31,8 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
 from moto.utilities.utils import get_partition
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.logs.exceptions import ResourceNotFoundException
+from moto.logs.responses import LogsResponse
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -211,6 +216,28 @@ def dynamodb_resource(self):
     return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"
 
 
+def _log_group(response):
+    group = response.logs_backend.groups.get(response._get_param("logGroupName"))
+    if group is None:
+        raise ResourceNotFoundException()
+    return group
+
+
+def associate_kms_key(self):
+    _log_group(self).kms_key_id = self._get_param("kmsKeyId")
+    return ""
+
+
+def disassociate_kms_key(self):
+    _log_group(self).kms_key_id = None
+    return ""
+
+
+def install_logs_key_association():
+    LogsResponse.associate_kms_key = associate_kms_key
+    LogsResponse.disassociate_kms_key = disassociate_kms_key
+
+
 def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
@@ -228,6 +255,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     install_condition_evaluation()
+    install_logs_key_association()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = ContextMiddleware(app)
