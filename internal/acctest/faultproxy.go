@@ -30,10 +30,14 @@ const (
 	FaultThrottle      FaultKind = "throttle"       // S3 503 SlowDown; others 400 Throttling(Exception)
 	FaultReset         FaultKind = "reset"          // the connection is reset before the request is forwarded
 	FaultLatency       FaultKind = "latency"        // the request is forwarded after a delay
+	// FaultLostResponse forwards the request, so the emulator carries it out,
+	// then resets the connection instead of answering: the caller cannot tell
+	// whether a create happened, and a retry may do it twice.
+	FaultLostResponse FaultKind = "lost-response"
 )
 
 // FaultKinds lists every kind, for tests that try them all.
-var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, FaultLatency}
+var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, FaultLatency, FaultLostResponse}
 
 // Fault selects calls and says what to do with them. Call is the 1-based index
 // of the AWS request since the fault was armed (0: any index); Match narrows
@@ -205,6 +209,9 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(inject.Latency)
 		p.proxy.ServeHTTP(w, r)
 	case FaultReset:
+		resetConnection(w)
+	case FaultLostResponse:
+		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
 		resetConnection(w)
 	default:
 		writeFault(w, service, inject.Kind)

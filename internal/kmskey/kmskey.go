@@ -5,8 +5,11 @@ package kmskey
 import (
 	"context"
 	"fmt"
+	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -34,6 +37,8 @@ type API interface {
 	ScheduleKeyDeletion(context.Context, *kms.ScheduleKeyDeletionInput, ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error)
 	CancelKeyDeletion(context.Context, *kms.CancelKeyDeletionInput, ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error)
 	EnableKey(context.Context, *kms.EnableKeyInput, ...func(*kms.Options)) (*kms.EnableKeyOutput, error)
+	ListKeys(context.Context, *kms.ListKeysInput, ...func(*kms.Options)) (*kms.ListKeysOutput, error)
+	ListAliases(context.Context, *kms.ListAliasesInput, ...func(*kms.Options)) (*kms.ListAliasesOutput, error)
 }
 
 // Spec is the key a backend wants.
@@ -241,8 +246,21 @@ func adopt(ctx context.Context, api API, spec Spec) (string, error) {
 	return id, nil
 }
 
+// create makes a new key and points the alias at it.
+//
+// CreateKey is not idempotent: when its reply is lost, KMS may have made the
+// key and the SDK's retry makes another, and a failed call may still have
+// made one. So after a CreateKey that failed, or that succeeded only after
+// retries, the keys this call made are looked up (this backend's ownership
+// tag, no alias, created since the call began): a failed call adopts the
+// newest, and every other one is scheduled for deletion, so none is left
+// behind unseen.
 func create(ctx context.Context, api API, spec Spec) (string, error) {
-	var out *kms.CreateKeyOutput
+	var (
+		out      *kms.CreateKeyOutput
+		attempts int
+	)
+	began := time.Now()
 	// A principal created moments ago may not be visible to KMS yet.
 	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() (err error) {
 		out, err = api.CreateKey(ctx, &kms.CreateKeyInput{
@@ -252,19 +270,121 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 			Policy:      aws.String(render(spec.Policy)),
 			Tags:        kmsTags(spec.Tags),
 		})
+		attempts++
+		if out != nil {
+			if r, ok := awsretry.GetAttemptResults(out.ResultMetadata); ok {
+				attempts += len(r.Results) - 1
+			}
+		}
 		return err
 	})
-	if err != nil {
-		return "", fmt.Errorf("kms:CreateKey: %w", err)
+	id := ""
+	if err == nil {
+		id = aws.ToString(out.KeyMetadata.KeyId)
 	}
-	id := aws.ToString(out.KeyMetadata.KeyId)
+	var (
+		unlisted   error    // set when duplicates may exist but cannot be listed
+		duplicates []string // keys made by retries besides id
+	)
+	if err != nil || attempts > 1 {
+		made, serr := keysMadeSince(ctx, api, spec.Backend, began.Add(-clockSkew))
+		switch {
+		case serr != nil && err != nil:
+			return "", fmt.Errorf("kms:CreateKey: %w; listing the keys it may have made anyway: %w", err, serr)
+		case serr != nil:
+			unlisted = serr
+		case err != nil && len(made) == 0:
+			return "", fmt.Errorf("kms:CreateKey: %w", err)
+		case err != nil:
+			id = made[0] // the call failed but made this key: adopt it
+		}
+		for _, k := range made {
+			if k != id {
+				duplicates = append(duplicates, k)
+			}
+		}
+	}
 	if err := pointAlias(ctx, api, spec.Alias, id, true); err != nil {
 		// Without its alias the new key could not be found again: remove it
 		// (scheduled deletion) so a failed apply leaves nothing untracked.
-		_, _ = api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)})
+		duplicates = append(duplicates, id)
+		for _, k := range duplicates {
+			_, _ = api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)})
+		}
 		return "", err
 	}
+	// The alias first: a key behind it is found again by the next apply.
+	for _, k := range duplicates {
+		if _, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)}); err != nil {
+			return "", fmt.Errorf("kms:ScheduleKeyDeletion %s (a duplicate made by a retried CreateKey): %w", k, err)
+		}
+	}
+	if unlisted != nil {
+		// The key is kept behind its alias, so the next apply adopts it.
+		return "", fmt.Errorf("kms:CreateKey succeeded only after retries, and the duplicate keys a retry may have made (tag %s=%s, no alias) cannot be listed: %w",
+			naming.OwnerTagKey, spec.Backend, unlisted)
+	}
 	return id, nil
+}
+
+// clockSkew is how far the local clock may be ahead of KMS's when keys made
+// by a call are recognised by their creation date.
+const clockSkew = 5 * time.Minute
+
+// keysMadeSince lists the enabled keys carrying the backend's ownership tag,
+// with no alias, created at or after since: what an interrupted create leaves.
+// Newest first.
+func keysMadeSince(ctx context.Context, api API, backend string, since time.Time) ([]string, error) {
+	aliased := map[string]bool{}
+	ap := kms.NewListAliasesPaginator(api, &kms.ListAliasesInput{})
+	for ap.HasMorePages() {
+		page, err := ap.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kms:ListAliases: %w", err)
+		}
+		for _, a := range page.Aliases {
+			aliased[aws.ToString(a.TargetKeyId)] = true
+		}
+	}
+	type made struct {
+		id      string
+		created time.Time
+	}
+	var found []made
+	kp := kms.NewListKeysPaginator(api, &kms.ListKeysInput{})
+	for kp.HasMorePages() {
+		page, err := kp.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kms:ListKeys: %w", err)
+		}
+		for _, k := range page.Keys {
+			id := aws.ToString(k.KeyId)
+			if aliased[id] {
+				continue
+			}
+			d, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
+			if err != nil {
+				return nil, fmt.Errorf("kms:DescribeKey %s: %w", id, err)
+			}
+			m := d.KeyMetadata
+			if m.KeyManager != types.KeyManagerTypeCustomer || m.KeyState != types.KeyStateEnabled || aws.ToTime(m.CreationDate).Before(since) {
+				continue
+			}
+			t, err := listTags(ctx, api, id)
+			if err != nil {
+				return nil, err
+			}
+			if t[naming.OwnerTagKey] == backend {
+				found = append(found, made{id, aws.ToTime(m.CreationDate)})
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].created.After(found[j].created) })
+	out := make([]string, len(found))
+	for i, f := range found {
+		out[i] = f.id
+	}
+	return out, nil
 }
 
 func pointAlias(ctx context.Context, api API, alias, keyID string, create bool) error {
