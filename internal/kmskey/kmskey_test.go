@@ -1,0 +1,86 @@
+package kmskey
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+)
+
+// fakeKeys answers the listing calls keysMadeSince makes; any other call panics
+// through the nil embedded interface.
+type fakeKeys struct {
+	API
+	keys    map[string]types.KeyMetadata
+	tags    map[string]map[string]string
+	aliased map[string]bool
+}
+
+func (f fakeKeys) ListAliases(context.Context, *kms.ListAliasesInput, ...func(*kms.Options)) (*kms.ListAliasesOutput, error) {
+	out := &kms.ListAliasesOutput{}
+	for id := range f.aliased {
+		out.Aliases = append(out.Aliases, types.AliasListEntry{AliasName: aws.String("alias/" + id), TargetKeyId: aws.String(id)})
+	}
+	return out, nil
+}
+
+func (f fakeKeys) ListKeys(context.Context, *kms.ListKeysInput, ...func(*kms.Options)) (*kms.ListKeysOutput, error) {
+	out := &kms.ListKeysOutput{}
+	for id := range f.keys {
+		out.Keys = append(out.Keys, types.KeyListEntry{KeyId: aws.String(id)})
+	}
+	return out, nil
+}
+
+func (f fakeKeys) DescribeKey(_ context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	m := f.keys[aws.ToString(in.KeyId)]
+	return &kms.DescribeKeyOutput{KeyMetadata: &m}, nil
+}
+
+func (f fakeKeys) ListResourceTags(_ context.Context, in *kms.ListResourceTagsInput, _ ...func(*kms.Options)) (*kms.ListResourceTagsOutput, error) {
+	out := &kms.ListResourceTagsOutput{}
+	for k, v := range f.tags[aws.ToString(in.KeyId)] {
+		out.Tags = append(out.Tags, types.Tag{TagKey: aws.String(k), TagValue: aws.String(v)})
+	}
+	return out, nil
+}
+
+func TestKeysMadeSince(t *testing.T) {
+	since := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	key := func(created time.Time, state types.KeyState, manager types.KeyManagerType) types.KeyMetadata {
+		return types.KeyMetadata{CreationDate: aws.Time(created), KeyState: state, KeyManager: manager}
+	}
+	f := fakeKeys{
+		keys: map[string]types.KeyMetadata{
+			"newest":    key(since.Add(2*time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer),
+			"newer":     key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer),
+			"older":     key(since.Add(-time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer), // before the call
+			"aliased":   key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer),  // in use
+			"pending":   key(since.Add(time.Second), types.KeyStatePendingDeletion, types.KeyManagerTypeCustomer),
+			"other":     key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer), // another backend
+			"untagged":  key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer),
+			"aws-owned": key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeAws),
+		},
+		tags:    map[string]map[string]string{},
+		aliased: map[string]bool{"aliased": true},
+	}
+	for id := range f.keys {
+		f.tags[id] = map[string]string{naming.OwnerTagKey: "acme"}
+	}
+	f.tags["other"] = map[string]string{naming.OwnerTagKey: "acme-2"}
+	f.tags["untagged"] = nil
+
+	got, err := keysMadeSince(context.Background(), f, "acme", since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"newest", "newer"}; !slices.Equal(got, want) {
+		t.Errorf("keysMadeSince = %v, want %v (newest first; only enabled, unaliased customer keys of this backend made since the call began)", got, want)
+	}
+}
