@@ -15,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -32,7 +35,39 @@ import (
 // fault is absorbed.
 const maxRetries = 1
 
+// variant is a backend configuration the fault matrix runs on.
+type variant struct {
+	name      string
+	extra     string // arguments and blocks added to the backend
+	controls  int    // how many controls a converged backend reports (0: as many as a clean create)
+	monitored bool   // log bucket, trail and alarms exist too
+	// fullKinds limits the full matrix (RELIABILITY_FULL=1) to these kinds;
+	// nil: every kind. The fast subset always tries every kind once.
+	fullKinds []acctest.FaultKind
+}
+
+var (
+	plainBackend = variant{name: "plain", controls: 16}
+	// monitoredBackend adds every optional component: the managed log bucket,
+	// the trail and the alarm pipeline (log group, role, filters, alarms).
+	// Its full matrix tries the two kinds that differ in what AWS did: a
+	// request refused (internal-error; reset and throttle act alike) and a
+	// request carried out whose reply is lost.
+	monitoredBackend = variant{name: "monitored", monitored: true,
+		fullKinds: []acctest.FaultKind{acctest.FaultInternalError, acctest.FaultLostResponse}, extra: `
+  access_logging {}
+  cloudtrail {
+    alarms {
+      sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:state-alerts"
+    }
+  }`}
+)
+
 func backendConfig(p *acctest.FaultProxy, name string) string {
+	return variantConfig(p, name, plainBackend)
+}
+
+func variantConfig(p *acctest.FaultProxy, name string, v variant) string {
 	return fmt.Sprintf(`
 terraform {
   required_providers {
@@ -45,20 +80,23 @@ provider "securestate" {
   custom_ca_bundle  = %[1]q
   max_retries       = %[3]d
   endpoints {
-    s3       = %[2]q
-    kms      = %[2]q
-    dynamodb = %[2]q
-    iam      = %[2]q
-    sts      = %[2]q
+    s3         = %[2]q
+    kms        = %[2]q
+    dynamodb   = %[2]q
+    iam        = %[2]q
+    sts        = %[2]q
+    cloudtrail = %[2]q
+    cloudwatch = %[2]q
+    logs       = %[2]q
   }
 }
 
 resource "securestate_backend" "b" {
   name          = %[4]q
   environments  = ["dev", "prod"]
-  force_destroy = true
+  force_destroy = true%[5]s
 }
-`, p.CABundle, p.URL, maxRetries, name)
+`, p.CABundle, p.URL, maxRetries, name, v.extra)
 }
 
 type figures struct {
@@ -84,17 +122,22 @@ func (f *figures) add(injected int, failed, converged, unclear bool, orphans int
 }
 
 // plan lists the (kind, call index) cases to run for an operation of n calls:
-// every kind at every index with RELIABILITY_FULL=1; otherwise each kind once,
+// every kind (or the variant's fullKinds) at every index with RELIABILITY_FULL=1;
+// otherwise each kind once,
 // at the first, middle or last call in turn (the fast subset in make test).
 // RELIABILITY_KINDS (comma-separated kinds) narrows either to those kinds.
-func plan(n int) map[acctest.FaultKind][]int {
+func plan(n int, v variant) map[acctest.FaultKind][]int {
 	out := map[acctest.FaultKind][]int{}
 	only := os.Getenv("RELIABILITY_KINDS")
+	full := os.Getenv("RELIABILITY_FULL") != ""
 	for k, kind := range acctest.FaultKinds {
 		if only != "" && !slices.Contains(strings.Split(only, ","), string(kind)) {
 			continue
 		}
-		if os.Getenv("RELIABILITY_FULL") != "" {
+		if full && v.fullKinds != nil && !slices.Contains(v.fullKinds, kind) {
+			continue
+		}
+		if full {
 			for i := 1; i <= n; i++ {
 				out[kind] = append(out[kind], i)
 			}
@@ -113,25 +156,46 @@ func clearFailure(out string) bool {
 }
 
 func TestAccReliability_faultsDuringCreateAndDestroy(t *testing.T) {
+	faultMatrix(t, plainBackend)
+}
+
+// The monitoring components under the same faults: access logging to a
+// managed log bucket, the trail and its alarms.
+func TestAccReliability_faultsWithMonitoring(t *testing.T) {
+	faultMatrix(t, monitoredBackend)
+}
+
+func faultMatrix(t *testing.T, v variant) {
 	acctest.PreCheck(t)
 	c := acctest.Client(t)
 	prefix := acctest.RandomName("rel")
 
 	// Discovery: how many AWS calls a clean create and a forced destroy make.
 	proxy := acctest.StartFaultProxy(t)
-	probe := acctest.NewWorkspace(t, backendConfig(proxy, prefix+"-probe"))
+	probe := acctest.NewWorkspace(t, variantConfig(proxy, prefix+"-probe", v))
 	proxy.Disarm()
 	if out, err := probe.Apply(); err != nil {
 		t.Fatalf("clean create: %s\n%s", err, out)
 	}
 	createCalls := len(proxy.Calls())
+	if v.controls == 0 {
+		res, err := probe.Resources()
+		if err != nil {
+			t.Fatal(err)
+		}
+		controls, _ := res["securestate_backend.b"]["controls"].(map[string]any)
+		v.controls = len(controls)
+	}
+	if err := compliant(probe, v.controls); err != nil {
+		t.Fatalf("clean create: %s", err)
+	}
 	putState(t, c, probe)
 	proxy.Disarm()
 	if out, err := probe.Destroy(); err != nil {
 		t.Fatalf("clean destroy: %s\n%s", err, out)
 	}
 	destroyCalls := len(proxy.Calls())
-	t.Logf("a clean create makes %d AWS calls, a forced destroy %d (both including Terraform's refresh)", createCalls, destroyCalls)
+	t.Logf("%s backend: a clean create makes %d AWS calls, a forced destroy %d (both including Terraform's refresh)", v.name, createCalls, destroyCalls)
 
 	f := &figures{}
 	t.Run("cases", func(t *testing.T) {
@@ -140,19 +204,20 @@ func TestAccReliability_faultsDuringCreateAndDestroy(t *testing.T) {
 			if op == "destroy" {
 				n = destroyCalls
 			}
-			for kind, calls := range plan(n) {
+			for kind, calls := range plan(n, v) {
+				k := slices.Index(acctest.FaultKinds, kind)
 				for _, i := range calls {
-					name := fmt.Sprintf("%s-%s%s%d", prefix, op[:1], kind[:1], i)
+					name := fmt.Sprintf("%s-%s%d-%d", prefix, op[:1], k, i)
 					t.Run(fmt.Sprintf("%s/%s/call%02d", op, kind, i), func(t *testing.T) {
 						t.Parallel()
-						runCase(t, c, f, op, name, acctest.Fault{Kind: kind, Call: i, Attempts: maxRetries + 1})
+						runCase(t, c, f, v, op, name, acctest.Fault{Kind: kind, Call: i, Attempts: maxRetries + 1})
 					})
 				}
 			}
 		}
 	})
-	t.Logf("figure: faults injected %d, cases %d, first run failed %d, converged %d, unclear failures %d, orphans %d",
-		f.injected, f.cases, f.failedFirst, f.converged, f.unclear, f.orphans)
+	t.Logf("figure: %s backend: faults injected %d, cases %d, first run failed %d, converged %d, unclear failures %d, orphans %d",
+		v.name, f.injected, f.cases, f.failedFirst, f.converged, f.unclear, f.orphans)
 	if f.orphans > 0 || f.unclear > 0 || f.converged != f.cases {
 		t.Errorf("every case must converge, with clear failures and zero orphans")
 	}
@@ -160,9 +225,9 @@ func TestAccReliability_faultsDuringCreateAndDestroy(t *testing.T) {
 
 // runCase injects one fault into a create or a destroy, runs it again without
 // the fault when it failed, and checks the result and the orphans.
-func runCase(t *testing.T, c *awsclient.Client, f *figures, op, name string, fault acctest.Fault) {
+func runCase(t *testing.T, c *awsclient.Client, f *figures, v variant, op, name string, fault acctest.Fault) {
 	proxy := acctest.StartFaultProxy(t)
-	ws := acctest.NewWorkspace(t, backendConfig(proxy, name))
+	ws := acctest.NewWorkspace(t, variantConfig(proxy, name, v))
 	run, again := ws.Apply, ws.Apply
 	if op == "destroy" {
 		if out, err := ws.Apply(); err != nil {
@@ -188,7 +253,7 @@ func runCase(t *testing.T, c *awsclient.Client, f *figures, op, name string, fau
 		}
 	}
 	if op == "create" {
-		if err := compliant(ws); err != nil {
+		if err := compliant(ws, v.controls); err != nil {
 			t.Fatalf("%s: %s", hit, err)
 		}
 		orphanCount += orphans(t, c, name, ws, false)
@@ -237,7 +302,7 @@ func putState(t *testing.T, c *awsclient.Client, ws *acctest.Workspace) {
 	}
 }
 
-func compliant(ws *acctest.Workspace) error {
+func compliant(ws *acctest.Workspace, want int) error {
 	res, err := ws.Resources()
 	if err != nil {
 		return err
@@ -247,8 +312,8 @@ func compliant(ws *acctest.Workspace) error {
 		return fmt.Errorf("backend not in state after apply")
 	}
 	controls, _ := b["controls"].(map[string]any)
-	if len(controls) != 16 {
-		return fmt.Errorf("%d controls in state, want 16", len(controls))
+	if len(controls) != want {
+		return fmt.Errorf("%d controls in state, want %d", len(controls), want)
 	}
 	for k, v := range controls {
 		if v != "compliant" {
@@ -269,18 +334,22 @@ func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspa
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range res["securestate_backend.b"] {
+		var collect func(v any)
+		collect = func(v any) {
 			switch x := v.(type) {
 			case string:
 				tracked[x] = true
 			case map[string]any:
 				for _, e := range x {
-					if s, ok := e.(string); ok {
-						tracked[s] = true
-					}
+					collect(e)
+				}
+			case []any:
+				for _, e := range x {
+					collect(e)
 				}
 			}
 		}
+		collect(res["securestate_backend.b"])
 	}
 	var found []string
 	check := func(kind, id string) {
@@ -346,10 +415,55 @@ func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspa
 			}
 		}
 	}
+	if destroyed {
+		// The monitoring components have derived names; none may outlive the backend.
+		found = append(found, monitoringLeft(t, c, name)...)
+	}
 	for _, o := range found {
 		t.Errorf("orphan: %s", o)
 	}
 	return len(found)
+}
+
+// monitoringLeft lists the trail, the alarms' role, log group and alarms of
+// backend name that still exist.
+func monitoringLeft(t *testing.T, c *awsclient.Client, name string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var left []string
+	trails, err := c.CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range trails.TrailList {
+		if strings.HasPrefix(aws.ToString(tr.Name), name+"-") {
+			left = append(left, "trail "+aws.ToString(tr.Name))
+		}
+	}
+	roles, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(naming.PolicyPath)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles.Roles {
+		if strings.HasPrefix(aws.ToString(r.RoleName), name+"-") {
+			left = append(left, "role "+aws.ToString(r.RoleName))
+		}
+	}
+	groups, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/securestate/" + name + "/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups.LogGroups {
+		left = append(left, "log group "+aws.ToString(g.LogGroupName))
+	}
+	alarms, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(name + "-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alarms.MetricAlarms {
+		left = append(left, "alarm "+aws.ToString(a.AlarmName))
+	}
+	return left
 }
 
 // CreateKey is not idempotent. When its reply is lost (KMS made the key, the
@@ -387,7 +501,7 @@ func TestAccReliability_lostCreateKeyReply(t *testing.T) {
 			if err != nil {
 				t.Fatalf("apply after lost CreateKey replies: %s\n%s", err, out)
 			}
-			if err := compliant(ws); err != nil {
+			if err := compliant(ws, plainBackend.controls); err != nil {
 				t.Fatal(err)
 			}
 			if n := orphans(t, c, name, ws, false); n != 0 {
