@@ -122,10 +122,10 @@ func (f *figures) add(injected int, failed, converged, unclear bool, orphans int
 }
 
 // plan lists the (kind, call index) cases to run for an operation of n calls:
-// every kind (or the variant's fullKinds) at every index with RELIABILITY_FULL=1;
-// otherwise each kind once,
-// at the first, middle or last call in turn (the fast subset in make test).
-// RELIABILITY_KINDS (comma-separated kinds) narrows either to those kinds.
+// every kind (or the variant's fullKinds) at every index with
+// RELIABILITY_FULL=1; otherwise each kind once, at the first, middle or last
+// call in turn (the fast subset in make test). RELIABILITY_KINDS
+// (comma-separated kinds) narrows either to those kinds.
 func plan(n int, v variant) map[acctest.FaultKind][]int {
 	out := map[acctest.FaultKind][]int{}
 	only := os.Getenv("RELIABILITY_KINDS")
