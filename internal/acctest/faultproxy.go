@@ -167,7 +167,7 @@ func s3Operation(r *http.Request) string {
 	path := strings.Trim(r.URL.Path, "/")
 	q := r.URL.Query()
 	sub := ""
-	for _, k := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "tagging", "versions", "delete", "location"} {
+	for _, k := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "tagging", "versions", "delete", "location", "logging", "acl"} {
 		if q.Has(k) {
 			sub = k
 		}

@@ -402,10 +402,15 @@ func create(ctx context.Context, api API, spec Spec) error {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(spec.Region)}
 	}
 	if _, err := api.CreateBucket(ctx, in); err != nil {
-		if awserr.HasCode(err, "BucketAlreadyExists") {
+		switch {
+		case awserr.HasCode(err, "BucketAlreadyExists"):
 			return fmt.Errorf("S3 bucket name %s is taken by another AWS account; set `bucket` to another name: %w", spec.Bucket, err)
+		case awserr.HasCode(err, "BucketAlreadyOwnedByYou"):
+			// The bucket did not exist a moment ago: this is the SDK's retry
+			// of our own create, whose first reply was lost.
+		case !madeAnyway(ctx, api, spec.Bucket):
+			return fmt.Errorf("s3:CreateBucket %s: %w", spec.Bucket, err)
 		}
-		return fmt.Errorf("s3:CreateBucket %s: %w", spec.Bucket, err)
 	}
 	// The ownership tag comes first: with it a later failure is adopted by the
 	// next apply; without it the empty bucket is removed again.
@@ -419,6 +424,17 @@ func create(ctx context.Context, api API, spec Spec) error {
 		return fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
 	}
 	return nil
+}
+
+// madeAnyway reports whether a CreateBucket that returned an error made the
+// bucket all the same (its reply was lost): the bucket, absent just before,
+// now exists in this account and carries no tags yet.
+func madeAnyway(ctx context.Context, api API, bucket string) bool {
+	if ok, err := Exists(ctx, api, bucket); err != nil || !ok {
+		return false
+	}
+	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
+	return awserr.HasCode(err, "NoSuchTagSet") || (err == nil && len(tg.TagSet) == 0)
 }
 
 func putTags(ctx context.Context, api API, bucket string, want map[string]string) error {
