@@ -63,10 +63,6 @@ var (
   }`}
 )
 
-func backendConfig(p *acctest.FaultProxy, name string) string {
-	return variantConfig(p, name, plainBackend)
-}
-
 func variantConfig(p *acctest.FaultProxy, name string, v variant) string {
 	return fmt.Sprintf(`
 terraform {
