@@ -45,7 +45,7 @@ acc_passed=$(grep -cE '^\s*--- PASS: TestAcc' "$log" || true)
 acc_skipped=$(grep -E '^\s*--- SKIP: TestAcc' "$log" || true)
 echo
 echo "test: $acc_passed acceptance tests passed against the emulator over TLS ($AWS_ENDPOINT_URL)"
-echo "test: $passed passed, $failed failed, $skipped skipped"
+echo "test: $passed passed, $failed failed, $skipped skipped" | tee "$root/.tools/test-summary"
 if [ -n "$acc_skipped" ]; then
   echo "test: acceptance tests were skipped, which counts as failure:" >&2
   echo "$acc_skipped" >&2
