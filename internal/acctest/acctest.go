@@ -58,9 +58,14 @@ var (
 
 // PreCheck fails the test, never skips it, when the emulator is not configured
 // or does not answer over TLS with the harness CA. Acceptance tests call it
-// first, so a missing emulator in CI is a failure.
+// first, so a missing emulator in CI is a failure. Without TF_ACC the test is
+// skipped, as terraform-plugin-testing skips resource.Test: `make unit` runs no
+// acceptance test, and `make test` (TF_ACC=1) fails on any skipped one.
 func PreCheck(t *testing.T) {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make testacc)")
+	}
 	emulatorOnce.Do(func() { emulatorDesc, emulatorErr = checkEmulator() })
 	if emulatorErr != nil {
 		t.Fatalf("acceptance tests need the emulator (run them with `make testacc` or `make test`): %s", emulatorErr)

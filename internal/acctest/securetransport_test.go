@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,9 +21,6 @@ import (
 // Condition). This proves it: the same object request is refused over plain HTTP
 // and accepted over HTTPS once the policy is in place.
 func TestAccEmulator_secureTransportDenyIsEvaluated(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make testacc)")
-	}
 	acctest.PreCheck(t)
 	ctx := context.Background()
 	tlsClient := acctest.Client(t).S3
