@@ -28,6 +28,14 @@ RC
 step "Terraform CLI"
 tf=$(scripts/terraform.sh)
 "$tf" version | head -n 1
+# S3 lock files (use_lockfile) came with Terraform 1.10; an older CLI gets a
+# backend that locks with DynamoDB only.
+locking=both
+version=$("$tf" version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])')
+if python3 -c 'import sys; v=[int(x) for x in sys.argv[1].split(".")[:2]]; sys.exit(v >= [1, 10])' "$version"; then
+  locking=dynamodb
+  echo "Terraform $version has no S3 lock files (1.10+): the demo backend uses locking = \"dynamodb\""
+fi
 
 step "Local AWS emulator (moto over TLS)"
 scripts/emulator/emulator.sh start
@@ -40,7 +48,7 @@ echo "built $work/bin/terraform-provider-securestate"
 step "1/2 Bootstrapping the backend (examples/quickstart/bootstrap)"
 cp examples/quickstart/bootstrap/*.tf "$work/bootstrap/"
 # dev_overrides run the freshly built provider without `terraform init`.
-"$tf" -chdir="$work/bootstrap" apply -auto-approve -input=false -compact-warnings -no-color >"$work/bootstrap.log" 2>&1 \
+"$tf" -chdir="$work/bootstrap" apply -auto-approve -input=false -compact-warnings -no-color -var "locking=$locking" >"$work/bootstrap.log" 2>&1 \
   || fail "$work/bootstrap.log" "bootstrap apply"
 grep -E '^Apply complete' "$work/bootstrap.log" || true
 
@@ -75,16 +83,23 @@ grep -E '^Apply complete' "$work/app-apply.log" || true
 bucket=$(sed -n 's/^bucket = "\(.*\)"$/\1/p' "$work/app/dev.s3.tfbackend")
 key=$(sed -n 's/^key = "\(.*\)"$/\1/p' "$work/app/dev.s3.tfbackend")
 table=$(sed -n 's/^dynamodb_table = "\(.*\)"$/\1/p' "$work/app/dev.s3.tfbackend")
+lockfile=$(sed -n 's/^use_lockfile = \(.*\)$/\1/p' "$work/app/dev.s3.tfbackend")
 kms=$("$tf" -chdir="$work/bootstrap" output -raw kms_key_arn)
 # Read the state object's encryption back from S3 (boto3 comes with moto).
-read -r sse sse_key < <("$root/.tools/moto-5.2.5/bin/python" - "$bucket" "$key" <<'PY'
+encryption=$("$(scripts/emulator/emulator.sh python)" - "$bucket" "$key" 2>"$work/head.log" <<'PY'
 import os, sys, boto3
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], verify=os.environ["AWS_CA_BUNDLE"])
 head = s3.head_object(Bucket=sys.argv[1], Key=sys.argv[2])
 print(head.get("ServerSideEncryption", "none"), head.get("SSEKMSKeyId", "-"))
 PY
-)
+) || fail "$work/head.log" "reading the state object's encryption"
+read -r sse sse_key <<<"$encryption"
 [ "$sse_key" = "$kms" ] && same="the backend's own key" || same="NOT the backend key"
+case "$table:$lockfile" in
+  ?*:true) locks="DynamoDB table $table and an S3 lock file next to the state (locking = \"both\")" ;;
+  ?*:) locks="DynamoDB table $table (locking = \"dynamodb\")" ;;
+  *) locks="an S3 lock file next to the state (locking = \"lockfile\")" ;;
+esac
 
 cat <<TXT
 
@@ -94,10 +109,10 @@ The backend for environment "dev" (examples/quickstart/app was initialised with 
 $("$tf" -chdir="$work/bootstrap" output -json backend_hcl | python3 -c 'import json,sys; print(json.load(sys.stdin)["dev"])' | sed 's/^/    /')
 The app's state is at   s3://$bucket/$key
 It is encrypted with    $sse, key $sse_key ($same)
-Locking                 DynamoDB table $table and an S3 lock file next to the state (locking = "both")
+Locking                 $locks
 Files                   $work/app/dev.s3.tfbackend (use it with: terraform init -backend-config=dev.s3.tfbackend)
 
-The emulator keeps running (https://127.0.0.1:4566) so you can look around:
+The emulator keeps running ($AWS_ENDPOINT_URL) so you can look around:
   eval "\$(scripts/emulator/emulator.sh env)"
 Stop it (its data is in memory and goes with it):   make emulator-stop
 Remove all local tools and demo files:              make clean

@@ -170,8 +170,10 @@ func FuzzRenderHCL(f *testing.F) {
 		}
 		want := map[string]string{
 			"bucket": bucket, "key": env + "/terraform.tfstate", "region": region, "encrypt": "true",
-			"kms_key_id": s.KeyARN, "use_lockfile": strconv.FormatBool(s.Locking != LockingDynamoDB),
-			"workspace_key_prefix": env + "/workspaces",
+			"kms_key_id": s.KeyARN, "workspace_key_prefix": env + "/workspaces",
+		}
+		if s.Locking != LockingDynamoDB {
+			want["use_lockfile"] = "true"
 		}
 		if s.Locking != LockingLockfile {
 			want["dynamodb_table"] = s.Table

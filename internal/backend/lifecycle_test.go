@@ -143,7 +143,7 @@ func TestAccBackend_update(t *testing.T) {
 					},
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_config").AtMapKey("dev").AtMapKey("use_lockfile"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_config").AtMapKey("dev").AtMapKey("use_lockfile"), knownvalue.Null()),
 					allCompliant(),
 				},
 			},
@@ -315,7 +315,7 @@ func TestAccBackend_lockingDynamoDB(t *testing.T) {
 			Check: resource.ComposeTestCheckFunc(checkHardened(t, true),
 				checkSids(t, "default", []string{policies.SidLockTableItems, policies.SidLockTableLookup}, []string{policies.SidLockFiles})),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_config").AtMapKey("default").AtMapKey("use_lockfile"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_config").AtMapKey("default").AtMapKey("use_lockfile"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_config").AtMapKey("default").AtMapKey("dynamodb_table"), knownvalue.StringExact(name+"-tflock")),
 				allCompliant(),
 			},

@@ -292,11 +292,17 @@ func setDerived(m *model, s settings, keyKnown bool) {
 	}
 	configs := map[string]attr.Value{}
 	hcl := map[string]attr.Value{}
+	// Arguments a mode does not use are null (and left out of backend_hcl),
+	// so a Terraform older than 1.10, which has no use_lockfile, accepts the
+	// "dynamodb" mode's configuration.
+	table, lockfile := types.StringNull(), types.BoolNull()
+	if s.Locking != LockingLockfile {
+		table = types.StringValue(s.Table)
+	}
+	if s.lockfile() {
+		lockfile = types.BoolValue(true)
+	}
 	for _, env := range s.Environments {
-		table := types.StringNull()
-		if s.Locking != LockingLockfile {
-			table = types.StringValue(s.Table)
-		}
 		configs[env] = types.ObjectValueMust(backendConfigType.AttrTypes, map[string]attr.Value{
 			"bucket":               types.StringValue(s.Bucket),
 			"dynamodb_table":       table,
@@ -304,7 +310,7 @@ func setDerived(m *model, s settings, keyKnown bool) {
 			"key":                  types.StringValue(stateKey(env)),
 			"kms_key_id":           types.StringValue(s.KeyARN),
 			"region":               types.StringValue(s.Region),
-			"use_lockfile":         types.BoolValue(s.lockfile()),
+			"use_lockfile":         lockfile,
 			"workspace_key_prefix": types.StringValue(workspacePrefix(env)),
 		})
 		hcl[env] = types.StringValue(renderHCL(s, env))
@@ -325,7 +331,9 @@ func renderHCL(s settings, env string) string {
 	if s.Locking != LockingLockfile {
 		line("dynamodb_table", fmt.Sprintf("%q", s.Table))
 	}
-	line("use_lockfile", fmt.Sprintf("%t", s.lockfile()))
+	if s.lockfile() {
+		line("use_lockfile", "true")
+	}
 	line("workspace_key_prefix", fmt.Sprintf("%q", workspacePrefix(env)))
 	b.WriteString("  }\n}\n")
 	return b.String()

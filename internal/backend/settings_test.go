@@ -33,6 +33,9 @@ func TestRenderHCL(t *testing.T) {
 		if lock := strings.Contains(got, "use_lockfile         = true"); lock != (mode != LockingDynamoDB) {
 			t.Errorf("%s: use_lockfile true = %v:\n%s", mode, lock, got)
 		}
+		if mode == LockingDynamoDB && strings.Contains(got, "use_lockfile") {
+			t.Errorf("%s: use_lockfile rendered, which Terraform before 1.10 refuses:\n%s", mode, got)
+		}
 		if strings.Count(got, "{") != strings.Count(got, "}") {
 			t.Errorf("%s: unbalanced braces:\n%s", mode, got)
 		}

@@ -139,6 +139,24 @@ func supportsLockfile(t *testing.T) bool {
 	return major > 1 || major == 1 && minor >= 10
 }
 
+// lockingModes are the locking modes whose backend configuration the CLI in
+// use accepts: all three from Terraform 1.10 on, only "dynamodb" before (it
+// has no use_lockfile). The test log says which were left out.
+func lockingModes(t *testing.T) []string {
+	if supportsLockfile(t) {
+		return []string{"both", "dynamodb", "lockfile"}
+	}
+	major, minor := terraformVersion(t)
+	t.Logf("Terraform %d.%d has no S3 lock files (1.10+): proving the \"dynamodb\" locking mode only", major, minor)
+	return []string{"dynamodb"}
+}
+
+// defaultLocking is the locking line for a consumer proof: the provider's
+// default ("both") where the CLI can use it, else "dynamodb".
+func defaultLocking(t *testing.T) string {
+	return fmt.Sprintf("  locking = %q", lockingModes(t)[0])
+}
+
 // attrs reads one resource's flat attributes from state.
 func attrs(s *terraform.State, address string) (map[string]string, error) {
 	rs, ok := s.RootModule().Resources[address]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -34,16 +36,17 @@ resource "securestate_backend" "test" {
 `, name, extra)
 }
 
-// Proofs 1, 3 and 5 (locking "both"): a consumer's init and apply store state
-// at dev/..., encrypted with the backend's own key; a second apply keeps the
-// previous version; the state object is refused over plain HTTP.
+// Proofs 1, 3 and 5 (locking "both", or "dynamodb" before Terraform 1.10): a
+// consumer's init and apply store state at dev/..., encrypted with the
+// backend's own key; a second apply keeps the previous version; the state
+// object is refused over plain HTTP; uploads encrypted otherwise are refused.
 func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
 	name := acctest.RandomName("e2e")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: backendConfig(name, ""),
+			Config: backendConfig(name, defaultLocking(t)),
 			Check: func(s *terraform.State) error {
 				a, err := attrs(s, "securestate_backend.test")
 				if err != nil {
@@ -97,10 +100,47 @@ func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
 				if !strings.Contains(string(body), `"terraform_data"`) {
 					return fmt.Errorf("state object does not hold the consumer's state")
 				}
-				return nil
+				return uploadsNeedTheBackendKey(ctx, cl, bucket, keyARN)
 			},
 		}},
 	})
+}
+
+// uploadsNeedTheBackendKey proves the bucket policy's encryption rules: an
+// object is accepted with no encryption headers (the bucket default, the
+// backend key) or with SSE-KMS naming the backend key, and refused with any
+// other encryption, another key, or SSE-KMS naming no key (which AWS would
+// encrypt with the aws/s3 managed key).
+func uploadsNeedTheBackendKey(ctx context.Context, cl *s3.Client, bucket, keyARN string) error {
+	otherKey := keyARN[:strings.LastIndex(keyARN, "/")+1] + "00000000-0000-0000-0000-000000000000"
+	cases := []struct {
+		name    string
+		sse     s3types.ServerSideEncryption
+		key     string
+		refused bool
+	}{
+		{"no encryption headers", "", "", false},
+		{"SSE-KMS with the backend key", s3types.ServerSideEncryptionAwsKms, keyARN, false},
+		{"SSE-S3", s3types.ServerSideEncryptionAes256, "", true},
+		{"SSE-KMS naming no key", s3types.ServerSideEncryptionAwsKms, "", true},
+		{"SSE-KMS with another key", s3types.ServerSideEncryptionAwsKms, otherKey, true},
+	}
+	for i, c := range cases {
+		in := &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(fmt.Sprintf("dev/upload-check-%d", i)), Body: strings.NewReader("x"), ServerSideEncryption: c.sse}
+		if c.key != "" {
+			in.SSEKMSKeyId = aws.String(c.key)
+		}
+		_, err := cl.PutObject(ctx, in)
+		var re *smithyhttp.ResponseError
+		refused := errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden
+		switch {
+		case c.refused && !refused:
+			return fmt.Errorf("upload with %s: %v, want HTTP 403 from the bucket policy", c.name, err)
+		case !c.refused && err != nil:
+			return fmt.Errorf("upload with %s: %w", c.name, err)
+		}
+	}
+	return nil
 }
 
 // Proof 2 (and 5 for "dynamodb" and "lockfile"): while one apply holds the
@@ -108,11 +148,8 @@ func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
 // leaves the state unchanged.
 func TestAccE2E_locking(t *testing.T) {
 	modes := []string{"dynamodb"}
-	if supportsLockfile(t) {
+	if slices.Contains(lockingModes(t), "lockfile") {
 		modes = append(modes, "lockfile")
-	} else {
-		major, minor := terraformVersion(t)
-		t.Logf("Terraform %d.%d has no S3 lock files (1.10+): proving DynamoDB locking only", major, minor)
 	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {

@@ -108,7 +108,7 @@ func TestAccE2E_leastPrivilegeEnforced(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: backendConfig(name, ""),
+			Config: backendConfig(name, defaultLocking(t)),
 			Check:  func(s *terraform.State) error { return proveLeastPrivilege(t, s, endpoint) },
 		}},
 	})

@@ -23,10 +23,7 @@ func TestAccE2E_tfbackendFilesForEachMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modes := []string{"both", "dynamodb"}
-	if supportsLockfile(t) {
-		modes = append(modes, "lockfile")
-	}
+	modes := lockingModes(t)
 	prefix := acctest.RandomName("tfb")
 	var cfg strings.Builder
 	cfg.WriteString(acctest.ProviderConfig)

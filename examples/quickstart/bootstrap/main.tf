@@ -14,9 +14,16 @@ provider "securestate" {
   s3_use_path_style = true
 }
 
+variable "locking" {
+  description = "\"both\" (the default) needs Terraform 1.10 or later in the configurations that use the backend; \"dynamodb\" works with any version."
+  type        = string
+  default     = "both"
+}
+
 resource "securestate_backend" "org" {
   name         = "quickstart"
   environments = ["dev", "prod"]
+  locking      = var.locking
 }
 
 # A ready `terraform { backend "s3" { ... } }` block per environment.
