@@ -9,6 +9,7 @@
 #                       dummy key pair and a region (eval "$(emulator.sh env)")
 #   emulator.sh stop    stop the emulator by its recorded PID (never by name)
 #   emulator.sh status  exit 0 when the recorded emulator is alive
+#   emulator.sh python  print the path of the emulator's Python (it has boto3)
 #
 # Settings: EMULATOR_PORT (HTTPS, default 4566), EMULATOR_HTTP_PORT (default port+1),
 # EMULATOR_DIR (state folder, default .tools/emulator in the repository),
@@ -39,13 +40,28 @@ install_moto() {
     || { cat "$dir/pip.log" >&2; say "pip install failed"; exit 1; }
 }
 
+# The certificates are valid for 30 days: ones that expire within a day are
+# made anew, so a checkout left for a month still starts.
 make_certs() {
-  [ -s "$certs/ca.pem" ] && [ -s "$certs/server.pem" ] && [ -s "$certs/server.key" ] && return
+  if [ -s "$certs/ca.pem" ] && [ -s "$certs/server.pem" ] && [ -s "$certs/server.key" ] \
+    && "$py" - "$certs/server.pem" <<'PY' 2>/dev/null; then
+import datetime, sys
+from cryptography import x509
+cert = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+sys.exit(cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc) < datetime.timedelta(days=1))
+PY
+    return
+  fi
   "$py" "$root/scripts/emulator/certs.py" "$certs"
 }
 
+# The recorded PID is ours only while it still runs server.py: after a reboot
+# the number may belong to another process, which is neither reused nor killed.
 alive() {
-  [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  [ -s "$pidfile" ] || return 1
+  local pid
+  pid=$(cat "$pidfile")
+  kill -0 "$pid" 2>/dev/null && ps -p "$pid" -o args= 2>/dev/null | grep -q 'scripts/emulator/server.py'
 }
 
 answers() {
@@ -121,5 +137,6 @@ case "${1:-}" in
   stop) stop ;;
   env) env_lines ;;
   status) alive ;;
-  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
+  python) echo "$py" ;;
+  *) echo "usage: $0 start|stop|env|status|python" >&2; exit 2 ;;
 esac
