@@ -20,6 +20,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
@@ -123,22 +124,10 @@ func (s Spec) alarms() []alarm {
 	}
 }
 
-func (s Spec) trustPolicy() string {
-	d := policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
-		Effect: "Allow", Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}}, Action: policydoc.StringSet{"sts:AssumeRole"},
-		Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {s.TrailARN}}},
-	}}}
-	out, _ := d.JSON()
-	return out
-}
+func (s Spec) trustPolicy() string { return policies.Render(policies.TrailLogsTrustPolicy(s.TrailARN)) }
 
 func (s Spec) rolePolicy() string {
-	d := policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
-		Sid: "DeliverTrailEvents", Effect: "Allow", Action: policydoc.StringSet{"logs:CreateLogStream", "logs:PutLogEvents"},
-		Resource: policydoc.StringSet{s.LogGroupARN()},
-	}}}
-	out, _ := d.JSON()
-	return out
+	return policies.Render(policies.TrailLogsRolePolicy(s.LogGroupARN()))
 }
 
 // Observed is what exists.

@@ -24,6 +24,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
@@ -130,6 +131,9 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 		}
 		if !denies(doc, "aws:SecureTransport") || !denies(doc, "s3:x-amz-server-side-encryption-aws-kms-key-id") {
 			return fmt.Errorf("bucket policy lacks the TLS-only or key-only deny")
+		}
+		if want := policies.BucketPolicy(policies.Backend{Partition: "aws", Bucket: a.bucket, KeyARN: a.keyARN}); !doc.Equivalent(want) {
+			return fmt.Errorf("bucket policy in S3 differs from the hardened policy:\n%s\nwant:\n%s", aws.ToString(bp.Policy), policies.Render(want))
 		}
 		lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &a.bucket})
 		if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil {

@@ -1,6 +1,7 @@
-// Package policies writes the three kinds of policy document a backend owns:
-// the KMS key policy, the state bucket policy and the per-environment IAM
-// access policies. Every policy text the provider sends to AWS comes from here.
+// Package policies writes every policy document a backend owns: the KMS key
+// policy, the state and log bucket policies, the per-environment IAM access
+// policies and the alarms' CloudTrail delivery role. Every policy text the
+// provider sends to AWS comes from here.
 package policies
 
 import (
@@ -34,6 +35,7 @@ const (
 	SidDenyInsecure    = "DenyInsecureTransport"
 	SidDenyOtherKey    = "DenyObjectsEncryptedWithOtherKeys"
 	SidDenyOtherSSE    = "DenyObjectsWithOtherEncryption"
+	SidDenyUnnamedKey  = "DenyKMSObjectsWithoutTheKeyNamed"
 	SidListPrefix      = "ListOwnStatePrefix"
 	SidStateObjects    = "ReadWriteStateObjects"
 	SidLockFiles       = "ManageLockFiles"
@@ -46,6 +48,7 @@ const (
 	SidTrailACLCheck   = "CloudTrailAclCheck"
 	SidTrailWrite      = "CloudTrailLogDelivery"
 	SidLogsEncrypt     = "CloudWatchLogsEncryptAlarmLogGroup"
+	SidTrailDeliver    = "DeliverTrailEvents"
 )
 
 // BucketARN is the ARN of the state bucket.
@@ -171,9 +174,33 @@ func LogBucketPolicy(b Backend, logBucket, logPrefix string) policydoc.Document 
 	return doc
 }
 
+// TrailLogsTrustPolicy lets CloudTrail assume the alarms' delivery role, for
+// this backend's trail only.
+func TrailLogsTrustPolicy(trailARN string) policydoc.Document {
+	return policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
+		Effect:    "Allow",
+		Principal: policydoc.Principal{"Service": {"cloudtrail.amazonaws.com"}},
+		Action:    policydoc.StringSet{"sts:AssumeRole"},
+		Condition: policydoc.Conditions{"StringEquals": {"aws:SourceArn": {trailARN}}},
+	}}}
+}
+
+// TrailLogsRolePolicy lets that role write trail events into the alarms' log
+// group (logGroupARN with its ":*" stream suffix) and nowhere else.
+func TrailLogsRolePolicy(logGroupARN string) policydoc.Document {
+	return policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{{
+		Sid:      SidTrailDeliver,
+		Effect:   "Allow",
+		Action:   policydoc.StringSet{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: policydoc.StringSet{logGroupARN},
+	}}}
+}
+
 // BucketPolicy refuses every request that does not use TLS, and every object
 // upload that asks for encryption other than SSE-KMS with the backend's key.
-// Uploads without encryption headers get the bucket default (the same key).
+// Uploads without encryption headers get the bucket default (the same key);
+// an upload asking for SSE-KMS without naming a key would get the AWS managed
+// aws/s3 key instead, so it is refused too.
 func BucketPolicy(b Backend) policydoc.Document {
 	bucket := b.BucketARN()
 	objects := bucket + "/*"
@@ -197,6 +224,19 @@ func BucketPolicy(b Backend) policydoc.Document {
 				Condition: policydoc.Conditions{
 					"Null":            {"s3:x-amz-server-side-encryption": {"false"}},
 					"StringNotEquals": {"s3:x-amz-server-side-encryption": {"aws:kms"}},
+				},
+			},
+			{
+				Sid:       SidDenyUnnamedKey,
+				Effect:    "Deny",
+				Principal: policydoc.Principal{"*": {"*"}},
+				Action:    policydoc.StringSet{"s3:PutObject"},
+				Resource:  policydoc.StringSet{objects},
+				Condition: policydoc.Conditions{
+					"Null": {
+						"s3:x-amz-server-side-encryption":                {"false"},
+						"s3:x-amz-server-side-encryption-aws-kms-key-id": {"true"},
+					},
 				},
 			},
 			{

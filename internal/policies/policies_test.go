@@ -21,12 +21,22 @@ func backends() map[string]Backend {
 	return map[string]Backend{"both": base, "lockfile": lockfile, "dynamodb": dynamo, "principals": users, "monitored": monitored}
 }
 
-// No generated document has a "*" action or an unscoped "*" resource for S3
-// or DynamoDB, and only the account root gets kms:*.
+// No generated document, as rendered for AWS, has a "*" action or an
+// unscoped "*" resource for S3 or DynamoDB, and only the account root gets
+// kms:*. Every kind of document the provider writes is checked.
 func TestGeneratedPoliciesHaveNoWildcards(t *testing.T) {
 	for name, b := range backends() {
-		docs := map[string]policydoc.Document{"key": KeyPolicy(b), "bucket": BucketPolicy(b), "dev": AccessPolicy(b, "dev")}
-		for kind, d := range docs {
+		docs := map[string]policydoc.Document{"key": KeyPolicy(b), "bucket": BucketPolicy(b), "dev": AccessPolicy(b, "dev"),
+			"log bucket":       LogBucketPolicy(b, b.Bucket+"-logs", b.Bucket+"/"),
+			"trail role trust": TrailLogsTrustPolicy(b.TrailARN), "trail role": TrailLogsRolePolicy(b.LogGroupARN + ":*")}
+		for kind, built := range docs {
+			d, err := policydoc.Parse(Render(built))
+			if err != nil {
+				t.Fatalf("%s/%s: rendered policy does not parse: %s", name, kind, err)
+			}
+			if !d.Equivalent(built) {
+				t.Errorf("%s/%s: rendered policy differs from the built one", name, kind)
+			}
 			if w := policydoc.Wildcards(d); len(w) > 0 {
 				t.Errorf("%s/%s: %v", name, kind, w)
 			}
@@ -129,8 +139,11 @@ func TestAccessPolicyScopesToEnvironment(t *testing.T) {
 
 func TestBucketPolicyDeniesPlainHTTPAndOtherKeys(t *testing.T) {
 	d := BucketPolicy(backends()["both"])
-	var tls, key bool
+	var tls, key, unnamed bool
 	for _, st := range d.Statement {
+		if v := st.Condition["Null"]; len(v) == 2 && v["s3:x-amz-server-side-encryption"][0] == "false" && v["s3:x-amz-server-side-encryption-aws-kms-key-id"][0] == "true" {
+			unnamed = true
+		}
 		if st.Effect != "Deny" {
 			t.Errorf("bucket policy statement %s is not a Deny", st.Sid)
 		}
@@ -141,7 +154,7 @@ func TestBucketPolicyDeniesPlainHTTPAndOtherKeys(t *testing.T) {
 			key = true
 		}
 	}
-	if !tls || !key {
-		t.Errorf("TLS deny %v, other-key deny %v", tls, key)
+	if !tls || !key || !unnamed {
+		t.Errorf("TLS deny %v, other-key deny %v, SSE-KMS-without-a-key deny %v", tls, key, unnamed)
 	}
 }
