@@ -41,9 +41,10 @@ var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, Faul
 
 // Fault selects calls and says what to do with them. Call is the 1-based index
 // of the AWS request since the fault was armed (0: any index); Match narrows
-// by "service:operation" (empty: any). Attempts is how many consecutive
-// matching requests are hit (default 1), so a fault can outlast the SDK's
-// retries.
+// by "service:operation" (empty: any). Attempts is how many matching requests
+// are hit (default 1): the first one selected, then further requests for the
+// same service and operation (the SDK's retries of that call, not whatever
+// concurrent request comes next), so a fault can outlast the SDK's retries.
 type Fault struct {
 	Kind     FaultKind
 	Call     int
@@ -71,8 +72,9 @@ type FaultProxy struct {
 
 	mu       sync.Mutex
 	fault    *Fault
-	seen     int // requests since armed
-	hits     int // faults injected for the armed fault
+	seen     int    // requests since armed
+	hits     int    // faults injected for the armed fault
+	hitOp    string // "service:operation" of the first of them
 	calls    []Call
 	injected int
 }
@@ -119,14 +121,14 @@ func (p *FaultProxy) Arm(f Fault) {
 	if f.Latency == 0 {
 		f.Latency = 2 * time.Second
 	}
-	p.fault, p.seen, p.hits, p.calls = &f, 0, 0, nil
+	p.fault, p.seen, p.hits, p.hitOp, p.calls = &f, 0, 0, "", nil
 }
 
 // Disarm stops injecting and restarts the call count.
 func (p *FaultProxy) Disarm() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fault, p.seen, p.hits, p.calls = nil, 0, 0, nil
+	p.fault, p.seen, p.hits, p.hitOp, p.calls = nil, 0, 0, "", nil
 }
 
 // Calls returns the requests seen since the last Arm or Disarm.
@@ -183,14 +185,16 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	service, op := classify(r, body)
+	name := service + ":" + op
 
 	p.mu.Lock()
 	p.seen++
 	var inject *Fault
 	if f := p.fault; f != nil && p.hits < f.Attempts &&
-		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == service+":"+op) {
+		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == name) && (p.hits == 0 || p.hitOp == name) {
 		inject = f
 		p.hits++
+		p.hitOp = name
 		p.injected++
 	}
 	call := Call{Service: service, Operation: op}
@@ -214,7 +218,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
 		resetConnection(w)
 	default:
-		writeFault(w, service, inject.Kind)
+		writeFault(w, service, r.Header.Get("X-Amz-Target") != "", inject.Kind)
 	}
 }
 
@@ -237,22 +241,24 @@ func resetConnection(w http.ResponseWriter) {
 	_ = raw.Close()
 }
 
-// writeFault answers in the error format of the service's protocol, so the SDK
-// classifies it as it would a real one.
-func writeFault(w http.ResponseWriter, service string, kind FaultKind) {
+// writeFault answers in the error format of the service's protocol (S3's XML,
+// the JSON protocols that name their operation in X-Amz-Target: KMS, DynamoDB,
+// CloudTrail, CloudWatch Logs; else the query protocol: IAM, STS, CloudWatch),
+// so the SDK classifies it as it would a real one.
+func writeFault(w http.ResponseWriter, service string, jsonProtocol bool, kind FaultKind) {
 	status, code := http.StatusInternalServerError, "InternalError"
 	if kind == FaultThrottle {
 		status, code = http.StatusBadRequest, "Throttling"
 	}
-	switch service {
-	case "s3":
+	switch {
+	case service == "s3":
 		if kind == FaultThrottle {
 			status, code = http.StatusServiceUnavailable, "SlowDown"
 		}
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
 		_, _ = fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected by the test fault proxy</Message></Error>`, code)
-	case "kms", "dynamodb":
+	case jsonProtocol:
 		if kind == FaultThrottle {
 			code = "ThrottlingException"
 		} else {

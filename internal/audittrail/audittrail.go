@@ -162,8 +162,9 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 		if spec.LogGroupARN != "" {
 			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = &spec.LogGroupARN, &spec.LogRoleARN
 		}
-		// A role created moments ago may not be assumable by CloudTrail yet.
-		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.Codes{"InvalidCloudWatchLogsRoleArnException"}, func() error {
+		// A role, bucket policy or key grant written moments ago may not be
+		// visible to CloudTrail yet.
+		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
 			_, err := api.CreateTrail(ctx, in)
 			return err
 		})
@@ -185,7 +186,7 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 		in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
 			S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
 			CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
-		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.Codes{"InvalidCloudWatchLogsRoleArnException"}, func() error {
+		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
 			_, err := api.UpdateTrail(ctx, in)
 			return err
 		})

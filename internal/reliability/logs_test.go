@@ -16,7 +16,8 @@ import (
 
 // An apply, a refresh and a forced destroy at TF_LOG=trace (Terraform and the
 // provider, one log) never write the secret access key, state content or a
-// policy document.
+// policy document. The backend has every optional component, so the log
+// bucket, trail, key grants and delivery-role policies are covered too.
 func TestAccReliability_noSecretsInTraceLogs(t *testing.T) {
 	acctest.PreCheck(t)
 	secret := os.Getenv("AWS_SECRET_ACCESS_KEY")
@@ -41,6 +42,12 @@ resource "securestate_backend" "b" {
   environments  = ["dev", "prod"]
   principals    = ["arn:aws:iam::123456789012:role/deployer"]
   force_destroy = true
+  access_logging {}
+  cloudtrail {
+    alarms {
+      sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:state-alerts"
+    }
+  }
 }
 `, name), "TF_LOG=trace", "TF_LOG_PATH="+logFile)
 
@@ -76,6 +83,7 @@ resource "securestate_backend" "b" {
 		"a policy document (Version)":   "2012-10-17",
 		"a policy document (Statement)": `"Statement"`,
 		"a policy condition key":        "aws:SecureTransport",
+		"a service principal":           "cloudtrail.amazonaws.com",
 	} {
 		if strings.Contains(log, needle) {
 			t.Errorf("the trace log contains %s", what)

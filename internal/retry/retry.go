@@ -22,6 +22,11 @@ type Codes []string
 // in a policy is not yet visible to them.
 var PrincipalPropagation = Codes{"MalformedPolicyDocumentException", "MalformedPolicy"}
 
+// TrailPropagation are the codes CloudTrail returns while what a trail needs,
+// written moments before, is not yet visible to it: the delivery role, the log
+// bucket policy and the key policy grant.
+var TrailPropagation = Codes{"InvalidCloudWatchLogsRoleArnException", "InsufficientS3BucketPolicyException", "InsufficientEncryptionPolicyException"}
+
 // OnCodes calls f until it succeeds or fails with a code not in codes; it gives
 // up after timeout or when ctx ends, returning the last error.
 func OnCodes(ctx context.Context, timeout time.Duration, codes Codes, f func() error) error {
