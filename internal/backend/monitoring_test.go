@@ -24,8 +24,10 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
 const monitored = `
@@ -453,6 +455,45 @@ func TestAccBackend_accessLoggingTargetMustExist(t *testing.T) {
 
 // Destroy refuses while the managed log bucket holds logs, before deleting
 // anything; with force_destroy it removes logs and bucket too.
+// A target_bucket known only at apply is checked at apply: the state bucket's
+// own name is refused there as it is at plan, and nothing is created.
+func TestAccBackend_accessLoggingTargetCheckedAtApply(t *testing.T) {
+	acctest.PreCheck(t)
+	name := acctest.RandomName("tgtu")
+	stateBucket := naming.StateBucket(name, acctest.Client(t).AccountID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if ok, err := statebucket.Exists(context.Background(), acctest.Client(t).S3, stateBucket); err != nil || ok {
+				return fmt.Errorf("state bucket %s exists (%v) after a refused create", stateBucket, err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: `
+resource "terraform_data" "target" {
+  input = "` + stateBucket + `"
+}
+` + config(name, "  access_logging {\n    target_bucket = terraform_data.target.output\n  }"),
+			ExpectError: regexp.MustCompile(`Logs cannot go to the state bucket`),
+		}},
+	})
+}
+
+// Principals of another account could never use the key or the bucket: the
+// plan refuses them, naming principals.
+func TestAccBackend_principalInAnotherAccount(t *testing.T) {
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config(acctest.RandomName("xacct"), `  principals = ["arn:aws:iam::210987654321:role/ci"]`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)principals.*Principal in another account.*210987654321`),
+		}},
+	})
+}
+
 func TestAccBackend_destroyRefusedWhileLogsExist(t *testing.T) {
 	name := acctest.RandomName("keeplogs")
 	var got captured

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -169,39 +170,56 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
-	if !ok {
+	if !ok || !checkReferences(ctx, c, s, &resp.Diagnostics) {
 		return
-	}
-	logPath := path.Root("access_logging").AtName("target_bucket")
-	switch {
-	case s.LogManaged:
-		if err := naming.Bucket(s.LogBucket); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("access_logging"), "Log bucket name not possible",
-				"The managed log bucket would be named "+s.LogBucket+", which S3 refuses ("+err.Error()+"). Use a shorter bucket name, or set target_bucket.")
-			return
-		}
-	case s.LogBucket != "":
-		if s.LogBucket == s.Bucket {
-			resp.Diagnostics.AddAttributeError(logPath, "Logs cannot go to the state bucket",
-				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. "+
-					"Choose another bucket, or remove target_bucket to get a managed log bucket.")
-			return
-		}
-		ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(logPath, "Cannot check target_bucket", err.Error())
-			return
-		}
-		if !ok {
-			resp.Diagnostics.AddAttributeError(logPath, "target_bucket does not exist",
-				"The bucket "+s.LogBucket+" does not exist (or is not visible with these credentials). Create it first, or remove target_bucket to get a managed log bucket.")
-			return
-		}
 	}
 	keyKnown := !plan.KMSKeyARN.IsUnknown() && !plan.KMSKeyARN.IsNull()
 	setDerived(&plan, s, keyKnown)
 	plan.Controls = compliantControls(s)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkReferences checks what the arguments refer to outside the backend: the
+// principals' account and the access-log bucket. ModifyPlan runs it when the
+// values are known at plan; Create and Update run it again, for values that
+// only became known at apply.
+func checkReferences(ctx context.Context, c *awsclient.Client, s settings, diags *diag.Diagnostics) bool {
+	for _, p := range s.Principals {
+		if a, err := arn.Parse(p); err == nil && c.AccountID != "" && a.AccountID != c.AccountID {
+			diags.AddAttributeError(path.Root("principals"), "Principal in another account",
+				fmt.Sprintf("%s belongs to account %s, but the backend is in account %s. The key policy lets principals use the key only "+
+					"from the backend's own account, and the state bucket grants no other account access, so this principal could never "+
+					"read or write state. Use a role in account %s that the other account's users can assume.", p, a.AccountID, c.AccountID, c.AccountID))
+			return false
+		}
+	}
+	logPath := path.Root("access_logging").AtName("target_bucket")
+	switch {
+	case s.LogManaged:
+		if err := naming.Bucket(s.LogBucket); err != nil {
+			diags.AddAttributeError(path.Root("access_logging"), "Log bucket name not possible",
+				"The managed log bucket would be named "+s.LogBucket+", which S3 refuses ("+err.Error()+"). Use a shorter bucket name, or set target_bucket.")
+			return false
+		}
+	case s.LogBucket != "":
+		if s.LogBucket == s.Bucket {
+			diags.AddAttributeError(logPath, "Logs cannot go to the state bucket",
+				"Writing the state bucket's access logs into itself would log every log delivery forever and mix logs with state. "+
+					"Choose another bucket, or remove target_bucket to get a managed log bucket.")
+			return false
+		}
+		ok, err := statebucket.Exists(ctx, c.S3, s.LogBucket)
+		if err != nil {
+			diags.AddAttributeError(logPath, "Cannot check target_bucket", err.Error())
+			return false
+		}
+		if !ok {
+			diags.AddAttributeError(logPath, "target_bucket does not exist",
+				"The bucket "+s.LogBucket+" does not exist (or is not visible with these credentials). Create it first, or remove target_bucket to get a managed log bucket.")
+			return false
+		}
+	}
+	return true
 }
 
 func setKnown(s types.Set) bool {
@@ -246,6 +264,9 @@ func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError("Cannot create backend", "Some arguments are still unknown at apply. This is a bug in the provider; please report it.")
 		return
 	}
+	if !checkReferences(ctx, c, s, &resp.Diagnostics) {
+		return
+	}
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	obs, err := converge(ctx, c, s, converging{})
 	if err != nil {
@@ -275,6 +296,9 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok {
 		resp.Diagnostics.AddError("Cannot update backend", "Some arguments are still unknown at apply. This is a bug in the provider; please report it.")
+		return
+	}
+	if !checkReferences(ctx, c, s, &resp.Diagnostics) {
 		return
 	}
 	old, _ := settingsFrom(ctx, state, c, &resp.Diagnostics)
