@@ -66,12 +66,12 @@ func TestProviderConfig_invalid(t *testing.T) {
 	}
 }
 
-// A region from the environment is checked too, and the error says where it came from.
 // withRole is an assume_role block with a valid role_arn and one more argument.
 func withRole(arg string) string {
 	return "assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/r\"\n    " + arg + "\n  }"
 }
 
+// A region from the environment is checked too, and the error says where it came from.
 func TestProviderConfig_invalidRegionFromEnvironment(t *testing.T) {
 	t.Setenv("AWS_REGION", "nowhere")
 	resource.UnitTest(t, resource.TestCase{
@@ -107,11 +107,21 @@ data "securestate_caller_identity" "current" {
 }
 `
 
+// The environment is emptied, so the plan cannot lean on a region, endpoint or
+// keys from it: only the unknown arguments are there, for the data source and
+// for a backend, whose plan must wait for apply too.
 func TestProviderConfig_unknownAtPlan(t *testing.T) {
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CA_BUNDLE", "AWS_PROFILE"} {
+		t.Setenv(v, "")
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:             sprintf(unknownConfig, "https://sts.us-east-1.amazonaws.com"),
+			Config: sprintf(unknownConfig, "https://sts.us-east-1.amazonaws.com") + `
+resource "securestate_backend" "b" {
+  name = "acme"
+}
+`,
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
 		}},
