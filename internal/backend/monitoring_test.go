@@ -489,7 +489,7 @@ func TestAccBackend_principalInAnotherAccount(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config:      config(acctest.RandomName("xacct"), `  principals = ["arn:aws:iam::210987654321:role/ci"]`),
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)principals.*Principal in another account.*210987654321`),
+			ExpectError: regexp.MustCompile(`(?s)Principal in another account.*principals = .*belongs to account 210987654321`),
 		}},
 	})
 }
