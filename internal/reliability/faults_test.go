@@ -377,31 +377,41 @@ func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspa
 			check("bucket", aws.ToString(b.Name))
 		}
 	}
-	tables, err := c.DynamoDB.ListTables(ctx, &dynamodb.ListTablesInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables.TableNames {
-		if tb == naming.LockTable(name) {
-			check("table", tb)
+	// Every listing is paged through: the emulator is shared with the other tests.
+	tables := dynamodb.NewListTablesPaginator(c.DynamoDB, &dynamodb.ListTablesInput{})
+	for tables.HasMorePages() {
+		page, err := tables.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range page.TableNames {
+			if tb == naming.LockTable(name) {
+				check("table", tb)
+			}
 		}
 	}
-	pols, err := c.IAM.ListPolicies(ctx, &iam.ListPoliciesInput{PathPrefix: aws.String(naming.PolicyPath), Scope: iamtypes.PolicyScopeTypeLocal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pols.Policies {
-		if strings.HasPrefix(aws.ToString(p.PolicyName), name+"-tfstate-") {
-			check("policy", aws.ToString(p.Arn))
+	pols := iam.NewListPoliciesPaginator(c.IAM, &iam.ListPoliciesInput{PathPrefix: aws.String(naming.PolicyPath), Scope: iamtypes.PolicyScopeTypeLocal})
+	for pols.HasMorePages() {
+		page, err := pols.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Policies {
+			if strings.HasPrefix(aws.ToString(p.PolicyName), name+"-tfstate-") {
+				check("policy", aws.ToString(p.Arn))
+			}
 		}
 	}
-	aliases, err := c.KMS.ListAliases(ctx, &kms.ListAliasesInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range aliases.Aliases {
-		if aws.ToString(a.AliasName) == naming.KeyAlias(name) {
-			check("alias", aws.ToString(a.AliasName))
+	aliases := kms.NewListAliasesPaginator(c.KMS, &kms.ListAliasesInput{})
+	for aliases.HasMorePages() {
+		page, err := aliases.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.Aliases {
+			if aws.ToString(a.AliasName) == naming.KeyAlias(name) {
+				check("alias", aws.ToString(a.AliasName))
+			}
 		}
 	}
 	keys := kms.NewListKeysPaginator(c.KMS, &kms.ListKeysInput{})
@@ -412,12 +422,15 @@ func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspa
 		}
 		for _, k := range page.Keys {
 			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
-			if err != nil || d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
+			if err != nil {
+				t.Fatalf("describing key %s: %s", aws.ToString(k.KeyId), err)
+			}
+			if d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
 				continue // scheduled for deletion by the provider: cleaned up
 			}
 			tags, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: k.KeyId})
 			if err != nil {
-				continue
+				t.Fatalf("listing the tags of key %s: %s", aws.ToString(k.KeyId), err)
 			}
 			for _, tg := range tags.Tags {
 				if aws.ToString(tg.TagKey) == naming.OwnerTagKey && aws.ToString(tg.TagValue) == name {
