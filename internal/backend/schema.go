@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -129,7 +130,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 				ElementType: backendConfigType,
 				MarkdownDescription: "Per environment, the arguments of Terraform's `backend \"s3\"` block: `bucket`, `key` (`<environment>/terraform.tfstate`), " +
 					"`region`, `encrypt` (always true), `kms_key_id` (the backend key's ARN, always set so state is never encrypted with another key), " +
-					"`dynamodb_table` (null with `locking = \"lockfile\"`), `use_lockfile` and `workspace_key_prefix` (`<environment>/workspaces`, " +
+					"`dynamodb_table` (null with `locking = \"lockfile\"`), `use_lockfile` (true, or null with `locking = \"dynamodb\"` so that Terraform versions before 1.10, which do not know it, accept the configuration) and `workspace_key_prefix` (`<environment>/workspaces`, " +
 					"so workspace states stay under the environment's prefix).",
 			},
 			"backend_hcl": schema.MapAttribute{
@@ -204,8 +205,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 				Computed: true,
 				Default:  stringdefault.StaticString(LockingBoth),
 				MarkdownDescription: "How Terraform locks state: `\"lockfile\"` (S3 conditional writes, Terraform 1.10 or later, no table), " +
-					"`\"dynamodb\"` (a lock table) or `\"both\"`. Default: `\"both\"`, which works for every Terraform version and eases the move " +
-					"to lock files. One of: " + quoteJoin(LockingModes()) + ".",
+					"`\"dynamodb\"` (a lock table, any Terraform version) or `\"both\"` (Terraform 1.10 or later takes both locks, which eases the move " +
+					"from the table to lock files). Default: `\"both\"`; with a Terraform older than 1.10, use `\"dynamodb\"`. One of: " + quoteJoin(LockingModes()) + ".",
 				Validators: []validator.String{stringvalidator.OneOf(LockingModes()...)},
 			},
 			"name": schema.StringAttribute{
@@ -258,7 +259,12 @@ func schemaFor(ctx context.Context) schema.Schema {
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true,
+				CreateDescription: timeoutDescription("create (every component, with the waits for the table and for IAM and key policy propagation)", defaultCreateTimeout),
+				ReadDescription:   timeoutDescription("refresh (reading every control)", defaultReadTimeout),
+				UpdateDescription: timeoutDescription("update and drift repair", defaultUpdateTimeout),
+				DeleteDescription: timeoutDescription("destroy (with force_destroy, emptying every object version first)", defaultDeleteTimeout),
+			}),
 			"access_logging": schema.SingleNestedBlock{
 				MarkdownDescription: "Turns on S3 server access logging for the state bucket: a backend nobody watches is not secure. " +
 					"Without `target_bucket` the backend creates and manages a hardened log bucket `<bucket>-logs` (SSE-S3, which log " +
@@ -335,4 +341,11 @@ func quoteJoin(vs []string) string {
 // backend without a name takes the configured one in place.
 func nameChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = !req.StateValue.IsNull() && !req.StateValue.Equal(req.PlanValue)
+}
+
+// timeoutDescription documents one operation's timeout and its default; a
+// wait never outlasts it.
+func timeoutDescription(op string, def time.Duration) string {
+	return fmt.Sprintf("How long %s may take, as a duration such as \"45m\". Default: %s. Waits end with an error at this limit, "+
+		"and the next apply resumes where this one stopped.", op, strings.TrimSuffix(def.String(), "0s"))
 }
