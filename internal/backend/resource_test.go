@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -43,6 +46,16 @@ resource "securestate_backend" "test" {
 type backendAttrs struct {
 	name, bucket, keyARN, keyID, table, alias string
 	policyARNs                                map[string]string
+	// What the hardened policies are written from.
+	region, accountID, tableARN, locking, trailARN string
+	principals                                     []string
+	retentionDays                                  int32
+}
+
+// policyBackend is what internal/policies writes this backend's documents from.
+func (a backendAttrs) policyBackend() policies.Backend {
+	return policies.Backend{Partition: "aws", Region: a.region, AccountID: a.accountID, Bucket: a.bucket, KeyARN: a.keyARN,
+		TableARN: a.tableARN, Lockfile: a.locking != "dynamodb", Principals: a.principals, TrailARN: a.trailARN}
 }
 
 func attrsOf(s *terraform.State) (backendAttrs, error) {
@@ -52,10 +65,19 @@ func attrsOf(s *terraform.State) (backendAttrs, error) {
 	}
 	a := rs.Primary.Attributes
 	out := backendAttrs{name: a["name"], bucket: a["bucket"], keyARN: a["kms_key_arn"], keyID: a["kms_key_id"],
-		table: a["lock_table_name"], alias: a["kms_alias_name"], policyARNs: map[string]string{}}
+		table: a["lock_table_name"], alias: a["kms_alias_name"], policyARNs: map[string]string{},
+		region: a["region"], accountID: a["account_id"], tableARN: a["lock_table_arn"], locking: a["locking"], trailARN: a["trail_arn"]}
+	days, err := strconv.ParseInt(a["noncurrent_version_expiration_days"], 10, 32)
+	if err != nil {
+		return out, fmt.Errorf("noncurrent_version_expiration_days: %w", err)
+	}
+	out.retentionDays = int32(days)
 	for k, v := range a {
 		if env, ok := strings.CutPrefix(k, "policy_arns."); ok && env != "%" {
 			out.policyARNs[env] = v
+		}
+		if i, ok := strings.CutPrefix(k, "principals."); ok && i != "#" {
+			out.principals = append(out.principals, v)
 		}
 	}
 	return out, nil
@@ -93,6 +115,20 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 		}
 		if err := noWildcardPrincipal(aws.ToString(kp.Policy)); err != nil {
 			return fmt.Errorf("key policy: %w", err)
+		}
+		if a.trailARN == "" { // with monitoring the key policy also names the alarms' log group
+			if err := sameDocument(aws.ToString(kp.Policy), policies.KeyPolicy(a.policyBackend())); err != nil {
+				return fmt.Errorf("key policy in KMS: %w", err)
+			}
+		}
+		kt, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &a.keyID})
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(kt.Tags, func(t kmstypes.Tag) bool {
+			return aws.ToString(t.TagKey) == naming.OwnerTagKey && aws.ToString(t.TagValue) == a.name
+		}) {
+			return fmt.Errorf("key ownership tag missing")
 		}
 
 		// Bucket controls.
@@ -136,8 +172,12 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 			return fmt.Errorf("bucket policy in S3 differs from the hardened policy:\n%s\nwant:\n%s", aws.ToString(bp.Policy), policies.Render(want))
 		}
 		lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &a.bucket})
-		if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil {
+		if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil ||
+			lc.Rules[0].Expiration == nil || !aws.ToBool(lc.Rules[0].Expiration.ExpiredObjectDeleteMarker) {
 			return fmt.Errorf("lifecycle: %v", err)
+		}
+		if got := aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays); got != a.retentionDays {
+			return fmt.Errorf("lifecycle expires noncurrent versions after %d days, want %d", got, a.retentionDays)
 		}
 		tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &a.bucket})
 		if err != nil || !hasTag(tags.TagSet, naming.OwnerTagKey, a.name) {
@@ -160,11 +200,20 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 			if err != nil || cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
 				return fmt.Errorf("point-in-time recovery off: %v", err)
 			}
+			tt, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: tb.TableArn})
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(tt.Tags, func(t ddbtypes.Tag) bool {
+				return aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == a.name
+			}) {
+				return fmt.Errorf("lock table ownership tag missing")
+			}
 		} else if a.table != "" {
 			return fmt.Errorf("lock table %q in state, want none", a.table)
 		}
 
-		// Access policies: path, no wildcards.
+		// Access policies: path, no wildcards, the hardened document, ownership tag.
 		if len(a.policyARNs) == 0 {
 			return fmt.Errorf("no policy ARNs in state")
 		}
@@ -176,8 +225,20 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 			if w := policydoc.Wildcards(doc); len(w) > 0 {
 				return fmt.Errorf("policy of %s has wildcards: %v", env, w)
 			}
+			if want := policies.AccessPolicy(a.policyBackend(), env); !doc.Equivalent(want) {
+				return fmt.Errorf("policy of %s in IAM differs from the least-privilege policy; want:\n%s", env, policies.Render(want))
+			}
 			if !strings.Contains(arn, ":policy/securestate/") {
 				return fmt.Errorf("policy of %s is not under /securestate/: %s", env, arn)
+			}
+			pt, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(arn)})
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(pt.Tags, func(t iamtypes.Tag) bool {
+				return aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == a.name
+			}) {
+				return fmt.Errorf("policy of %s: ownership tag missing", env)
 			}
 		}
 		return nil
@@ -194,6 +255,19 @@ func policyDocument(ctx context.Context, c *awsclient.Client, arn string) (polic
 		return policydoc.Document{}, err
 	}
 	return policydoc.Parse(aws.ToString(v.PolicyVersion.Document))
+}
+
+// sameDocument reports how a policy text read from AWS differs from the
+// document the provider writes (nil when they are equivalent).
+func sameDocument(text string, want policydoc.Document) error {
+	doc, err := policydoc.Parse(text)
+	if err != nil {
+		return err
+	}
+	if !doc.Equivalent(want) {
+		return fmt.Errorf("differs from the hardened policy:\n%s\nwant:\n%s", text, policies.Render(want))
+	}
+	return nil
 }
 
 func noWildcardPrincipal(text string) error {

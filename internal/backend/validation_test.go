@@ -48,6 +48,14 @@ func TestBackend_invalidArguments(t *testing.T) {
 		"tag key reserved here":      {`name = "acme"` + "\n" + `tags = { "securestate:backend" = "x" }`, `tags[\s\S]*reserved for the provider`},
 		"tag value too long":         {`name = "acme"` + "\n" + `tags = { team = "` + strings.Repeat("v", 257) + `" }`, `tags[\s\S]*at most 256`},
 		"name missing":               {`locking = "both"`, `"name" is required`},
+		"bucket too long":            {`name = "acme"` + "\n" + `bucket = "` + strings.Repeat("b", 64) + `"`, `bucket[\s\S]*3 to 63`},
+		"environment too long":       {`name = "acme"` + "\n" + `environments = ["` + strings.Repeat("e", 33) + `"]`, `environments[\s\S]*not a valid environment`},
+		"environment leading hyphen": {`name = "acme"` + "\n" + `environments = ["-dev"]`, `environments[\s\S]*not a valid environment`},
+		"environment with tfstate":   {`name = "acme"` + "\n" + `environments = ["my-tfstate"]`, `environments[\s\S]*separates backend and environment`},
+		"too many environments":      {`name = "acme"` + "\n" + `environments = [for i in range(51) : "env${i}"]`, `environments[\s\S]*at most 50`},
+		"tag key empty":              {`name = "acme"` + "\n" + `tags = { "" = "x" }`, `tags[\s\S]*length`},
+		"tag key too long":           {`name = "acme"` + "\n" + `tags = { "` + strings.Repeat("k", 129) + `" = "x" }`, `tags[\s\S]*length`},
+		"timeouts delete not a time": {`name = "acme"` + "\n" + "timeouts {\n delete = \"later\"\n}", `Time Duration[\s\S]*delete`},
 		"timeouts create not a time": {`name = "acme"` + "\n" + "timeouts {\n create = \"soon\"\n}", `Time Duration[\s\S]*create`},
 	}
 	for name, tc := range cases {
