@@ -136,11 +136,21 @@ func proveLeastPrivilege(t *testing.T, s *terraform.State, endpoint string) erro
 		return fmt.Errorf("attaching the dev policy: %w", err)
 	}
 
-	// Dev can init, apply and lock (DynamoDB and lock file) its own state.
+	// Dev can init and apply its own state, taking and releasing the locks of
+	// the backend's mode (every apply locks; a refused lock fails the apply).
 	c := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint, dev.env()...)
 	c.mustInitApply("1")
 	if out, err := c.apply(ctx, "2", 0); err != nil {
 		return fmt.Errorf("dev's second apply: %w\n%s", err, out)
+	}
+	if table := a["lock_table_name"]; table != "" {
+		// The S3 backend keeps the state's digest in the lock table: dev's
+		// Terraform wrote it there with dev's credentials.
+		digest, err := admin.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table,
+			Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/dev/terraform.tfstate-md5"}}})
+		if err != nil || len(digest.Item) == 0 {
+			return fmt.Errorf("dev's state digest is not in the lock table %s: %v", table, err)
+		}
 	}
 
 	// Dev's Terraform cannot use the prod state.
@@ -149,8 +159,8 @@ func proveLeastPrivilege(t *testing.T, s *terraform.State, endpoint string) erro
 	if err == nil {
 		out, err = p.apply(ctx, "1", 0)
 	}
-	if err == nil || !strings.Contains(out, "AccessDenied") && !strings.Contains(out, "403") {
-		return fmt.Errorf("dev's Terraform on prod state: err %v, want access denied; output:\n%s", err, out)
+	if err == nil || !strings.Contains(out, "prod/") || !strings.Contains(out, "AccessDenied") && !strings.Contains(out, "403") {
+		return fmt.Errorf("dev's Terraform on prod state: err %v, want access denied on prod/; output:\n%s", err, out)
 	}
 
 	// And directly: no reading or writing prod, no listing outside dev/.

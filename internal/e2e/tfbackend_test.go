@@ -1,81 +1,93 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
-// Proof 5 for -backend-config files: for each locking mode, the .tfbackend
-// text the quick start renders from backend_config is accepted by `terraform
-// init` of the quick start's app (an empty backend "s3" {} block), and apply
+// Proof 5 for -backend-config files, on the quick start itself: the real
+// examples/quickstart/bootstrap configuration is applied with each locking
+// mode the CLI accepts (its `locking` variable, updated in place), and the
+// dev.s3.tfbackend it renders is accepted by `terraform init` of the real
+// examples/quickstart/app (an empty backend "s3" {} block), whose apply then
 // stores state. backend_hcl for each mode is proven by the consumer and
 // locking tests.
-func TestAccE2E_tfbackendFilesForEachMode(t *testing.T) {
+func TestAccE2E_quickstartTfbackendForEachMode(t *testing.T) {
+	acctest.PreCheck(t)
 	app, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart", "app", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	modes := lockingModes(t)
-	prefix := acctest.RandomName("tfb")
-	var cfg strings.Builder
-	cfg.WriteString(acctest.ProviderConfig)
-	for _, mode := range modes {
-		// The same expression as examples/quickstart/bootstrap's tfbackend output.
-		fmt.Fprintf(&cfg, `
-resource "securestate_backend" %[1]q {
-  name          = "%[2]s-%[1]s"
-  locking       = %[1]q
-  environments  = ["dev"]
-  force_destroy = true
-}
+	// The example names its provider securestate/securestate, as users do;
+	// the in-process provider is served under that address.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "securestate")
+	bootstrap := config.StaticDirectory(filepath.Join("..", "..", "examples", "quickstart", "bootstrap"))
+	bucket := naming.StateBucket("quickstart", acctest.Client(t).AccountID)
 
-output "tfbackend_%[1]s" {
-  value = {
-    for env, config in securestate_backend.%[1]s.backend_config : env => join("\n", concat(
-      [for k, v in config : "${k} = ${jsonencode(v)}" if v != null], [""]
-    ))
-  }
-}
-`, mode, prefix)
-	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: cfg.String(),
+	var steps []resource.TestStep
+	for _, mode := range lockingModes(t) {
+		steps = append(steps, resource.TestStep{
+			// With a configuration directory that declares its providers,
+			// the test framework takes the provider at step level only.
+			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+			ConfigDirectory:          bootstrap,
+			ConfigVariables:          config.Variables{"locking": config.StringVariable(mode)},
 			Check: func(s *terraform.State) error {
-				for _, mode := range modes {
-					out, ok := s.RootModule().Outputs["tfbackend_"+mode]
-					if !ok {
-						return fmt.Errorf("output tfbackend_%s missing", mode)
-					}
-					files, ok := out.Value.(map[string]any)
-					if !ok {
-						return fmt.Errorf("output tfbackend_%s is %T", mode, out.Value)
-					}
-					text, _ := files["dev"].(string)
-					c := newConsumer(t, string(app), os.Getenv("AWS_ENDPOINT_URL"))
-					if err := os.WriteFile(filepath.Join(c.dir, "dev.s3.tfbackend"), []byte(text), 0o600); err != nil {
-						return err
-					}
-					if out, err := c.run(t.Context(), "init", "-no-color", "-input=false", "-backend-config=dev.s3.tfbackend", "-backend-config=emulator.s3.tfbackend"); err != nil {
-						return fmt.Errorf("%s: init with the rendered .tfbackend: %w\n%s\n%s", mode, err, text, out)
-					}
-					if out, err := c.run(t.Context(), "apply", "-no-color", "-input=false", "-auto-approve"); err != nil {
-						return fmt.Errorf("%s: apply: %w\n%s", mode, err, out)
-					}
-					t.Logf("%s: rendered dev.s3.tfbackend accepted by terraform init; state applied", mode)
+				out, ok := s.RootModule().Outputs["tfbackend"]
+				if !ok {
+					return fmt.Errorf("output tfbackend missing")
 				}
+				files, ok := out.Value.(map[string]any)
+				if !ok {
+					return fmt.Errorf("output tfbackend is %T", out.Value)
+				}
+				text, _ := files["dev"].(string)
+				c := newConsumer(t, string(app), os.Getenv("AWS_ENDPOINT_URL"))
+				if err := os.WriteFile(filepath.Join(c.dir, "dev.s3.tfbackend"), []byte(text), 0o600); err != nil {
+					return err
+				}
+				if out, err := c.run(t.Context(), "init", "-no-color", "-input=false", "-backend-config=dev.s3.tfbackend", "-backend-config=emulator.s3.tfbackend"); err != nil {
+					return fmt.Errorf("%s: init with the rendered .tfbackend: %w\n%s\n%s", mode, err, text, out)
+				}
+				if out, err := c.run(t.Context(), "apply", "-no-color", "-input=false", "-auto-approve"); err != nil {
+					return fmt.Errorf("%s: apply: %w\n%s", mode, err, out)
+				}
+				t.Logf("%s: the quick start's dev.s3.tfbackend accepted by terraform init; the app's state applied", mode)
 				return nil
 			},
-		}},
+		})
+	}
+	// The quick start keeps force_destroy off, as users should: the app's
+	// state is removed before the backend is destroyed.
+	last := steps[len(steps)-1]
+	steps = append(steps, resource.TestStep{
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		ConfigDirectory:          bootstrap,
+		ConfigVariables:          last.ConfigVariables,
+		PreConfig: func() {
+			if err := statebucket.Empty(context.Background(), acctest.Client(t).S3, bucket); err != nil {
+				t.Fatalf("emptying %s: %s", bucket, err)
+			}
+		},
+	})
+	resource.Test(t, resource.TestCase{
+		Steps: steps,
+		CheckDestroy: func(*terraform.State) error {
+			if ok, err := statebucket.Exists(context.Background(), acctest.Client(t).S3, bucket); err != nil || ok {
+				return fmt.Errorf("state bucket %s still exists after destroy (%v)", bucket, err)
+			}
+			return nil
+		},
 	})
 }
