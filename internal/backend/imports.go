@@ -179,16 +179,26 @@ func (r *backendResource) completeImport(ctx context.Context, c *awsclient.Clien
 	m.ForceDestroy = types.BoolValue(false)
 	m.NoncurrentVersionExpirationDays = types.Int64Value(DefaultNoncurrentDays)
 	m.Tags = types.MapNull(types.StringType)
-	if b, err := statebucket.Find(ctx, c.S3, m.Bucket.ValueString()); err == nil {
-		if b.NoncurrentDays != 0 {
-			m.NoncurrentVersionExpirationDays = types.Int64Value(int64(b.NoncurrentDays))
-		}
-		importMonitoring(ctx, c, m, name, b)
-		own := withoutOwnerTag(b.Tags)
-		maps.DeleteFunc(own, func(k, v string) bool { return c.DefaultTags[k] == v })
-		if len(own) > 0 {
-			m.Tags = stringMap(own)
-		}
+	b, err := statebucket.Find(ctx, c.S3, m.Bucket.ValueString())
+	switch {
+	case awserr.IsNotFound(err):
+		return diags
+	case err != nil:
+		diags.AddError("Cannot import backend", err.Error())
+		return diags
+	}
+	if b.NoncurrentDays != 0 {
+		m.NoncurrentVersionExpirationDays = types.Int64Value(int64(b.NoncurrentDays))
+	}
+	// A lookup that fails is an error, never a block silently left out.
+	if err := importMonitoring(ctx, c, m, name, b); err != nil {
+		diags.AddError("Cannot import backend", "Reading its monitoring: "+err.Error())
+		return diags
+	}
+	own := withoutOwnerTag(b.Tags)
+	maps.DeleteFunc(own, func(k, v string) bool { return c.DefaultTags[k] == v })
+	if len(own) > 0 {
+		m.Tags = stringMap(own)
 	}
 	return diags
 }
@@ -211,40 +221,51 @@ func stringSet(vs []string) types.Set {
 }
 
 // importMonitoring infers access_logging, cloudtrail and alarms from the state
-// bucket's logging target, the backend's trail and its alarms.
-func importMonitoring(ctx context.Context, c *awsclient.Client, m *model, name string, b *statebucket.Observed) {
+// bucket's logging target, the backend's trail and its alarms. What does not
+// exist is left out; a lookup that fails otherwise is returned.
+func importMonitoring(ctx context.Context, c *awsclient.Client, m *model, name string, b *statebucket.Observed) error {
 	m.AccessLogging, m.CloudTrail = nil, nil
 	target := b.Logging.TargetBucket
 	if target == "" {
-		return
+		return nil
 	}
 	logging := &accessLoggingModel{TargetPrefix: types.StringValue(b.Logging.TargetPrefix), TargetBucket: types.StringValue(target),
 		RetentionDays: types.Int64Value(DefaultLogRetentionDays)}
 	if target == naming.LogBucket(b.Bucket) {
 		logging.TargetBucket = types.StringNull()
-		if lb, err := statebucket.Find(ctx, c.S3, target); err == nil && lb.ExpireDays > 0 {
+		lb, err := statebucket.Find(ctx, c.S3, target)
+		switch {
+		case awserr.IsNotFound(err):
+		case err != nil:
+			return err
+		case lb.ExpireDays > 0:
 			logging.RetentionDays = types.Int64Value(int64(lb.ExpireDays))
 		}
 	}
 	m.AccessLogging = logging
 	if name == "" {
-		return
+		return nil
 	}
 	trail, err := audittrail.Find(ctx, c.CloudTrail, naming.Trail(name))
-	if err != nil {
-		return
+	switch {
+	case awserr.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
 	}
 	m.CloudTrail = &cloudtrailModel{Name: types.StringValue(naming.Trail(name))}
 	if trail.LogGroup == "" {
-		return
+		return nil
 	}
-	spec := alarms.Spec{Backend: name}
-	if o, err := alarms.Find(ctx, alarmClients(c), spec); err == nil {
-		for _, a := range o.Alarms {
-			if len(a.AlarmActions) == 1 {
-				m.CloudTrail.Alarms = &alarmsModel{SNSTopicARN: types.StringValue(a.AlarmActions[0])}
-				return
-			}
+	o, err := alarms.Find(ctx, alarmClients(c), alarms.Spec{Backend: name})
+	if err != nil {
+		return err
+	}
+	for _, a := range o.Alarms {
+		if len(a.AlarmActions) == 1 {
+			m.CloudTrail.Alarms = &alarmsModel{SNSTopicARN: types.StringValue(a.AlarmActions[0])}
+			return nil
 		}
 	}
+	return nil
 }
