@@ -1,11 +1,12 @@
 package alarms
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/securestate/terraform-provider-securestate/internal/drifttest"
 )
 
 func TestDrift(t *testing.T) {
@@ -22,11 +23,7 @@ func TestDrift(t *testing.T) {
 		}
 		return o
 	}
-	for control, problem := range Drift(spec, compliant()) {
-		if problem != "" {
-			t.Errorf("compliant alarms: %s reports %q", control, problem)
-		}
-	}
+	drifttest.Compliant(t, "compliant alarms", Drift(spec, compliant()))
 	deletion := spec.alarms()[0].name
 	cases := map[string]struct {
 		mutate  func(*Observed)
@@ -57,15 +54,7 @@ func TestDrift(t *testing.T) {
 	for name, tc := range cases {
 		o := compliant()
 		tc.mutate(o)
-		drift := Drift(spec, o)
-		if !strings.Contains(drift[tc.control], tc.want) {
-			t.Errorf("%s: %s = %q, want it to mention %q", name, tc.control, drift[tc.control], tc.want)
-		}
-		for control, problem := range drift {
-			if control != tc.control && problem != "" {
-				t.Errorf("%s: unrelated control %s reports %q", name, control, problem)
-			}
-		}
+		drifttest.Expect(t, name, Drift(spec, o), tc.control, tc.want)
 	}
 }
 

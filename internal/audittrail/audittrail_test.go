@@ -1,9 +1,9 @@
 package audittrail
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/securestate/terraform-provider-securestate/internal/drifttest"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 )
 
@@ -15,11 +15,7 @@ func TestDrift(t *testing.T) {
 		return &Observed{Bucket: spec.LogBucket, Prefix: naming.TrailPrefix, KeyARN: spec.KeyARN, Validation: true, Logging: true,
 			Selectors: spec.selectors()}
 	}
-	for control, problem := range Drift(spec, compliant()) {
-		if problem != "" {
-			t.Errorf("compliant trail: %s reports %q", control, problem)
-		}
-	}
+	drifttest.Compliant(t, "compliant trail", Drift(spec, compliant()))
 	cases := map[string]struct {
 		mutate  func(*Observed)
 		control string
@@ -38,15 +34,7 @@ func TestDrift(t *testing.T) {
 	for name, tc := range cases {
 		o := compliant()
 		tc.mutate(o)
-		drift := Drift(spec, o)
-		if !strings.Contains(drift[tc.control], tc.want) {
-			t.Errorf("%s: %s = %q, want it to mention %q", name, tc.control, drift[tc.control], tc.want)
-		}
-		for control, problem := range drift {
-			if control != tc.control && problem != "" {
-				t.Errorf("%s: unrelated control %s reports %q", name, control, problem)
-			}
-		}
+		drifttest.Expect(t, name, Drift(spec, o), tc.control, tc.want)
 	}
 }
 

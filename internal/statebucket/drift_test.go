@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/securestate/terraform-provider-securestate/internal/drifttest"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
@@ -25,11 +26,7 @@ func TestDrift(t *testing.T) {
 	spec := Spec{Bucket: "b", KeyARN: keyARN, NoncurrentDays: 90, Policy: policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{
 		{Sid: "S", Effect: "Deny", Principal: policydoc.Principal{"*": {"*"}}, Action: policydoc.StringSet{"s3:*"}, Resource: policydoc.StringSet{"arn:aws:s3:::b"}},
 	}}}
-	for control, problem := range Drift(spec, compliant(spec)) {
-		if problem != "" {
-			t.Errorf("compliant bucket: %s reports %q", control, problem)
-		}
-	}
+	drifttest.Compliant(t, "compliant bucket", Drift(spec, compliant(spec)))
 	cases := map[string]struct {
 		mutate  func(o *Observed)
 		control string
@@ -55,14 +52,6 @@ func TestDrift(t *testing.T) {
 	for name, tc := range cases {
 		o := compliant(spec)
 		tc.mutate(o)
-		got := Drift(spec, o)
-		if tc.want == "" && got[tc.control] != "" || tc.want != "" && !strings.Contains(got[tc.control], tc.want) {
-			t.Errorf("%s: %s = %q, want %q", name, tc.control, got[tc.control], tc.want)
-		}
-		for control, problem := range got {
-			if control != tc.control && problem != "" {
-				t.Errorf("%s: unrelated control %s reports %q", name, control, problem)
-			}
-		}
+		drifttest.Expect(t, name, Drift(spec, o), tc.control, tc.want)
 	}
 }
