@@ -240,6 +240,20 @@ func checkMonitored(t *testing.T) resource.TestCheckFunc {
 		if err != nil {
 			return err
 		}
+		if err := sameDocument(aws.ToString(bp.Policy), policies.LogBucketPolicy(a.policyBackend(), logBucket, aws.ToString(lg.LoggingEnabled.TargetPrefix))); err != nil {
+			return fmt.Errorf("log bucket policy: %w", err)
+		}
+		pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &logBucket})
+		if err != nil {
+			return err
+		}
+		if b := pab.PublicAccessBlockConfiguration; !aws.ToBool(b.BlockPublicAcls) || !aws.ToBool(b.BlockPublicPolicy) || !aws.ToBool(b.IgnorePublicAcls) || !aws.ToBool(b.RestrictPublicBuckets) {
+			return fmt.Errorf("log bucket public access block: %+v", b)
+		}
+		own, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &logBucket})
+		if err != nil || own.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
+			return fmt.Errorf("log bucket ownership controls: %v", err)
+		}
 		doc, err := policydoc.Parse(aws.ToString(bp.Policy))
 		if err != nil {
 			return err
@@ -261,7 +275,8 @@ func checkMonitored(t *testing.T) resource.TestCheckFunc {
 		if err != nil {
 			return err
 		}
-		if aws.ToString(tr.Trail.S3BucketName) != logBucket || aws.ToString(tr.Trail.KmsKeyId) != a.keyARN || !aws.ToBool(tr.Trail.LogFileValidationEnabled) {
+		if aws.ToString(tr.Trail.S3BucketName) != logBucket || aws.ToString(tr.Trail.S3KeyPrefix) != naming.TrailPrefix ||
+			aws.ToString(tr.Trail.KmsKeyId) != a.keyARN || !aws.ToBool(tr.Trail.LogFileValidationEnabled) {
 			return fmt.Errorf("trail: bucket %s, key %s, validation %v", aws.ToString(tr.Trail.S3BucketName), aws.ToString(tr.Trail.KmsKeyId), aws.ToBool(tr.Trail.LogFileValidationEnabled))
 		}
 		st, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &trailName})
@@ -277,12 +292,21 @@ func checkMonitored(t *testing.T) resource.TestCheckFunc {
 			types = append(types, aws.ToString(dr.Type)+"="+strings.Join(dr.Values, ","))
 		}
 		joined := strings.Join(types, " ")
-		if !strings.Contains(joined, "AWS::S3::Object=arn:aws:s3:::"+a.bucket+"/") || !strings.Contains(joined, "AWS::DynamoDB::Table=") {
+		if !strings.Contains(joined, "AWS::S3::Object=arn:aws:s3:::"+a.bucket+"/") || !strings.Contains(joined, "AWS::DynamoDB::Table="+a.tableARN) {
 			return fmt.Errorf("trail records %s", joined)
 		}
 		kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &a.keyID, PolicyName: aws.String("default")})
-		if err != nil || !strings.Contains(aws.ToString(kp.Policy), "cloudtrail.amazonaws.com") || !strings.Contains(aws.ToString(kp.Policy), "aws:SourceArn") {
-			return fmt.Errorf("key policy does not grant the trail with conditions: %v", err)
+		if err != nil {
+			return err
+		}
+		// The key grants CloudTrail exactly what the trail needs, with conditions
+		// (and, with alarms, CloudWatch Logs for the alarms' log group).
+		want := a.policyBackend()
+		if rs["cloudtrail.alarms.sns_topic_arn"] != "" {
+			want.LogGroupARN = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/securestate/%s/cloudtrail", a.region, a.accountID, a.name)
+		}
+		if err := sameDocument(aws.ToString(kp.Policy), policies.KeyPolicy(want)); err != nil {
+			return fmt.Errorf("key policy: %w", err)
 		}
 		return nil
 	}
