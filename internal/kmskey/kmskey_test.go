@@ -84,3 +84,62 @@ func TestKeysMadeSince(t *testing.T) {
 		t.Errorf("keysMadeSince = %v, want %v (newest first; only enabled, unaliased customer keys of this backend made since the call began)", got, want)
 	}
 }
+
+// The emulator neither stores a rotation period nor reports a deletion
+// window, so both are proven here against a fake that records the calls.
+func TestDriftRotationPeriod(t *testing.T) {
+	spec := Spec{RotationPeriodDays: 180}
+	o := &Observed{RotationEnabled: true, RotationPeriodDays: 365}
+	if got := Drift(spec, o)[ControlRotation]; got != "rotation period is 365 days" {
+		t.Errorf("rotation drift = %q", got)
+	}
+	o.RotationPeriodDays = 0 // not reported (the emulator): not drift, Ensure sets it anyway
+	if got := Drift(spec, o)[ControlRotation]; got != "" {
+		t.Errorf("unreported period: rotation drift = %q", got)
+	}
+	o.RotationEnabled = false
+	if got := Drift(spec, o)[ControlRotation]; got != "automatic rotation is off" {
+		t.Errorf("rotation off: drift = %q", got)
+	}
+}
+
+type recordingKeys struct {
+	fakeKeys
+	scheduled map[string]int32
+	deleted   []string
+}
+
+func (f *recordingKeys) DeleteAlias(_ context.Context, in *kms.DeleteAliasInput, _ ...func(*kms.Options)) (*kms.DeleteAliasOutput, error) {
+	f.deleted = append(f.deleted, aws.ToString(in.AliasName))
+	return &kms.DeleteAliasOutput{}, nil
+}
+
+func (f *recordingKeys) ScheduleKeyDeletion(_ context.Context, in *kms.ScheduleKeyDeletionInput, _ ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error) {
+	f.scheduled[aws.ToString(in.KeyId)] = aws.ToInt32(in.PendingWindowInDays)
+	return &kms.ScheduleKeyDeletionOutput{}, nil
+}
+
+func (f *recordingKeys) DescribeKey(_ context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	if aws.ToString(in.KeyId) == "alias/acme-tfstate" {
+		return &kms.DescribeKeyOutput{KeyMetadata: &types.KeyMetadata{KeyId: aws.String("k1")}}, nil
+	}
+	return f.fakeKeys.DescribeKey(context.Background(), in)
+}
+
+func TestDeleteSchedulesWithTheWindow(t *testing.T) {
+	f := &recordingKeys{scheduled: map[string]int32{}}
+	if err := Delete(context.Background(), f, "k1", "alias/acme-tfstate", 21); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f.deleted, []string{"alias/acme-tfstate"}) || f.scheduled["k1"] != 21 {
+		t.Errorf("deleted aliases %v, scheduled %v; want the alias deleted and k1 scheduled with 21 days", f.deleted, f.scheduled)
+	}
+	// An alias that points to another key (a replacement) is left alone.
+	f = &recordingKeys{scheduled: map[string]int32{}}
+	if err := Delete(context.Background(), f, "k0", "alias/acme-tfstate", 7); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.deleted) != 0 || f.scheduled["k0"] != 7 {
+		t.Errorf("deleted aliases %v, scheduled %v; want no alias deleted and k0 scheduled with 7 days", f.deleted, f.scheduled)
+	}
+}
