@@ -234,7 +234,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 				ElementType: types.StringType,
 				MarkdownDescription: "ARNs of IAM roles or users that may use the backend key, only through S3 and DynamoDB in this region " +
 					"(`kms:ViaService`), in addition to whom the account's IAM policies allow. Default: none. Wildcards and account roots are refused: " +
-					"name each principal.",
+					"name each principal. Each must be in the backend's own account (the key policy admits callers of that account only); " +
+					"give other accounts a role there to assume.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
 					setvalidator.ValueStringsAre(validate.String("an IAM role or user ARN", func(v string) error {
