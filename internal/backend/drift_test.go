@@ -10,12 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
@@ -147,6 +150,107 @@ func TestAccBackend_drift(t *testing.T) {
 						}},
 						Check:             checkHardened(t, true),
 						ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+					},
+				},
+			})
+		})
+	}
+}
+
+// A tag changed out of band on any component, not only the bucket, makes the
+// plan non-empty (tags_all) and apply puts it back on that component.
+func TestAccBackend_tagDrift(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		change func(c *awsclient.Client, a backendAttrs, value string) error
+		read   func(c *awsclient.Client, a backendAttrs) (string, error)
+	}{
+		"key": {
+			change: func(c *awsclient.Client, a backendAttrs, value string) error {
+				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: aws.String("team"), TagValue: &value}}})
+				return err
+			},
+			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+				out, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &a.keyID})
+				if err != nil {
+					return "", err
+				}
+				for _, tg := range out.Tags {
+					if aws.ToString(tg.TagKey) == "team" {
+						return aws.ToString(tg.TagValue), nil
+					}
+				}
+				return "", nil
+			},
+		},
+		"lock table": {
+			change: func(c *awsclient.Client, a backendAttrs, value string) error {
+				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: aws.String("team"), Value: &value}}})
+				return err
+			},
+			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+				out, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &a.tableARN})
+				if err != nil {
+					return "", err
+				}
+				for _, tg := range out.Tags {
+					if aws.ToString(tg.Key) == "team" {
+						return aws.ToString(tg.Value), nil
+					}
+				}
+				return "", nil
+			},
+		},
+		"access policy": {
+			change: func(c *awsclient.Client, a backendAttrs, value string) error {
+				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: &value}}})
+				return err
+			},
+			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+				out, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(a.policyARNs["default"])})
+				if err != nil {
+					return "", err
+				}
+				for _, tg := range out.Tags {
+					if aws.ToString(tg.Key) == "team" {
+						return aws.ToString(tg.Value), nil
+					}
+				}
+				return "", nil
+			},
+		},
+	}
+	for component, tc := range cases {
+		t.Run(strings.ReplaceAll(component, " ", "_"), func(t *testing.T) {
+			name := acctest.RandomName("tagd")
+			cfg := config(name, `  tags = { team = "platform" }`)
+			var got captured
+			resource.ParallelTest(t, resource.TestCase{
+				PreCheck:                 func() { acctest.PreCheck(t) },
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				CheckDestroy:             checkDestroyed(t),
+				Steps: []resource.TestStep{
+					{Config: cfg, Check: got.capture()},
+					{
+						PreConfig: func() {
+							if err := tc.change(acctest.Client(t), got.backendAttrs, "someone-else"); err != nil {
+								t.Fatalf("changing the %s's tag out of band: %s", component, err)
+							}
+						},
+						Config: cfg,
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+						}},
+						Check: func(*terraform.State) error {
+							v, err := tc.read(acctest.Client(t), got.backendAttrs)
+							if err != nil {
+								return err
+							}
+							if v != "platform" {
+								return fmt.Errorf("%s tag team = %q after apply, want platform", component, v)
+							}
+							return nil
+						},
 					},
 				},
 			})

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -391,7 +393,7 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.KMSKeyID = types.StringValue(obs.key.KeyID)
 	}
 	setDerived(&state, s, s.KeyARN != "")
-	state.TagsAll = stringMap(withoutOwnerTag(obs.bucket.Tags))
+	state.TagsAll = stringMap(obs.tagsAll())
 	controls := map[string]string{}
 	for name, problem := range obs.drift(s) {
 		controls[name] = Compliant
@@ -514,6 +516,37 @@ type observation struct {
 	logs     *statebucket.Observed // managed log bucket; nil when missing or not wanted
 	trail    *audittrail.Observed  // nil when missing or not wanted
 	alarms   *alarms.Observed      // nil when not wanted
+}
+
+// tagsAll is the backend's tags as AWS has them: the state bucket's, unless
+// another component's differ, so that a tag changed out of band on any
+// component shows in the plan (as tags_all) and apply puts it back.
+func (o *observation) tagsAll() map[string]string {
+	want := withoutOwnerTag(o.bucket.Tags)
+	var others []map[string]string
+	if o.key != nil {
+		others = append(others, o.key.Tags)
+	}
+	if o.table != nil {
+		others = append(others, o.table.Tags)
+	}
+	for _, env := range slices.Sorted(maps.Keys(o.policies)) {
+		if p := o.policies[env]; p != nil {
+			others = append(others, p.Tags)
+		}
+	}
+	if o.logs != nil {
+		others = append(others, o.logs.Tags)
+	}
+	if o.trail != nil {
+		others = append(others, o.trail.Tags)
+	}
+	for _, tags := range others {
+		if have := withoutOwnerTag(tags); !maps.Equal(have, want) {
+			return have
+		}
+	}
+	return want
 }
 
 // drift names every control that differs (problem "" when compliant).
