@@ -256,7 +256,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 			"tags_all": schema.MapAttribute{
 				Computed:            true,
 				ElementType:         types.StringType,
-				MarkdownDescription: "`tags` merged over the provider's `default_tags`, as applied to every component.",
+				MarkdownDescription: "`tags` merged over the provider's `default_tags`, as applied to every component. On refresh it holds the tags " +
+					"AWS reports, so a tag changed out of band on any component shows in the plan and apply puts it back.",
 			},
 		},
 		Blocks: map[string]schema.Block{
