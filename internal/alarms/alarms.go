@@ -116,8 +116,10 @@ func (s Spec) alarms() []alarm {
 	b := s.StateBucket
 	return []alarm{
 		{ControlStateDeletion, s.Backend + "-tfstate-state-deleted", s.Backend + "-StateObjectsDeleted",
-			fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "DeleteObject") || ($.eventName = "DeleteObjects")) && ($.requestParameters.bucketName = "%s") && ($.requestParameters.key = "*.tfstate") }`, b),
-			"A Terraform state object (*.tfstate) was deleted from " + b},
+			// A DeleteObject event names its key; a DeleteObjects (batch) event
+			// may not name the keys it deleted, so every batch delete counts.
+			fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && ($.requestParameters.bucketName = "%s") && ((($.eventName = "DeleteObject") && ($.requestParameters.key = "*.tfstate")) || ($.eventName = "DeleteObjects")) }`, b),
+			"A Terraform state object (*.tfstate) was deleted from " + b + ", or objects were deleted from it in a batch"},
 		{ControlAccessDenied, s.Backend + "-tfstate-access-denied", s.Backend + "-StateAccessDenied",
 			fmt.Sprintf(`{ ($.errorCode = "AccessDenied") && ($.requestParameters.bucketName = "%s") }`, b),
 			"A request to the state bucket " + b + " was denied"},

@@ -254,8 +254,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 				},
 			},
 			"tags_all": schema.MapAttribute{
-				Computed:            true,
-				ElementType:         types.StringType,
+				Computed:    true,
+				ElementType: types.StringType,
 				MarkdownDescription: "`tags` merged over the provider's `default_tags`, as applied to every component. On refresh it holds the tags " +
 					"AWS reports, so a tag changed out of band on any component shows in the plan and apply puts it back.",
 			},
@@ -309,7 +309,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 							"`/securestate/<name>/cloudtrail` through the role `/securestate/<name>-tfstate-trail-logs`, which only CloudTrail " +
 							"for this trail may assume. The group is encrypted with the backend key (the key policy lets CloudWatch Logs use " +
 							"the key for that group only) and keeps events at least `access_logging.retention_days`. Metric filters count " +
-							"deleted `*.tfstate` objects and access denied on the state bucket; one CloudWatch alarm each notifies `sns_topic_arn`.",
+							"deleted `*.tfstate` objects (and batch deletes, whose CloudTrail events may not name the objects) and access denied on " +
+							"the state bucket; one CloudWatch alarm each notifies `sns_topic_arn`.",
 						Attributes: map[string]schema.Attribute{
 							"sns_topic_arn": schema.StringAttribute{
 								Optional:            true,
