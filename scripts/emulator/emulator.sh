@@ -48,7 +48,8 @@ make_certs() {
 import datetime, sys
 from cryptography import x509
 cert = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
-sys.exit(cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc) < datetime.timedelta(days=1))
+end = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+sys.exit(end - datetime.datetime.now(datetime.timezone.utc) < datetime.timedelta(days=1))
 PY
     return
   fi
