@@ -161,7 +161,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 				Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{types.StringValue(DefaultEnvironment)})),
 				MarkdownDescription: "Environments whose states the backend holds. Default: `[\"" + DefaultEnvironment + "\"]`. Each gets the state key prefix " +
 					"`<environment>/` and its own IAM policy that reaches only that prefix, so one environment's credentials cannot read or " +
-					"overwrite another's state. Names are 1-32 lowercase letters, digits, `_` or `-`.",
+					"overwrite another's state. At most 50. Names are 1-32 lowercase letters, digits, `_` or `-`, starting with a letter or digit, " +
+					"and may not contain `tfstate` (it separates backend and environment in policy names, so two backends' policies never mix).",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
 					setvalidator.SizeAtMost(50),
@@ -212,7 +213,8 @@ func schemaFor(ctx context.Context) schema.Schema {
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Backend name, 3-32 lowercase letters, digits and hyphens, starting and ending with a letter or digit. " +
-					"All component names derive from it. Changing it replaces the backend.",
+					"All component names derive from it, so every component of a backend is found by name, and none can be mistaken for another " +
+					"backend's. Changing it replaces the backend.",
 				Validators:    []validator.String{validate.String("a backend name", naming.Backend)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(nameChanged, "Changing the name replaces the backend.", "Changing the name replaces the backend.")},
 			},
@@ -247,7 +249,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 			"tags": schema.MapAttribute{
 				Optional:            true,
 				ElementType:         types.StringType,
-				MarkdownDescription: "Tags for every component, merged over the provider's `default_tags`. Default: none. Every component also carries `" + naming.OwnerTagKey + " = <name>`, which the provider uses to recognise what it created; that key is reserved.",
+				MarkdownDescription: "Tags for every component, merged over the provider's `default_tags`. Default: none. Every component also carries `" + naming.OwnerTagKey + " = <name>`, which the provider uses to recognise what it created (a failed apply is resumed only on components carrying it, never on someone else's); that key is reserved.",
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), validate.String("a tag key", validate.TagKey), validate.String("a tag key", reservedTagKey)),
 					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
