@@ -161,62 +161,63 @@ func TestAccBackend_drift(t *testing.T) {
 // plan non-empty (tags_all) and apply puts it back on that component.
 func TestAccBackend_tagDrift(t *testing.T) {
 	ctx := context.Background()
+	team := func(value string) (*string, *string) { return aws.String("team"), aws.String(value) }
 	cases := map[string]struct {
-		change func(c *awsclient.Client, a backendAttrs, value string) error
-		read   func(c *awsclient.Client, a backendAttrs) (string, error)
+		change func(c *awsclient.Client, a backendAttrs) error
+		tags   func(c *awsclient.Client, a backendAttrs) (map[string]string, error)
 	}{
 		"key": {
-			change: func(c *awsclient.Client, a backendAttrs, value string) error {
-				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: aws.String("team"), TagValue: &value}}})
+			change: func(c *awsclient.Client, a backendAttrs) error {
+				k, v := team("someone-else")
+				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: k, TagValue: v}}})
 				return err
 			},
-			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
 				out, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &a.keyID})
 				if err != nil {
-					return "", err
+					return nil, err
 				}
+				m := map[string]string{}
 				for _, tg := range out.Tags {
-					if aws.ToString(tg.TagKey) == "team" {
-						return aws.ToString(tg.TagValue), nil
-					}
+					m[aws.ToString(tg.TagKey)] = aws.ToString(tg.TagValue)
 				}
-				return "", nil
+				return m, nil
 			},
 		},
 		"lock table": {
-			change: func(c *awsclient.Client, a backendAttrs, value string) error {
-				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: aws.String("team"), Value: &value}}})
+			change: func(c *awsclient.Client, a backendAttrs) error {
+				k, v := team("someone-else")
+				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: k, Value: v}}})
 				return err
 			},
-			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
 				out, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &a.tableARN})
 				if err != nil {
-					return "", err
+					return nil, err
 				}
+				m := map[string]string{}
 				for _, tg := range out.Tags {
-					if aws.ToString(tg.Key) == "team" {
-						return aws.ToString(tg.Value), nil
-					}
+					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 				}
-				return "", nil
+				return m, nil
 			},
 		},
 		"access policy": {
-			change: func(c *awsclient.Client, a backendAttrs, value string) error {
-				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: &value}}})
+			change: func(c *awsclient.Client, a backendAttrs) error {
+				k, v := team("someone-else")
+				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: k, Value: v}}})
 				return err
 			},
-			read: func(c *awsclient.Client, a backendAttrs) (string, error) {
+			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
 				out, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(a.policyARNs["default"])})
 				if err != nil {
-					return "", err
+					return nil, err
 				}
+				m := map[string]string{}
 				for _, tg := range out.Tags {
-					if aws.ToString(tg.Key) == "team" {
-						return aws.ToString(tg.Value), nil
-					}
+					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 				}
-				return "", nil
+				return m, nil
 			},
 		},
 	}
@@ -233,7 +234,7 @@ func TestAccBackend_tagDrift(t *testing.T) {
 					{Config: cfg, Check: got.capture()},
 					{
 						PreConfig: func() {
-							if err := tc.change(acctest.Client(t), got.backendAttrs, "someone-else"); err != nil {
+							if err := tc.change(acctest.Client(t), got.backendAttrs); err != nil {
 								t.Fatalf("changing the %s's tag out of band: %s", component, err)
 							}
 						},
@@ -242,12 +243,12 @@ func TestAccBackend_tagDrift(t *testing.T) {
 							plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
 						}},
 						Check: func(*terraform.State) error {
-							v, err := tc.read(acctest.Client(t), got.backendAttrs)
+							tags, err := tc.tags(acctest.Client(t), got.backendAttrs)
 							if err != nil {
 								return err
 							}
-							if v != "platform" {
-								return fmt.Errorf("%s tag team = %q after apply, want platform", component, v)
+							if tags["team"] != "platform" {
+								return fmt.Errorf("%s tag team = %q after apply, want platform", component, tags["team"])
 							}
 							return nil
 						},
