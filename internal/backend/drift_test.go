@@ -161,63 +161,34 @@ func TestAccBackend_drift(t *testing.T) {
 // plan non-empty (tags_all) and apply puts it back on that component.
 func TestAccBackend_tagDrift(t *testing.T) {
 	ctx := context.Background()
-	team := func(value string) (*string, *string) { return aws.String("team"), aws.String(value) }
+	team := []string{"team", "someone-else"}
 	cases := map[string]struct {
 		change func(c *awsclient.Client, a backendAttrs) error
 		tags   func(c *awsclient.Client, a backendAttrs) (map[string]string, error)
 	}{
 		"key": {
 			change: func(c *awsclient.Client, a backendAttrs) error {
-				k, v := team("someone-else")
-				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: k, TagValue: v}}})
+				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: &team[0], TagValue: &team[1]}}})
 				return err
 			},
-			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				out, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &a.keyID})
-				if err != nil {
-					return nil, err
-				}
-				m := map[string]string{}
-				for _, tg := range out.Tags {
-					m[aws.ToString(tg.TagKey)] = aws.ToString(tg.TagValue)
-				}
-				return m, nil
-			},
+			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) { return keyTags(ctx, c, a.keyID) },
 		},
 		"lock table": {
 			change: func(c *awsclient.Client, a backendAttrs) error {
-				k, v := team("someone-else")
-				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: k, Value: v}}})
+				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: &team[0], Value: &team[1]}}})
 				return err
 			},
 			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				out, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &a.tableARN})
-				if err != nil {
-					return nil, err
-				}
-				m := map[string]string{}
-				for _, tg := range out.Tags {
-					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-				}
-				return m, nil
+				return tableTags(ctx, c, a.tableARN)
 			},
 		},
 		"access policy": {
 			change: func(c *awsclient.Client, a backendAttrs) error {
-				k, v := team("someone-else")
-				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: k, Value: v}}})
+				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: &team[0], Value: &team[1]}}})
 				return err
 			},
 			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				out, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(a.policyARNs["default"])})
-				if err != nil {
-					return nil, err
-				}
-				m := map[string]string{}
-				for _, tg := range out.Tags {
-					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-				}
-				return m, nil
+				return policyTags(ctx, c, a.policyARNs["default"])
 			},
 		},
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -121,14 +119,8 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 				return fmt.Errorf("key policy in KMS: %w", err)
 			}
 		}
-		kt, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &a.keyID})
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(kt.Tags, func(t kmstypes.Tag) bool {
-			return aws.ToString(t.TagKey) == naming.OwnerTagKey && aws.ToString(t.TagValue) == a.name
-		}) {
-			return fmt.Errorf("key ownership tag missing")
+		if tags, err := keyTags(ctx, c, a.keyID); err != nil || tags[naming.OwnerTagKey] != a.name {
+			return fmt.Errorf("key ownership tag missing: %v", err)
 		}
 
 		// Bucket controls.
@@ -200,14 +192,8 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 			if err != nil || cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
 				return fmt.Errorf("point-in-time recovery off: %v", err)
 			}
-			tt, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: tb.TableArn})
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(tt.Tags, func(t ddbtypes.Tag) bool {
-				return aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == a.name
-			}) {
-				return fmt.Errorf("lock table ownership tag missing")
+			if tags, err := tableTags(ctx, c, aws.ToString(tb.TableArn)); err != nil || tags[naming.OwnerTagKey] != a.name {
+				return fmt.Errorf("lock table ownership tag missing: %v", err)
 			}
 		} else if a.table != "" {
 			return fmt.Errorf("lock table %q in state, want none", a.table)
@@ -231,18 +217,49 @@ func checkHardened(t *testing.T, wantTable bool) resource.TestCheckFunc {
 			if !strings.Contains(arn, ":policy/securestate/") {
 				return fmt.Errorf("policy of %s is not under /securestate/: %s", env, arn)
 			}
-			pt, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(arn)})
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(pt.Tags, func(t iamtypes.Tag) bool {
-				return aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == a.name
-			}) {
-				return fmt.Errorf("policy of %s: ownership tag missing", env)
+			if tags, err := policyTags(ctx, c, arn); err != nil || tags[naming.OwnerTagKey] != a.name {
+				return fmt.Errorf("policy of %s: ownership tag missing: %v", env, err)
 			}
 		}
 		return nil
 	}
+}
+
+// keyTags, tableTags and policyTags read a component's tags from AWS.
+func keyTags(ctx context.Context, c *awsclient.Client, keyID string) (map[string]string, error) {
+	out, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &keyID})
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+	}
+	return tags, nil
+}
+
+func tableTags(ctx context.Context, c *awsclient.Client, arn string) (map[string]string, error) {
+	out, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &arn})
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags, nil
+}
+
+func policyTags(ctx context.Context, c *awsclient.Client, arn string) (map[string]string, error) {
+	out, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags, nil
 }
 
 func policyDocument(ctx context.Context, c *awsclient.Client, arn string) (policydoc.Document, error) {
