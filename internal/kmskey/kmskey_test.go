@@ -86,7 +86,9 @@ func TestKeysMadeSince(t *testing.T) {
 }
 
 // The emulator neither stores a rotation period nor reports a deletion
-// window, so both are proven here against a fake that records the calls.
+// window, so both are proven against fakes that record the calls: the drift
+// of the period here, that Ensure sends it in TestEnsureSetsTheRotationPeriod
+// (ensure_test.go), the deletion window in TestDeleteSchedulesWithTheWindow.
 func TestDriftRotationPeriod(t *testing.T) {
 	spec := Spec{RotationPeriodDays: 180}
 	o := &Observed{RotationEnabled: true, RotationPeriodDays: 365}
