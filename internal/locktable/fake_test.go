@@ -1,0 +1,277 @@
+package locktable
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// fakeDynamoDB is an in-memory DynamoDB holding at most one table, recording
+// the calls and the inputs of every write.
+type fakeDynamoDB struct {
+	table *fakeTable // nil: no table
+
+	// creating is how many DescribeTable calls see a new or updated table as
+	// CREATING/UPDATING before it turns ACTIVE.
+	creating int
+	// fail holds, per operation, the errors its next calls return (nil: the
+	// call succeeds). lost holds errors CreateTable returns after making the
+	// table anyway.
+	fail map[string][]error
+	lost []error
+
+	calls    []string
+	created  []*dynamodb.CreateTableInput
+	updated  []*dynamodb.UpdateTableInput
+	backups  []*dynamodb.UpdateContinuousBackupsInput
+	tagged   []*dynamodb.TagResourceInput
+	untagged []*dynamodb.UntagResourceInput
+	deleted  int
+}
+
+type fakeTable struct {
+	name, arn, hashKey  string
+	status              types.TableStatus
+	billing             *types.BillingMode // nil: no summary (provisioned tables made long ago)
+	sse                 *types.SSEDescription
+	pitr                bool
+	deletionProtection  bool
+	tags                map[string]string
+	describesUntilReady int
+}
+
+var _ API = (*fakeDynamoDB)(nil)
+
+func newFake() *fakeDynamoDB { return &fakeDynamoDB{fail: map[string][]error{}} }
+
+func apiError(code string) error {
+	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+}
+
+func (f *fakeDynamoDB) call(op string) error {
+	f.calls = append(f.calls, op)
+	if q := f.fail[op]; len(q) > 0 {
+		f.fail[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+// hardened stores a table that matches spec.
+func (f *fakeDynamoDB) hardened(spec Spec) *fakeTable {
+	billing := types.BillingModePayPerRequest
+	f.table = &fakeTable{
+		name: spec.Table, arn: "arn:aws:dynamodb:us-east-1:123456789012:table/" + spec.Table, hashKey: HashKey,
+		status: types.TableStatusActive, billing: &billing,
+		sse:  &types.SSEDescription{Status: types.SSEStatusEnabled, SSEType: types.SSETypeKms, KMSMasterKeyArn: aws.String(spec.KeyARN)},
+		pitr: true, deletionProtection: true, tags: map[string]string{},
+	}
+	for k, v := range spec.Tags {
+		f.table.tags[k] = v
+	}
+	return f.table
+}
+
+func (f *fakeDynamoDB) get(name string) (*fakeTable, error) {
+	if f.table == nil || f.table.name != name {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	return f.table, nil
+}
+
+func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	if err := f.call("CreateTable"); err != nil {
+		return nil, err
+	}
+	f.created = append(f.created, in)
+	if f.table != nil {
+		return nil, apiError("ResourceInUseException")
+	}
+	t := &fakeTable{name: aws.ToString(in.TableName), arn: "arn:aws:dynamodb:us-east-1:123456789012:table/" + aws.ToString(in.TableName),
+		status: types.TableStatusCreating, deletionProtection: aws.ToBool(in.DeletionProtectionEnabled), tags: map[string]string{},
+		describesUntilReady: f.creating}
+	for _, k := range in.KeySchema {
+		if k.KeyType == types.KeyTypeHash {
+			t.hashKey = aws.ToString(k.AttributeName)
+		}
+	}
+	if in.BillingMode != "" {
+		b := in.BillingMode
+		t.billing = &b
+	}
+	if s := in.SSESpecification; s != nil && aws.ToBool(s.Enabled) {
+		t.sse = &types.SSEDescription{Status: types.SSEStatusEnabled, SSEType: s.SSEType, KMSMasterKeyArn: s.KMSMasterKeyId}
+	}
+	for _, tg := range in.Tags {
+		t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	f.table = t
+	if len(f.lost) > 0 {
+		err := f.lost[0]
+		f.lost = f.lost[1:]
+		return nil, err
+	}
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+func (f *fakeDynamoDB) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	if err := f.call("DescribeTable"); err != nil {
+		return nil, err
+	}
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	if t.describesUntilReady > 0 {
+		t.describesUntilReady--
+	} else if t.status != types.TableStatusDeleting {
+		t.status = types.TableStatusActive
+	}
+	d := &types.TableDescription{
+		TableName: aws.String(t.name), TableArn: aws.String(t.arn), TableStatus: t.status,
+		KeySchema:                 []types.KeySchemaElement{{AttributeName: aws.String(t.hashKey), KeyType: types.KeyTypeHash}},
+		DeletionProtectionEnabled: aws.Bool(t.deletionProtection), SSEDescription: t.sse,
+	}
+	if t.billing != nil {
+		d.BillingModeSummary = &types.BillingModeSummary{BillingMode: *t.billing}
+	}
+	return &dynamodb.DescribeTableOutput{Table: d}, nil
+}
+
+func (f *fakeDynamoDB) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
+	if err := f.call("UpdateTable"); err != nil {
+		return nil, err
+	}
+	f.updated = append(f.updated, in)
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	if in.BillingMode != "" {
+		b := in.BillingMode
+		t.billing = &b
+	}
+	if in.DeletionProtectionEnabled != nil {
+		t.deletionProtection = *in.DeletionProtectionEnabled
+	}
+	if s := in.SSESpecification; s != nil {
+		t.sse = &types.SSEDescription{Status: types.SSEStatusEnabled, SSEType: s.SSEType, KMSMasterKeyArn: s.KMSMasterKeyId}
+	}
+	t.status, t.describesUntilReady = types.TableStatusUpdating, f.creating
+	return &dynamodb.UpdateTableOutput{}, nil
+}
+
+func (f *fakeDynamoDB) DeleteTable(_ context.Context, in *dynamodb.DeleteTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
+	if err := f.call("DeleteTable"); err != nil {
+		return nil, err
+	}
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	if t.deletionProtection {
+		return nil, apiError("ValidationException")
+	}
+	f.deleted++
+	f.table = nil
+	return &dynamodb.DeleteTableOutput{}, nil
+}
+
+func (f *fakeDynamoDB) DescribeContinuousBackups(_ context.Context, in *dynamodb.DescribeContinuousBackupsInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error) {
+	if err := f.call("DescribeContinuousBackups"); err != nil {
+		return nil, err
+	}
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	status := types.PointInTimeRecoveryStatusDisabled
+	if t.pitr {
+		status = types.PointInTimeRecoveryStatusEnabled
+	}
+	return &dynamodb.DescribeContinuousBackupsOutput{ContinuousBackupsDescription: &types.ContinuousBackupsDescription{
+		ContinuousBackupsStatus:        types.ContinuousBackupsStatusEnabled,
+		PointInTimeRecoveryDescription: &types.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: status},
+	}}, nil
+}
+
+func (f *fakeDynamoDB) UpdateContinuousBackups(_ context.Context, in *dynamodb.UpdateContinuousBackupsInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateContinuousBackupsOutput, error) {
+	if err := f.call("UpdateContinuousBackups"); err != nil {
+		return nil, err
+	}
+	f.backups = append(f.backups, in)
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	t.pitr = aws.ToBool(in.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled)
+	return &dynamodb.UpdateContinuousBackupsOutput{}, nil
+}
+
+func (f *fakeDynamoDB) byARN(arn string) (*fakeTable, error) {
+	if f.table == nil || f.table.arn != arn {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	return f.table, nil
+}
+
+func (f *fakeDynamoDB) ListTagsOfResource(_ context.Context, in *dynamodb.ListTagsOfResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {
+	if err := f.call("ListTagsOfResource"); err != nil {
+		return nil, err
+	}
+	t, err := f.byARN(aws.ToString(in.ResourceArn))
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodb.ListTagsOfResourceOutput{}
+	for k, v := range t.tags {
+		out.Tags = append(out.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return out, nil
+}
+
+func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
+	if err := f.call("TagResource"); err != nil {
+		return nil, err
+	}
+	f.tagged = append(f.tagged, in)
+	t, err := f.byARN(aws.ToString(in.ResourceArn))
+	if err != nil {
+		return nil, err
+	}
+	for _, tg := range in.Tags {
+		t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return &dynamodb.TagResourceOutput{}, nil
+}
+
+func (f *fakeDynamoDB) UntagResource(_ context.Context, in *dynamodb.UntagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error) {
+	if err := f.call("UntagResource"); err != nil {
+		return nil, err
+	}
+	f.untagged = append(f.untagged, in)
+	t, err := f.byARN(aws.ToString(in.ResourceArn))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range in.TagKeys {
+		delete(t.tags, k)
+	}
+	return &dynamodb.UntagResourceOutput{}, nil
+}
+
+// writes lists the calls that change something, in order.
+func (f *fakeDynamoDB) writes() []string {
+	var out []string
+	for _, c := range f.calls {
+		switch c {
+		case "DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource":
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
