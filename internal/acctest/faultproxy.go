@@ -42,9 +42,12 @@ var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, Faul
 // Fault selects calls and says what to do with them. Call is the 1-based index
 // of the AWS request since the fault was armed (0: any index); Match narrows
 // by "service:operation" (empty: any). Attempts is how many matching requests
-// are hit (default 1): the first one selected, then further requests for the
-// same service and operation (the SDK's retries of that call, not whatever
-// concurrent request comes next), so a fault can outlast the SDK's retries.
+// are hit (default 1): the first one selected, then the SDK's retries of that
+// same call — requests carrying its `amz-sdk-invocation-id`, which the SDK
+// keeps across the attempts of one operation call — never a concurrent call
+// of the same operation that happens to come next. So a fault can outlast the
+// SDK's retries. (A client that sends no invocation ID is matched by service
+// and operation.)
 type Fault struct {
 	Kind     FaultKind
 	Call     int
@@ -75,6 +78,7 @@ type FaultProxy struct {
 	seen     int    // requests since armed
 	hits     int    // faults injected for the armed fault
 	hitOp    string // "service:operation" of the first of them
+	hitInv   string // its amz-sdk-invocation-id
 	calls    []Call
 	injected int
 }
@@ -121,14 +125,14 @@ func (p *FaultProxy) Arm(f Fault) {
 	if f.Latency == 0 {
 		f.Latency = 2 * time.Second
 	}
-	p.fault, p.seen, p.hits, p.hitOp, p.calls = &f, 0, 0, "", nil
+	p.fault, p.seen, p.hits, p.hitOp, p.hitInv, p.calls = &f, 0, 0, "", "", nil
 }
 
 // Disarm stops injecting and restarts the call count.
 func (p *FaultProxy) Disarm() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fault, p.seen, p.hits, p.hitOp, p.calls = nil, 0, 0, "", nil
+	p.fault, p.seen, p.hits, p.hitOp, p.hitInv, p.calls = nil, 0, 0, "", "", nil
 }
 
 // Calls returns the requests seen since the last Arm or Disarm.
@@ -186,15 +190,16 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	service, op := classify(r, body)
 	name := service + ":" + op
+	invocation := r.Header.Get(invocationHeader)
 
 	p.mu.Lock()
 	p.seen++
 	var inject *Fault
 	if f := p.fault; f != nil && p.hits < f.Attempts &&
-		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == name) && (p.hits == 0 || p.hitOp == name) {
+		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == name) && (p.hits == 0 || p.sameCall(name, invocation)) {
 		inject = f
 		p.hits++
-		p.hitOp = name
+		p.hitOp, p.hitInv = name, invocation
 		p.injected++
 	}
 	call := Call{Service: service, Operation: op}
@@ -220,6 +225,19 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeFault(w, service, r.Header.Get("X-Amz-Target") != "", inject.Kind)
 	}
+}
+
+// invocationHeader is the SDK's ID of one operation call, the same on each of
+// its attempts (aws-sdk-go-v2 and the AWS SDKs Terraform's S3 backend uses).
+const invocationHeader = "Amz-Sdk-Invocation-Id"
+
+// sameCall reports whether a request is a retry of the call the held fault
+// hit first. Callers hold p.mu.
+func (p *FaultProxy) sameCall(name, invocation string) bool {
+	if p.hitInv != "" || invocation != "" {
+		return invocation == p.hitInv
+	}
+	return name == p.hitOp
 }
 
 func resetConnection(w http.ResponseWriter) {
