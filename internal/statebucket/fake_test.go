@@ -1,0 +1,425 @@
+package statebucket
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// fakeS3 is an in-memory S3 holding buckets and their configuration as S3
+// reports it, recording the calls and the inputs of every write.
+type fakeS3 struct {
+	buckets map[string]*fakeBucket
+
+	// fail holds, per operation, the errors its next calls return (nil: the
+	// call succeeds). lost holds errors CreateBucket returns after making the
+	// bucket anyway: a reply lost on the way back.
+	fail map[string][]error
+	lost []error
+
+	calls []string
+	// inputs of the writes, by operation
+	created    []*s3.CreateBucketInput
+	tagged     []*s3.PutBucketTaggingInput
+	encryption []*s3.PutBucketEncryptionInput
+	versioning []*s3.PutBucketVersioningInput
+	pab        []*s3.PutPublicAccessBlockInput
+	ownership  []*s3.PutBucketOwnershipControlsInput
+	policies   []*s3.PutBucketPolicyInput
+	lifecycles []*s3.PutBucketLifecycleConfigurationInput
+	logging    []*s3.PutBucketLoggingInput
+	deletes    []*s3.DeleteObjectsInput
+}
+
+type fakeBucket struct {
+	encryption *types.ServerSideEncryptionRule
+	versioning types.BucketVersioningStatus
+	pab        *types.PublicAccessBlockConfiguration
+	ownership  types.ObjectOwnership
+	policy     string
+	lifecycle  []types.LifecycleRule
+	logging    *types.LoggingEnabled
+	tags       []types.Tag // nil: no tag set
+	versions   []types.ObjectVersion
+	markers    []types.DeleteMarkerEntry
+	// deleteErrors are per-object errors the next DeleteObjects reports.
+	deleteErrors []types.Error
+}
+
+var _ API = (*fakeS3)(nil)
+
+func newFake() *fakeS3 { return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}} }
+
+func apiError(code string) error {
+	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+}
+
+// httpError is a failure with an HTTP status and no AWS code, as HeadBucket
+// answers (it has no body).
+func httpError(status int) error {
+	return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: fmt.Errorf("http %d", status)}
+}
+
+func (f *fakeS3) call(op string) error {
+	f.calls = append(f.calls, op)
+	if q := f.fail[op]; len(q) > 0 {
+		f.fail[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+func (f *fakeS3) get(bucket *string) (*fakeBucket, error) {
+	b, ok := f.buckets[aws.ToString(bucket)]
+	if !ok {
+		return nil, apiError("NoSuchBucket")
+	}
+	return b, nil
+}
+
+// writes lists the calls that change something, in order.
+func (f *fakeS3) writes() []string {
+	var out []string
+	for _, c := range f.calls {
+		if !strings.HasPrefix(c, "Get") && !strings.HasPrefix(c, "Head") && !strings.HasPrefix(c, "List") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...func(*s3.Options)) (*s3.CreateBucketOutput, error) {
+	if err := f.call("CreateBucket"); err != nil {
+		return nil, err
+	}
+	f.created = append(f.created, in)
+	name := aws.ToString(in.Bucket)
+	if _, ok := f.buckets[name]; ok {
+		return nil, apiError("BucketAlreadyOwnedByYou")
+	}
+	// A new bucket as S3 makes it today: SSE-S3, public access blocked,
+	// ACLs disabled, versioning never enabled.
+	on := aws.Bool(true)
+	f.buckets[name] = &fakeBucket{
+		encryption: &types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}},
+		pab:        &types.PublicAccessBlockConfiguration{BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on},
+		ownership:  in.ObjectOwnership,
+	}
+	if len(f.lost) > 0 {
+		err := f.lost[0]
+		f.lost = f.lost[1:]
+		return nil, err
+	}
+	return &s3.CreateBucketOutput{}, nil
+}
+
+func (f *fakeS3) HeadBucket(_ context.Context, in *s3.HeadBucketInput, _ ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
+	if err := f.call("HeadBucket"); err != nil {
+		return nil, err
+	}
+	if _, ok := f.buckets[aws.ToString(in.Bucket)]; !ok {
+		return nil, httpError(http.StatusNotFound)
+	}
+	return &s3.HeadBucketOutput{}, nil
+}
+
+func (f *fakeS3) DeleteBucket(_ context.Context, in *s3.DeleteBucketInput, _ ...func(*s3.Options)) (*s3.DeleteBucketOutput, error) {
+	if err := f.call("DeleteBucket"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.versions)+len(b.markers) > 0 {
+		return nil, apiError("BucketNotEmpty")
+	}
+	delete(f.buckets, aws.ToString(in.Bucket))
+	return &s3.DeleteBucketOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput, _ ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error) {
+	if err := f.call("GetBucketTagging"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.tags == nil {
+		return nil, apiError("NoSuchTagSet")
+	}
+	return &s3.GetBucketTaggingOutput{TagSet: b.tags}, nil
+}
+
+func (f *fakeS3) PutBucketTagging(_ context.Context, in *s3.PutBucketTaggingInput, _ ...func(*s3.Options)) (*s3.PutBucketTaggingOutput, error) {
+	if err := f.call("PutBucketTagging"); err != nil {
+		return nil, err
+	}
+	f.tagged = append(f.tagged, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.tags = append([]types.Tag{}, in.Tagging.TagSet...)
+	return &s3.PutBucketTaggingOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
+	if err := f.call("GetBucketEncryption"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.encryption == nil {
+		return nil, apiError("ServerSideEncryptionConfigurationNotFoundError")
+	}
+	return &s3.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{*b.encryption}}}, nil
+}
+
+func (f *fakeS3) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error) {
+	if err := f.call("PutBucketEncryption"); err != nil {
+		return nil, err
+	}
+	f.encryption = append(f.encryption, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	r := in.ServerSideEncryptionConfiguration.Rules[0]
+	b.encryption = &r
+	return &s3.PutBucketEncryptionOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	if err := f.call("GetBucketVersioning"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	return &s3.GetBucketVersioningOutput{Status: b.versioning}, nil
+}
+
+func (f *fakeS3) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioningInput, _ ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error) {
+	if err := f.call("PutBucketVersioning"); err != nil {
+		return nil, err
+	}
+	f.versioning = append(f.versioning, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.versioning = in.VersioningConfiguration.Status
+	return &s3.PutBucketVersioningOutput{}, nil
+}
+
+func (f *fakeS3) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error) {
+	if err := f.call("GetPublicAccessBlock"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.pab == nil {
+		return nil, apiError("NoSuchPublicAccessBlockConfiguration")
+	}
+	c := *b.pab
+	return &s3.GetPublicAccessBlockOutput{PublicAccessBlockConfiguration: &c}, nil
+}
+
+func (f *fakeS3) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
+	if err := f.call("PutPublicAccessBlock"); err != nil {
+		return nil, err
+	}
+	f.pab = append(f.pab, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	c := *in.PublicAccessBlockConfiguration
+	b.pab = &c
+	return &s3.PutPublicAccessBlockOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	if err := f.call("GetBucketOwnershipControls"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.ownership == "" {
+		return nil, apiError("OwnershipControlsNotFoundError")
+	}
+	return &s3.GetBucketOwnershipControlsOutput{OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: b.ownership}}}}, nil
+}
+
+func (f *fakeS3) PutBucketOwnershipControls(_ context.Context, in *s3.PutBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.PutBucketOwnershipControlsOutput, error) {
+	if err := f.call("PutBucketOwnershipControls"); err != nil {
+		return nil, err
+	}
+	f.ownership = append(f.ownership, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.ownership = in.OwnershipControls.Rules[0].ObjectOwnership
+	return &s3.PutBucketOwnershipControlsOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	if err := f.call("GetBucketPolicy"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.policy == "" {
+		return nil, apiError("NoSuchBucketPolicy")
+	}
+	return &s3.GetBucketPolicyOutput{Policy: aws.String(b.policy)}, nil
+}
+
+func (f *fakeS3) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _ ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	if err := f.call("PutBucketPolicy"); err != nil {
+		return nil, err
+	}
+	f.policies = append(f.policies, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.policy = aws.ToString(in.Policy)
+	return &s3.PutBucketPolicyOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
+	if err := f.call("GetBucketLifecycleConfiguration"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.lifecycle == nil {
+		return nil, apiError("NoSuchLifecycleConfiguration")
+	}
+	return &s3.GetBucketLifecycleConfigurationOutput{Rules: b.lifecycle}, nil
+}
+
+func (f *fakeS3) PutBucketLifecycleConfiguration(_ context.Context, in *s3.PutBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error) {
+	if err := f.call("PutBucketLifecycleConfiguration"); err != nil {
+		return nil, err
+	}
+	f.lifecycles = append(f.lifecycles, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.lifecycle = in.LifecycleConfiguration.Rules
+	return &s3.PutBucketLifecycleConfigurationOutput{}, nil
+}
+
+func (f *fakeS3) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput, _ ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error) {
+	if err := f.call("GetBucketLogging"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	return &s3.GetBucketLoggingOutput{LoggingEnabled: b.logging}, nil
+}
+
+func (f *fakeS3) PutBucketLogging(_ context.Context, in *s3.PutBucketLoggingInput, _ ...func(*s3.Options)) (*s3.PutBucketLoggingOutput, error) {
+	if err := f.call("PutBucketLogging"); err != nil {
+		return nil, err
+	}
+	f.logging = append(f.logging, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	b.logging = in.BucketLoggingStatus.LoggingEnabled
+	return &s3.PutBucketLoggingOutput{}, nil
+}
+
+// ListObjectVersions answers with at most MaxKeys (default 2) versions and
+// delete markers per page, so that paging is exercised.
+func (f *fakeS3) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	if err := f.call("ListObjectVersions"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	size := 2
+	if in.MaxKeys != nil && *in.MaxKeys < int32(size) {
+		size = int(*in.MaxKeys)
+	}
+	start := 0
+	if in.KeyMarker != nil {
+		start = len(aws.ToString(in.KeyMarker)) // the marker is start × "x"
+	}
+	out := &s3.ListObjectVersionsOutput{}
+	for i := start; i < len(b.versions)+len(b.markers) && i < start+size; i++ {
+		if i < len(b.versions) {
+			out.Versions = append(out.Versions, b.versions[i])
+		} else {
+			out.DeleteMarkers = append(out.DeleteMarkers, b.markers[i-len(b.versions)])
+		}
+	}
+	if next := start + size; next < len(b.versions)+len(b.markers) {
+		out.IsTruncated, out.NextKeyMarker, out.NextVersionIdMarker = aws.Bool(true), aws.String(strings.Repeat("x", next)), aws.String("v")
+	}
+	return out, nil
+}
+
+func (f *fakeS3) DeleteObjects(_ context.Context, in *s3.DeleteObjectsInput, _ ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
+	if err := f.call("DeleteObjects"); err != nil {
+		return nil, err
+	}
+	f.deletes = append(f.deletes, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.deleteErrors) > 0 {
+		out := &s3.DeleteObjectsOutput{Errors: b.deleteErrors}
+		b.deleteErrors = nil
+		return out, nil
+	}
+	gone := map[string]bool{}
+	for _, o := range in.Delete.Objects {
+		gone[aws.ToString(o.Key)+"@"+aws.ToString(o.VersionId)] = true
+	}
+	var versions []types.ObjectVersion
+	for _, v := range b.versions {
+		if !gone[aws.ToString(v.Key)+"@"+aws.ToString(v.VersionId)] {
+			versions = append(versions, v)
+		}
+	}
+	var markers []types.DeleteMarkerEntry
+	for _, m := range b.markers {
+		if !gone[aws.ToString(m.Key)+"@"+aws.ToString(m.VersionId)] {
+			markers = append(markers, m)
+		}
+	}
+	b.versions, b.markers = versions, markers
+	return &s3.DeleteObjectsOutput{}, nil
+}
