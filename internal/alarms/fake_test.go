@@ -1,0 +1,329 @@
+package alarms
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+)
+
+// fakeAWS is an in-memory CloudWatch Logs, CloudWatch and IAM for one
+// backend's alarms, recording the calls and the inputs of every write.
+type fakeAWS struct {
+	groups  map[string]*cwltypes.LogGroup
+	filters map[string]map[string]cwltypes.MetricFilter // group → name → filter
+	alarms  map[string]cwtypes.MetricAlarm
+	roles   map[string]*fakeRole
+
+	// fail holds, per operation, the errors its next calls return (nil: the
+	// call succeeds). lostGroups holds errors CreateLogGroup returns after
+	// making the group anyway.
+	fail       map[string][]error
+	lostGroups []error
+
+	calls       []string
+	groupsMade  []*cloudwatchlogs.CreateLogGroupInput
+	keys        []*cloudwatchlogs.AssociateKmsKeyInput
+	retention   []*cloudwatchlogs.PutRetentionPolicyInput
+	filtersPut  []*cloudwatchlogs.PutMetricFilterInput
+	alarmsPut   []*cloudwatch.PutMetricAlarmInput
+	rolesMade   []*iam.CreateRoleInput
+	trusts      []*iam.UpdateAssumeRolePolicyInput
+	rolePolicy  []*iam.PutRolePolicyInput
+	alarmsGone  []*cloudwatch.DeleteAlarmsInput
+	describedAs []*cloudwatchlogs.DescribeLogGroupsInput
+}
+
+type fakeRole struct {
+	role     iamtypes.Role
+	policies map[string]string
+}
+
+var (
+	_ LogsAPI         = (*fakeAWS)(nil)
+	_ MetricAlarmsAPI = (*fakeAWS)(nil)
+	_ RoleAPI         = (*fakeAWS)(nil)
+)
+
+func newFake() *fakeAWS {
+	return &fakeAWS{groups: map[string]*cwltypes.LogGroup{}, filters: map[string]map[string]cwltypes.MetricFilter{},
+		alarms: map[string]cwtypes.MetricAlarm{}, roles: map[string]*fakeRole{}, fail: map[string][]error{}}
+}
+
+func (f *fakeAWS) clients() Clients { return Clients{Logs: f, Alarms: f, IAM: f} }
+
+func apiError(code string) error {
+	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+}
+
+func (f *fakeAWS) call(op string) error {
+	f.calls = append(f.calls, op)
+	if q := f.fail[op]; len(q) > 0 {
+		f.fail[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+// writes lists the calls that change something, in order.
+func (f *fakeAWS) writes() []string {
+	var out []string
+	for _, c := range f.calls {
+		if !strings.HasPrefix(c, "Get") && !strings.HasPrefix(c, "Describe") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeAWS) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error) {
+	if err := f.call("CreateLogGroup"); err != nil {
+		return nil, err
+	}
+	f.groupsMade = append(f.groupsMade, in)
+	name := aws.ToString(in.LogGroupName)
+	if _, ok := f.groups[name]; ok {
+		return nil, apiError("ResourceAlreadyExistsException")
+	}
+	f.groups[name] = &cwltypes.LogGroup{LogGroupName: in.LogGroupName, KmsKeyId: in.KmsKeyId}
+	if len(f.lostGroups) > 0 {
+		err := f.lostGroups[0]
+		f.lostGroups = f.lostGroups[1:]
+		return nil, err
+	}
+	return &cloudwatchlogs.CreateLogGroupOutput{}, nil
+}
+
+// DescribeLogGroups lists the groups whose names start with the prefix.
+func (f *fakeAWS) DescribeLogGroups(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	if err := f.call("DescribeLogGroups"); err != nil {
+		return nil, err
+	}
+	f.describedAs = append(f.describedAs, in)
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{}
+	for name, g := range f.groups {
+		if strings.HasPrefix(name, aws.ToString(in.LogGroupNamePrefix)) {
+			out.LogGroups = append(out.LogGroups, *g)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAWS) group(name *string) (*cwltypes.LogGroup, error) {
+	g, ok := f.groups[aws.ToString(name)]
+	if !ok {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	return g, nil
+}
+
+func (f *fakeAWS) AssociateKmsKey(_ context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error) {
+	if err := f.call("AssociateKmsKey"); err != nil {
+		return nil, err
+	}
+	f.keys = append(f.keys, in)
+	g, err := f.group(in.LogGroupName)
+	if err != nil {
+		return nil, err
+	}
+	g.KmsKeyId = in.KmsKeyId
+	return &cloudwatchlogs.AssociateKmsKeyOutput{}, nil
+}
+
+func (f *fakeAWS) PutRetentionPolicy(_ context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {
+	if err := f.call("PutRetentionPolicy"); err != nil {
+		return nil, err
+	}
+	f.retention = append(f.retention, in)
+	g, err := f.group(in.LogGroupName)
+	if err != nil {
+		return nil, err
+	}
+	g.RetentionInDays = in.RetentionInDays
+	return &cloudwatchlogs.PutRetentionPolicyOutput{}, nil
+}
+
+func (f *fakeAWS) DeleteLogGroup(_ context.Context, in *cloudwatchlogs.DeleteLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error) {
+	if err := f.call("DeleteLogGroup"); err != nil {
+		return nil, err
+	}
+	if _, err := f.group(in.LogGroupName); err != nil {
+		return nil, err
+	}
+	delete(f.groups, aws.ToString(in.LogGroupName))
+	delete(f.filters, aws.ToString(in.LogGroupName))
+	return &cloudwatchlogs.DeleteLogGroupOutput{}, nil
+}
+
+func (f *fakeAWS) PutMetricFilter(_ context.Context, in *cloudwatchlogs.PutMetricFilterInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error) {
+	if err := f.call("PutMetricFilter"); err != nil {
+		return nil, err
+	}
+	f.filtersPut = append(f.filtersPut, in)
+	if _, err := f.group(in.LogGroupName); err != nil {
+		return nil, err
+	}
+	g := aws.ToString(in.LogGroupName)
+	if f.filters[g] == nil {
+		f.filters[g] = map[string]cwltypes.MetricFilter{}
+	}
+	f.filters[g][aws.ToString(in.FilterName)] = cwltypes.MetricFilter{FilterName: in.FilterName, FilterPattern: in.FilterPattern, LogGroupName: in.LogGroupName}
+	return &cloudwatchlogs.PutMetricFilterOutput{}, nil
+}
+
+func (f *fakeAWS) DescribeMetricFilters(_ context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error) {
+	if err := f.call("DescribeMetricFilters"); err != nil {
+		return nil, err
+	}
+	out := &cloudwatchlogs.DescribeMetricFiltersOutput{}
+	for _, mf := range f.filters[aws.ToString(in.LogGroupName)] {
+		out.MetricFilters = append(out.MetricFilters, mf)
+	}
+	return out, nil
+}
+
+func (f *fakeAWS) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
+	if err := f.call("PutMetricAlarm"); err != nil {
+		return nil, err
+	}
+	f.alarmsPut = append(f.alarmsPut, in)
+	f.alarms[aws.ToString(in.AlarmName)] = cwtypes.MetricAlarm{AlarmName: in.AlarmName, MetricName: in.MetricName, Namespace: in.Namespace,
+		AlarmActions: in.AlarmActions, ActionsEnabled: in.ActionsEnabled}
+	return &cloudwatch.PutMetricAlarmOutput{}, nil
+}
+
+func (f *fakeAWS) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	if err := f.call("DescribeAlarms"); err != nil {
+		return nil, err
+	}
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, name := range in.AlarmNames {
+		if a, ok := f.alarms[name]; ok {
+			out.MetricAlarms = append(out.MetricAlarms, a)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAWS) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error) {
+	if err := f.call("DeleteAlarms"); err != nil {
+		return nil, err
+	}
+	f.alarmsGone = append(f.alarmsGone, in)
+	for _, name := range in.AlarmNames {
+		delete(f.alarms, name)
+	}
+	return &cloudwatch.DeleteAlarmsOutput{}, nil
+}
+
+func (f *fakeAWS) role(name *string) (*fakeRole, error) {
+	r, ok := f.roles[aws.ToString(name)]
+	if !ok {
+		return nil, apiError("NoSuchEntity")
+	}
+	return r, nil
+}
+
+func (f *fakeAWS) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
+	if err := f.call("CreateRole"); err != nil {
+		return nil, err
+	}
+	f.rolesMade = append(f.rolesMade, in)
+	if _, ok := f.roles[aws.ToString(in.RoleName)]; ok {
+		return nil, apiError("EntityAlreadyExists")
+	}
+	r := &fakeRole{role: iamtypes.Role{RoleName: in.RoleName, Path: in.Path, AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, Tags: in.Tags}, policies: map[string]string{}}
+	f.roles[aws.ToString(in.RoleName)] = r
+	role := r.role
+	return &iam.CreateRoleOutput{Role: &role}, nil
+}
+
+func (f *fakeAWS) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	if err := f.call("GetRole"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	role := r.role
+	return &iam.GetRoleOutput{Role: &role}, nil
+}
+
+func (f *fakeAWS) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _ ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
+	if err := f.call("PutRolePolicy"); err != nil {
+		return nil, err
+	}
+	f.rolePolicy = append(f.rolePolicy, in)
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	r.policies[aws.ToString(in.PolicyName)] = aws.ToString(in.PolicyDocument)
+	return &iam.PutRolePolicyOutput{}, nil
+}
+
+func (f *fakeAWS) GetRolePolicy(_ context.Context, in *iam.GetRolePolicyInput, _ ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error) {
+	if err := f.call("GetRolePolicy"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	doc, ok := r.policies[aws.ToString(in.PolicyName)]
+	if !ok {
+		return nil, apiError("NoSuchEntity")
+	}
+	return &iam.GetRolePolicyOutput{RoleName: in.RoleName, PolicyName: in.PolicyName, PolicyDocument: aws.String(doc)}, nil
+}
+
+func (f *fakeAWS) DeleteRolePolicy(_ context.Context, in *iam.DeleteRolePolicyInput, _ ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error) {
+	if err := f.call("DeleteRolePolicy"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := r.policies[aws.ToString(in.PolicyName)]; !ok {
+		return nil, apiError("NoSuchEntity")
+	}
+	delete(r.policies, aws.ToString(in.PolicyName))
+	return &iam.DeleteRolePolicyOutput{}, nil
+}
+
+func (f *fakeAWS) DeleteRole(_ context.Context, in *iam.DeleteRoleInput, _ ...func(*iam.Options)) (*iam.DeleteRoleOutput, error) {
+	if err := f.call("DeleteRole"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.policies) > 0 {
+		return nil, apiError("DeleteConflict")
+	}
+	delete(f.roles, aws.ToString(in.RoleName))
+	return &iam.DeleteRoleOutput{}, nil
+}
+
+func (f *fakeAWS) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssumeRolePolicyInput, _ ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	if err := f.call("UpdateAssumeRolePolicy"); err != nil {
+		return nil, err
+	}
+	f.trusts = append(f.trusts, in)
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	r.role.AssumeRolePolicyDocument = in.PolicyDocument
+	return &iam.UpdateAssumeRolePolicyOutput{}, nil
+}
