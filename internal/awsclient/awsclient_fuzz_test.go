@@ -10,47 +10,85 @@ import (
 
 var knownPartitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 
-// partitionOf classifies a region by its leading name parts.
+// partitionLabels states which leading labels of a region name (the parts
+// between hyphens) name a partition other than aws, after the regionRegex of
+// each partition in the AWS SDK's partitions.json.
+var partitionLabels = []struct {
+	labels    []string
+	partition string
+}{
+	{[]string{"cn"}, "aws-cn"},            // ^cn\-\w+\-\d+$
+	{[]string{"us", "gov"}, "aws-us-gov"}, // ^us\-gov\-\w+\-\d+$
+	{[]string{"us", "iso"}, "aws-iso"},    // ^us\-iso\-\w+\-\d+$
+	{[]string{"us", "isob"}, "aws-iso-b"}, // ^us\-isob\-\w+\-\d+$
+	{[]string{"eu", "isoe"}, "aws-iso-e"}, // ^eu\-isoe\-\w+\-\d+$
+	{[]string{"us", "isof"}, "aws-iso-f"}, // ^us\-isof\-\w+\-\d+$
+	{[]string{"eusc"}, "aws-eusc"},        // ^eusc\-(de)\-\w+\-\d+$
+}
+
+// partitionOf is the rule PartitionForRegion implements, stated over labels:
+// a region whose leading labels are those of a partition, followed by at least
+// one more label, is in that partition; any other string is in aws.
 func partitionOf(region string) string {
-	parts := strings.SplitN(region, "-", 3)
-	if len(parts) >= 2 && parts[0] == "cn" {
-		return "aws-cn"
-	}
-	if len(parts) < 3 {
-		return "aws"
-	}
-	switch parts[0] + "-" + parts[1] {
-	case "us-gov":
-		return "aws-us-gov"
-	case "us-iso":
-		return "aws-iso"
-	case "us-isob":
-		return "aws-iso-b"
-	case "us-isof":
-		return "aws-iso-f"
-	case "eu-isoe":
-		return "aws-iso-e"
+	labels := strings.Split(region, "-")
+	for _, p := range partitionLabels {
+		if len(labels) > len(p.labels) && slices.Equal(labels[:len(p.labels)], p.labels) {
+			return p.partition
+		}
 	}
 	return "aws"
 }
 
+// sdkRegions are the regions the AWS SDK (aws-sdk-go-v2 v1.47.7,
+// internal/endpoints/awsrulesfn/partitions.json) lists, with their partition.
+var sdkRegions = []struct{ region, partition string }{
+	{"af-south-1", "aws"}, {"ap-east-2", "aws"}, {"ap-northeast-3", "aws"}, {"ap-south-2", "aws"},
+	{"ap-southeast-7", "aws"}, {"ca-west-1", "aws"}, {"eu-central-1", "aws"}, {"eu-north-1", "aws"},
+	{"il-central-1", "aws"}, {"me-central-1", "aws"}, {"mx-central-1", "aws"}, {"sa-east-1", "aws"},
+	{"us-east-1", "aws"}, {"us-west-2", "aws"},
+	{"cn-north-1", "aws-cn"}, {"cn-northwest-1", "aws-cn"},
+	{"eusc-de-east-1", "aws-eusc"},
+	{"us-iso-east-1", "aws-iso"}, {"us-iso-west-1", "aws-iso"},
+	{"us-isob-east-1", "aws-iso-b"}, {"us-isob-west-1", "aws-iso-b"},
+	{"eu-isoe-west-1", "aws-iso-e"},
+	{"us-isof-east-1", "aws-iso-f"}, {"us-isof-south-1", "aws-iso-f"},
+	{"us-gov-east-1", "aws-us-gov"}, {"us-gov-west-1", "aws-us-gov"},
+}
+
+// FuzzPartitionForRegion compares PartitionForRegion with partitionOf, and
+// checks that the partition does not depend on a region's last label: a new
+// region of a known partition (us-gov-south-1, eusc-de-west-2) must get its
+// partition without a code change. lastLabel replaces that label.
 func FuzzPartitionForRegion(f *testing.F) {
-	for _, s := range []string{
-		"us-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1",
-		"us-isof-south-1", "eu-central-1", "", "cn-", "cn", "us-gov", "us-gov-", "us-isobx-east-1", "US-GOV-WEST-1", "us-iso-",
-	} {
-		f.Add(s)
+	for _, r := range sdkRegions {
+		f.Add(r.region, "9")
 	}
-	f.Fuzz(func(t *testing.T, region string) {
+	for _, s := range []string{
+		"", "cn-", "cn", "us-gov", "us-gov-", "us-isobx-east-1", "US-GOV-WEST-1", "us-iso-", "eusc", "eusc-",
+		"eusc-fr-south-1", "euscx-de-east-1", "eu-sc-de-east-1", "us-gov-1", "useast1",
+	} {
+		f.Add(s, "1")
+	}
+	f.Add("us-gov-west-1", "")
+	f.Add("eusc-de-east-1", "south")
+	f.Fuzz(func(t *testing.T, region, lastLabel string) {
 		got := PartitionForRegion(region)
 		if !slices.Contains(knownPartitions, got) {
 			t.Fatalf("PartitionForRegion(%q) = %q, not a known partition", region, got)
 		}
+		for _, r := range sdkRegions {
+			if r.region == region && got != r.partition {
+				t.Fatalf("PartitionForRegion(%q) = %q; the AWS SDK lists it in %q", region, got, r.partition)
+			}
+		}
+		if i := strings.LastIndexByte(region, '-'); i >= 0 {
+			other := region[:i+1] + strings.ReplaceAll(lastLabel, "-", "")
+			if again := PartitionForRegion(other); again != got {
+				t.Fatalf("PartitionForRegion depends on the last label: %q is in %q, %q in %q", region, got, other, again)
+			}
+		}
 		if want := partitionOf(region); got != want {
 			t.Fatalf("PartitionForRegion(%q) = %q, want %q", region, got, want)
-		}
-		if again := PartitionForRegion(region); again != got {
-			t.Fatalf("PartitionForRegion(%q) is not stable: %q then %q", region, got, again)
 		}
 	})
 }
