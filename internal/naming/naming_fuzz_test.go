@@ -39,9 +39,9 @@ func FuzzBackendName(f *testing.F) {
 	for _, s := range []string{
 		"acme", "a1-b2", "abc", "0-0", strings.Repeat("a", 32), "platform-prod",
 		"ab", strings.Repeat("a", 33), "Acme", "-acme", "acme-", "ac_me", "ac--me", "ac.me", "", "acme\n",
-		// Known bug: Backend accepts these names, but their default buckets
-		// start with a prefix S3 reserves, so Bucket refuses them.
-		"sthree-state", "amzn-s3-demo-state",
+		// Once accepted although their default buckets start with a prefix S3
+		// reserves (so Bucket refused them); Backend now refuses them.
+		"sthree-state", "amzn-s3-demo-state", "sthree", "amzn-s3-demo", "xn-a",
 	} {
 		f.Add(s)
 	}
@@ -139,13 +139,16 @@ func FuzzEnvironment(f *testing.F) {
 	for _, s := range []string{
 		"dev", "prod_eu-1", "0", "a", strings.Repeat("e", 32), "default",
 		"", "Dev", "-dev", "_dev", "a/b", "a*", strings.Repeat("e", 33), "dev\n", "dév",
+		"tfstate", "x-tfstate-dev", "tfstat", "tfstat_e",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, env string) {
 		err := Environment(env)
-		// ^[a-z0-9][a-z0-9_-]{0,31}$, checked by hand.
-		want := len(env) >= 1 && len(env) <= 32 && isLowerOrDigit(env[0]) && onlyBytes(env, "_-")
+		// ^[a-z0-9][a-z0-9_-]{0,31}$, checked by hand, and no "tfstate", which
+		// separates backend and environment in policy names.
+		want := len(env) >= 1 && len(env) <= 32 && isLowerOrDigit(env[0]) && onlyBytes(env, "_-") &&
+			!strings.Contains(env, "tfstate")
 		if (err == nil) != want {
 			t.Fatalf("Environment(%q) = %v; want valid = %t", env, err, want)
 		}
@@ -166,38 +169,114 @@ func FuzzEnvironment(f *testing.F) {
 	})
 }
 
-// FuzzAccessPolicyName checks that the IAM policy name of a (backend,
-// environment) pair names no other valid pair: policies of different backends
-// live side by side under the same IAM path, and import reads the environment
-// back out of the name.
+const (
+	nameAlphabet        = "abcdefghijklmnopqrstuvwxyz0123456789-"
+	environmentAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+)
+
+// intoAlphabet keeps a byte of alphabet and maps any other byte into it.
+func intoAlphabet(c byte, alphabet string) byte {
+	if strings.IndexByte(alphabet, c) >= 0 {
+		return c
+	}
+	return alphabet[int(c)%len(alphabet)]
+}
+
+// fuzzBackendName turns arbitrary bytes into a valid backend name, leaving a
+// valid name as it is: bytes outside a-z, 0-9 and - are mapped into them, the
+// name is cut to 32 and padded to 3, hyphens that would lead, trail or double
+// become digits, and a reserved bucket prefix loses its first letter.
+func fuzzBackendName(raw string) string {
+	b := []byte(raw[:min(len(raw), 32)])
+	for i, c := range b {
+		b[i] = intoAlphabet(c, nameAlphabet)
+	}
+	for len(b) < 3 {
+		b = append(b, 'a')
+	}
+	for i := range b {
+		if b[i] == '-' && (i == 0 || i == len(b)-1 || b[i-1] == '-') {
+			b[i] = '0'
+		}
+	}
+	for _, p := range []string{"sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(string(b)+"-", p) {
+			b[0] = 'x'
+		}
+	}
+	return string(b)
+}
+
+// fuzzEnvironment turns arbitrary bytes into a valid environment name, leaving
+// a valid name as it is: bytes outside a-z, 0-9, _ and - are mapped into them,
+// the name is cut to 32, an empty name becomes "e", a leading _ or - becomes a
+// digit, and "tfstate" becomes "tfstat_".
+func fuzzEnvironment(raw string) string {
+	b := []byte(raw[:min(len(raw), 32)])
+	for i, c := range b {
+		b[i] = intoAlphabet(c, environmentAlphabet)
+	}
+	if len(b) == 0 {
+		b = append(b, 'e')
+	}
+	if b[0] == '_' || b[0] == '-' {
+		b[0] = '0'
+	}
+	return strings.ReplaceAll(string(b), "tfstate", "tfstat_")
+}
+
+// policyNameSplits lists every way to read an access policy name as
+// "<backend>-tfstate-<environment>" with a valid backend and environment.
+func policyNameSplits(policy string) [][2]string {
+	const sep = "-tfstate-"
+	var splits [][2]string
+	for i := 0; i+len(sep) <= len(policy); i++ {
+		if !strings.HasPrefix(policy[i:], sep) {
+			continue
+		}
+		if n, e := policy[:i], policy[i+len(sep):]; Backend(n) == nil && Environment(e) == nil {
+			splits = append(splits, [2]string{n, e})
+		}
+	}
+	return splits
+}
+
+// FuzzAccessPolicyName checks the IAM policy name of a (backend, environment)
+// pair: it is a valid IAM name, and it reads back as "<backend>-tfstate-
+// <environment>" with that pair and no other valid pair. Policies of different
+// backends live side by side under the same IAM path and import reads the
+// environment back out of the name; reading back as exactly one pair also means
+// that no two pairs share a name, in IAM's case-insensitive sense too, as
+// valid names are lowercase. The fuzz input is turned into a valid pair, so
+// every input reaches AccessPolicy.
 func FuzzAccessPolicyName(f *testing.F) {
 	f.Add("acme", "dev")
 	f.Add("acme", "prod_eu-1")
 	f.Add("a-b", "c-d")
-	f.Add("tfstate", "tfstate")
+	f.Add("tfstate", "tfstat")
 	f.Add("acme-state", "default")
-	// Known bug: backend "acme-tfstate-x" with environment "dev" gets the same
-	// policy name, and accesspolicy.EnvironmentFromName("acme", ...) reads it
-	// as environment "x-tfstate-dev" of backend "acme".
-	f.Add("acme", "x-tfstate-dev")
-	f.Fuzz(func(t *testing.T, name, env string) {
-		if Backend(name) != nil || Environment(env) != nil {
-			return // outside the property's domain (not a skip: nothing to report)
+	f.Add(strings.Repeat("n", 32), strings.Repeat("e", 32))
+	f.Add("ACME", "Dev/")
+	f.Add("", "")
+	// Once the policy name of backend "acme-tfstate-x", environment "dev",
+	// also read as backend "acme", environment "x-tfstate-dev"; Environment
+	// now refuses "tfstate".
+	f.Add("acme-tfstate-x", "dev")
+	f.Fuzz(func(t *testing.T, rawName, rawEnv string) {
+		name, env := fuzzBackendName(rawName), fuzzEnvironment(rawEnv)
+		if err := Backend(name); err != nil {
+			t.Fatalf("Backend refuses %q, which follows the naming rule: %v", name, err)
+		}
+		if err := Environment(env); err != nil {
+			t.Fatalf("Environment refuses %q, which follows the naming rule: %v", env, err)
 		}
 		policy := AccessPolicy(name, env)
-		const sep = "-tfstate-"
-		for i := 0; i+len(sep) <= len(policy); i++ {
-			if !strings.HasPrefix(policy[i:], sep) {
-				continue
-			}
-			otherName, otherEnv := policy[:i], policy[i+len(sep):]
-			if otherName == name {
-				continue
-			}
-			if Backend(otherName) == nil && Environment(otherEnv) == nil {
-				t.Fatalf("access policy name %q belongs both to backend %q, environment %q and to backend %q, environment %q",
-					policy, name, env, otherName, otherEnv)
-			}
+		if !validIAMName(policy) {
+			t.Fatalf("access policy name %q of backend %q, environment %q is not a valid IAM policy name", policy, name, env)
+		}
+		if splits := policyNameSplits(policy); len(splits) != 1 || splits[0] != [2]string{name, env} {
+			t.Fatalf("access policy name %q of backend %q, environment %q reads back as (backend, environment) %v",
+				policy, name, env, splits)
 		}
 	})
 }
