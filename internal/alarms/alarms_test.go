@@ -59,7 +59,7 @@ func TestDrift(t *testing.T) {
 }
 
 func TestRetentionFor(t *testing.T) {
-	for days, want := range map[int32]int32{1: 1, 2: 3, 90: 90, 91: 120, 365: 365, 3653: 3653} {
+	for days, want := range map[int32]int32{1: 1, 2: 3, 90: 90, 91: 120, 365: 365, 3653: 3653, 3654: 3653, 10000: 3653} {
 		if got := RetentionFor(days); got != want {
 			t.Errorf("RetentionFor(%d) = %d, want %d", days, got, want)
 		}

@@ -76,6 +76,11 @@ func TestEnsureCreatesAHardenedKey(t *testing.T) {
 	if f.aliases[alias] != id {
 		t.Errorf("alias points to %q, want the new key %s", f.aliases[alias], id)
 	}
+	// Answered at the first attempt, CreateKey made one key: no duplicates
+	// are looked for.
+	if n := f.count("ListKeys") + f.count("ListAliases"); n != 0 {
+		t.Errorf("%d listing calls after a CreateKey answered at once, want none", n)
+	}
 	// The policy and tags were right from the start: no second write of them.
 	if want := []string{"CreateKey", "CreateAlias", "EnableKeyRotation"}; !slices.Equal(f.writes(), want) {
 		t.Errorf("writes %v, want %v", f.writes(), want)
