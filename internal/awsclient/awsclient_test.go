@@ -1,8 +1,10 @@
 package awsclient
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,7 +59,7 @@ func TestLoadCABundle(t *testing.T) {
 }
 
 func TestMaxAttempts(t *testing.T) {
-	zero, five := 0, 5
+	zero, five, maxRetries, tooMany, negative := 0, 5, MaxMaxRetries, MaxMaxRetries+1, -1
 	cases := []struct {
 		retries *int
 		env     string
@@ -69,6 +71,12 @@ func TestMaxAttempts(t *testing.T) {
 		{&zero, "", 1, false},
 		{nil, "4", 4, false},
 		{nil, "0", 0, true},
+		{nil, "1", 1, false},
+		{nil, strconv.Itoa(MaxMaxRetries + 1), MaxMaxRetries + 1, false},
+		{nil, strconv.Itoa(MaxMaxRetries + 2), 0, true},
+		{&maxRetries, "", MaxMaxRetries + 1, false},
+		{&tooMany, "", 0, true},
+		{&negative, "", 0, true},
 		{nil, "many", 0, true},
 	}
 	for _, tc := range cases {
@@ -98,5 +106,24 @@ func TestMetaPending(t *testing.T) {
 	c := &Client{Region: "us-east-1"}
 	if got, err := Configured(c).Client(); got != c || err != nil {
 		t.Errorf("configured meta: got %v, %v", got, err)
+	}
+}
+
+// The errors name the accepted range, so a user can correct the value.
+func TestMaxAttemptsErrorsNameTheRange(t *testing.T) {
+	tooMany := MaxMaxRetries + 1
+	for what, tc := range map[string]struct {
+		s    Settings
+		env  string
+		want string
+	}{
+		"max_retries":      {Settings{MaxRetries: &tooMany}, "", "between 0 and " + strconv.Itoa(MaxMaxRetries)},
+		"AWS_MAX_ATTEMPTS": {Settings{}, "0", "from 1 to " + strconv.Itoa(MaxMaxRetries+1)},
+	} {
+		_, err := MaxAttempts(tc.s, envOf(map[string]string{"AWS_MAX_ATTEMPTS": tc.env}))
+		var se *SettingError
+		if !errors.As(err, &se) || se.Attribute != "max_retries" || !strings.Contains(se.Detail, tc.want) {
+			t.Errorf("%s: error %v, want a max_retries setting error saying %q", what, err, tc.want)
+		}
 	}
 }

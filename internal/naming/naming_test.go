@@ -14,6 +14,8 @@ func TestRules(t *testing.T) {
 	}{
 		{"backend", Backend, "acme", ""},
 		{"backend", Backend, "a1-b2", ""},
+		{"backend", Backend, "abc", ""},
+		{"backend", Backend, strings.Repeat("a", 32), ""},
 		{"backend", Backend, "ab", "3 to 32"},
 		{"backend", Backend, strings.Repeat("a", 33), "3 to 32"},
 		{"backend", Backend, "Acme", "lowercase"},

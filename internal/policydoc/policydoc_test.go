@@ -146,6 +146,8 @@ func TestParseErrors(t *testing.T) {
 		{"condition not object", `{"Statement":[{"Effect":"Allow","Condition":["` + secret + `"]}]}`, "Condition: expected an object"},
 		{"condition operator not object", `{"Statement":[{"Effect":"Allow","Condition":{"Bool":"` + secret + `"}}]}`, `Condition["Bool"]: expected an object`},
 		{"condition value object", `{"Statement":[{"Effect":"Allow","Sid":"` + secret + `","Condition":{"Bool":{"k":{}}}}]}`, `Condition["Bool"]["k"]`},
+		{"unknown element of 64 characters", `{"Statement":[{"Effect":"Allow","` + strings.Repeat("a", 64) + `":"x"}]}`, `unknown element "` + strings.Repeat("a", 64) + `"`},
+		{"unknown element of 65 characters", `{"Statement":[{"Effect":"Allow","` + strings.Repeat("b", 65) + `":"x"}]}`, `unknown element "` + strings.Repeat("b", 64) + `"...`},
 		{"bad percent escape", "%7B%22Sid%22%3A%22" + secret + "%ZZ", "malformed percent escape"},
 		{"URL-encoded invalid JSON", url.QueryEscape(`{"Statement":[{"Sid":"` + secret + `",]}`), "not valid JSON"},
 	}
@@ -380,6 +382,11 @@ func TestWildcards(t *testing.T) {
 				{Sid: "Wide", Effect: "Allow", Action: StringSet{"s3:GetObject", "kms:Decrypt", "DynamoDB:PutItem"}, Resource: StringSet{"arn:aws:s3:::b", "*"}},
 			}},
 			want: []string{`statement 1 (Sid "Wide"): allows s3:GetObject, DynamoDB:PutItem on Resource "*"`},
+		},
+		{
+			name: "action that is exactly a service prefix",
+			doc:  Document{Statement: []Statement{{Effect: "Allow", Action: StringSet{"S3:", "s3", "dynamo"}, Resource: StringSet{"*"}}}},
+			want: []string{`statement 0: allows S3: on Resource "*"`},
 		},
 		{
 			name: "resource pattern that is not exactly star",

@@ -32,3 +32,24 @@ func TestApplySkipsEmptyCalls(t *testing.T) {
 		t.Fatalf("Apply: %v %v %v", err, untagged, tagged)
 	}
 }
+
+// Each call is made only when it has something to do, even when the other
+// has: no untag with an empty key list, no tag with an empty set.
+func TestApplyCallsOnlyWhatIsNeeded(t *testing.T) {
+	for name, tc := range map[string]struct {
+		have, want   map[string]string
+		untags, tags int
+	}{
+		"equal":      {map[string]string{"a": "1"}, map[string]string{"a": "1"}, 0, 0},
+		"only added": {map[string]string{"a": "1"}, map[string]string{"a": "1", "b": "2"}, 0, 1},
+		"only gone":  {map[string]string{"a": "1", "b": "2"}, map[string]string{"a": "1"}, 1, 0},
+		"both":       {map[string]string{"a": "1"}, map[string]string{"b": "2"}, 1, 1},
+		"from none":  {nil, map[string]string{"b": "2"}, 0, 1},
+	} {
+		untags, tags := 0, 0
+		err := Apply(tc.have, tc.want, func([]string) error { untags++; return nil }, func(map[string]string) error { tags++; return nil })
+		if err != nil || untags != tc.untags || tags != tc.tags {
+			t.Errorf("%s: %d untag and %d tag calls (%v), want %d and %d", name, untags, tags, err, tc.untags, tc.tags)
+		}
+	}
+}
