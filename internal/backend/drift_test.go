@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,6 +55,34 @@ func (d driftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest,
 	resp.Error = fmt.Errorf("%s not in plan", resourceName)
 }
 
+// expectTagDrift checks that the plan shows tags_all[key] as read from AWS
+// (from) and plans it back to the configured value (to), and changes no
+// control: a tag is not a security control.
+func expectTagDrift(key, from, to string) plancheck.PlanCheck { return tagDriftCheck{key, from, to} }
+
+type tagDriftCheck struct{ key, from, to string }
+
+func (d tagDriftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != resourceName {
+			continue
+		}
+		before, _ := rc.Change.Before.(map[string]any)
+		after, _ := rc.Change.After.(map[string]any)
+		b, _ := before["tags_all"].(map[string]any)
+		a, _ := after["tags_all"].(map[string]any)
+		if b[d.key] != d.from || a[d.key] != d.to {
+			resp.Error = fmt.Errorf("plan shows tags_all[%q] %v -> %v, want %q -> %q", d.key, b[d.key], a[d.key], d.from, d.to)
+			return
+		}
+		if !reflect.DeepEqual(before["controls"], after["controls"]) {
+			resp.Error = fmt.Errorf("a tag change plans a change of controls: %v -> %v", before["controls"], after["controls"])
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s not in plan", resourceName)
+}
+
 // Each control changed out of band makes the plan non-empty and names the
 // control; apply repairs it (checked in AWS), and the next plan is empty.
 func TestAccBackend_drift(t *testing.T) {
@@ -63,67 +92,78 @@ func TestAccBackend_drift(t *testing.T) {
 		change  func(c *awsclient.Client, a backendAttrs) error
 	}{
 		{"bucket_versioning", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &a.bucket, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
+			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &a.Bucket, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
 			return err
 		}},
 		{"bucket_public_access_block", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &a.bucket, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			_, err := c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &a.Bucket, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
 				BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(false), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}})
 			return err
 		}},
 		{"bucket_encryption", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &a.bucket, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+			_, err := c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &a.Bucket, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
 				Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
 			return err
 		}},
 		{"bucket_ownership_controls", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: &a.bucket, OwnershipControls: &s3types.OwnershipControls{
+			_, err := c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: &a.Bucket, OwnershipControls: &s3types.OwnershipControls{
 				Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}})
 			return err
 		}},
 		{"bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
 			// Edited: the TLS-only statement replaced by a harmless-looking one.
-			p := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"ReadForAuditors","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"}]}`, a.bucket)
-			_, err := c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &a.bucket, Policy: &p})
+			p := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"ReadForAuditors","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"}]}`, a.Bucket)
+			_, err := c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &a.Bucket, Policy: &p})
 			return err
 		}},
 		{"bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &a.bucket})
+			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &a.Bucket})
 			return err
 		}},
 		{"bucket_lifecycle", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: &a.bucket})
+			_, err := c.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: &a.Bucket})
 			return err
 		}},
 		{"kms_key_rotation", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.KMS.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: &a.keyID})
+			_, err := c.KMS.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: &a.KeyID})
 			return err
 		}},
 		{"kms_key_policy", func(c *awsclient.Client, a backendAttrs) error {
 			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Extra","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/intruder"},"Action":"kms:Decrypt","Resource":"*"}]}`
-			_, err := c.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &a.keyID, PolicyName: aws.String("default"), Policy: &p})
+			_, err := c.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &a.KeyID, PolicyName: aws.String("default"), Policy: &p})
 			return err
 		}},
 		{"kms_key_state", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &a.keyID})
+			_, err := c.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &a.KeyID})
 			return err
 		}},
 		{"kms_alias", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &a.alias})
+			_, err := c.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &a.Alias})
 			return err
 		}},
 		{"lock_table_point_in_time_recovery", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.DynamoDB.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: &a.table,
+			_, err := c.DynamoDB.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: &a.Table,
 				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(false)}})
 			return err
 		}},
 		{"lock_table_deletion_protection", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.table, DeletionProtectionEnabled: aws.Bool(false)})
+			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, DeletionProtectionEnabled: aws.Bool(false)})
+			return err
+		}},
+		{"lock_table_billing", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, BillingMode: ddbtypes.BillingModeProvisioned,
+				ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(1), WriteCapacityUnits: aws.Int64(1)}})
+			return err
+		}},
+		// Back to an AWS owned key (moto ignores SSESpecification on
+		// UpdateTable; the harness's server.py applies it, as AWS does).
+		{"lock_table_encryption", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, SSESpecification: &ddbtypes.SSESpecification{Enabled: aws.Bool(false)}})
 			return err
 		}},
 		{"access_policy_default", func(c *awsclient.Client, a backendAttrs) error {
 			doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
-			_, err := c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(a.policyARNs["default"]), PolicyDocument: &doc, SetAsDefault: true})
+			_, err := c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(a.PolicyARNs["default"]), PolicyDocument: &doc, SetAsDefault: true})
 			return err
 		}},
 	}
@@ -168,27 +208,29 @@ func TestAccBackend_tagDrift(t *testing.T) {
 	}{
 		"key": {
 			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.keyID, Tags: []kmstypes.Tag{{TagKey: &team[0], TagValue: &team[1]}}})
-				return err
-			},
-			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) { return keyTags(ctx, c, a.keyID) },
-		},
-		"lock table": {
-			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.tableARN, Tags: []ddbtypes.Tag{{Key: &team[0], Value: &team[1]}}})
+				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.KeyID, Tags: []kmstypes.Tag{{TagKey: &team[0], TagValue: &team[1]}}})
 				return err
 			},
 			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				return tableTags(ctx, c, a.tableARN)
+				return acctest.KeyTags(ctx, c, a.KeyID)
+			},
+		},
+		"lock table": {
+			change: func(c *awsclient.Client, a backendAttrs) error {
+				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.TableARN, Tags: []ddbtypes.Tag{{Key: &team[0], Value: &team[1]}}})
+				return err
+			},
+			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
+				return acctest.TableTags(ctx, c, a.TableARN)
 			},
 		},
 		"access policy": {
 			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.policyARNs["default"]), Tags: []iamtypes.Tag{{Key: &team[0], Value: &team[1]}}})
+				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.PolicyARNs["default"]), Tags: []iamtypes.Tag{{Key: &team[0], Value: &team[1]}}})
 				return err
 			},
 			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				return policyTags(ctx, c, a.policyARNs["default"])
+				return acctest.PolicyTags(ctx, c, a.PolicyARNs["default"])
 			},
 		},
 	}
@@ -212,7 +254,9 @@ func TestAccBackend_tagDrift(t *testing.T) {
 						Config: cfg,
 						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 							plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+							expectTagDrift(team[0], team[1], "platform"),
 						}},
+						ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
 						Check: func(*terraform.State) error {
 							tags, err := tc.tags(acctest.Client(t), got.backendAttrs)
 							if err != nil {

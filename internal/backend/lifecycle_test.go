@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
@@ -40,7 +41,7 @@ func (c *captured) capture() resource.TestCheckFunc {
 
 func policySids(t *testing.T, arn string) []string {
 	t.Helper()
-	doc, err := policyDocument(context.Background(), acctest.Client(t), arn)
+	doc, err := acctest.PolicyDocument(context.Background(), acctest.Client(t), arn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func checkSids(t *testing.T, env string, want, notWant []string) resource.TestCh
 		if err != nil {
 			return err
 		}
-		sids := strings.Join(policySids(t, a.policyARNs[env]), ",")
+		sids := strings.Join(policySids(t, a.PolicyARNs[env]), ",")
 		for _, w := range want {
 			if !strings.Contains(sids, w) {
 				return fmt.Errorf("policy of %s lacks %s (has %s)", env, w, sids)
@@ -101,19 +102,19 @@ func TestAccBackend_update(t *testing.T) {
 					checkSids(t, "prod", []string{policies.SidLockFiles}, []string{policies.SidLockTableItems}),
 					func(s *terraform.State) error {
 						c, ctx := acctest.Client(t), context.Background()
-						if _, err := c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(first.table)}); err == nil {
-							return fmt.Errorf("lock table %s still exists after switching to lockfile", first.table)
+						if _, err := c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(first.Table)}); err == nil {
+							return fmt.Errorf("lock table %s still exists after switching to lockfile", first.Table)
 						}
-						kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(first.keyID), PolicyName: aws.String("default")})
+						kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(first.KeyID), PolicyName: aws.String("default")})
 						if err != nil || !strings.Contains(aws.ToString(kp.Policy), role) || !strings.Contains(aws.ToString(kp.Policy), "kms:ViaService") {
 							return fmt.Errorf("key policy does not grant %s through S3/DynamoDB: %v", role, err)
 						}
-						lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(first.bucket)})
+						lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(first.Bucket)})
 						if err != nil || aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays) != 30 {
 							return fmt.Errorf("lifecycle not updated to 30 days: %v", err)
 						}
-						tg, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(first.bucket)})
-						if err != nil || !hasTag(tg.TagSet, "team", "platform") {
+						tg, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(first.Bucket)})
+						if err != nil || !acctest.HasTag(tg.TagSet, "team", "platform") {
 							return fmt.Errorf("bucket tags not updated: %v", err)
 						}
 						return nil
@@ -135,7 +136,7 @@ func TestAccBackend_update(t *testing.T) {
 					checkHardened(t, true),
 					checkSids(t, "dev", []string{policies.SidLockTableItems}, []string{policies.SidLockFiles}),
 					func(s *terraform.State) error {
-						prod := strings.Replace(first.policyARNs["dev"], "-tfstate-dev", "-tfstate-prod", 1)
+						prod := strings.Replace(first.PolicyARNs["dev"], "-tfstate-dev", "-tfstate-prod", 1)
 						if _, err := acctest.Client(t).IAM.GetPolicy(context.Background(), &iam.GetPolicyInput{PolicyArn: &prod}); err == nil {
 							return fmt.Errorf("policy %s still exists after prod was removed", prod)
 						}
@@ -249,7 +250,7 @@ func TestAccBackend_disappears(t *testing.T) {
 			{
 				Config: config(name, ""),
 				Check: resource.ComposeTestCheckFunc(got.capture(), func(*terraform.State) error {
-					_, err := acctest.Client(t).S3.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(got.bucket)})
+					_, err := acctest.Client(t).S3.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(got.Bucket)})
 					return err
 				}),
 				ExpectNonEmptyPlan: true,
@@ -261,8 +262,8 @@ func TestAccBackend_disappears(t *testing.T) {
 				}},
 				Check: resource.ComposeTestCheckFunc(checkHardened(t, true), func(s *terraform.State) error {
 					a, err := attrsOf(s)
-					if err != nil || a.keyID != got.keyID {
-						return fmt.Errorf("key %s was not adopted (now %s): %v", got.keyID, a.keyID, err)
+					if err != nil || a.KeyID != got.KeyID {
+						return fmt.Errorf("key %s was not adopted (now %s): %v", got.KeyID, a.KeyID, err)
 					}
 					return nil
 				}),
@@ -338,11 +339,11 @@ func TestAccBackend_destroyRefusedThenForced(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(got.capture(), func(*terraform.State) error {
 					c, ctx := acctest.Client(t), context.Background()
 					for _, body := range []string{"v1", "v2"} {
-						if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(got.bucket), Key: aws.String("default/terraform.tfstate"), Body: strings.NewReader(body)}); err != nil {
+						if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(got.Bucket), Key: aws.String("default/terraform.tfstate"), Body: strings.NewReader(body)}); err != nil {
 							return err
 						}
 					}
-					_, err := c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(got.bucket), Key: aws.String("default/terraform.tfstate")})
+					_, err := c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(got.Bucket), Key: aws.String("default/terraform.tfstate")})
 					return err
 				}),
 			},
@@ -354,7 +355,7 @@ func TestAccBackend_destroyRefusedThenForced(t *testing.T) {
 			{
 				Config: config(name, "  force_destroy = true"),
 				Check: func(*terraform.State) error {
-					out, err := acctest.Client(t).S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(got.bucket)})
+					out, err := acctest.Client(t).S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(got.Bucket)})
 					if err != nil || len(out.Versions)+len(out.DeleteMarkers) != 3 {
 						return fmt.Errorf("the refused destroy must not delete anything: %v", err)
 					}
@@ -391,9 +392,24 @@ func TestAccBackend_existingBucketNotAdopted(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)already\s+exists\s+and\s+was\s+not\s+created\s+by\s+this\s+backend.*terraform\s+import`),
 		}},
 	})
-	// Nothing was made before the refusal: no key behind the backend's alias.
-	alias := "alias/" + name + "-tfstate"
-	if _, err := acctest.Client(t).KMS.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: &alias}); err == nil {
-		t.Errorf("the refused create left a key behind %s", alias)
+	// Nothing was made before the refusal: of everything a backend named so
+	// could have (buckets, table, policies, alias, tagged keys, monitoring),
+	// only the bucket that was there before exists, and it was not tagged.
+	c, ctx := acctest.Client(t), context.Background()
+	objects, err := acctest.BackendObjects(ctx, c, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := naming.StateBucket(name, c.AccountID)
+	for _, o := range objects {
+		if o != (acctest.Object{Kind: "bucket", ID: bucket}) {
+			t.Errorf("the refused create left %s behind", o)
+		}
+	}
+	if len(objects) != 1 {
+		t.Errorf("found %v, want only the existing bucket %s", objects, bucket)
+	}
+	if tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket}); err == nil && acctest.HasTag(tags.TagSet, naming.OwnerTagKey, name) {
+		t.Errorf("the refused create tagged the existing bucket %s as its own", bucket)
 	}
 }

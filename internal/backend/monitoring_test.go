@@ -58,15 +58,15 @@ func checkAlarms(t *testing.T) resource.TestCheckFunc {
 			return err
 		}
 		c, ctx := acctest.Client(t), context.Background()
-		group := "/securestate/" + a.name + "/cloudtrail"
+		group := "/securestate/" + a.Name + "/cloudtrail"
 		lg, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: &group})
 		if err != nil || len(lg.LogGroups) != 1 || aws.ToInt32(lg.LogGroups[0].RetentionInDays) != 90 {
 			return fmt.Errorf("log group %s with 90 days retention (as the logs): %v", group, err)
 		}
-		if got := aws.ToString(lg.LogGroups[0].KmsKeyId); got != a.keyARN {
-			return fmt.Errorf("log group %s is encrypted with %q, want the backend key %s", group, got, a.keyARN)
+		if got := aws.ToString(lg.LogGroups[0].KmsKeyId); got != a.KeyARN {
+			return fmt.Errorf("log group %s is encrypted with %q, want the backend key %s", group, got, a.KeyARN)
 		}
-		grant, err := logsKeyGrant(ctx, c, a.keyID)
+		grant, err := logsKeyGrant(ctx, c, a.KeyID)
 		if err != nil {
 			return err
 		}
@@ -76,8 +76,8 @@ func checkAlarms(t *testing.T) resource.TestCheckFunc {
 			grant.Condition["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"][0] != wantGroup {
 			return fmt.Errorf("key policy does not grant CloudWatch Logs the key for %s only: %+v", wantGroup, grant)
 		}
-		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(a.name + "-tfstate-audit")})
-		if err != nil || !strings.Contains(aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn), group) || !strings.HasSuffix(aws.ToString(tr.Trail.CloudWatchLogsRoleArn), "role/securestate/"+a.name+"-tfstate-trail-logs") {
+		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(a.Name + "-tfstate-audit")})
+		if err != nil || !strings.Contains(aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn), group) || !strings.HasSuffix(aws.ToString(tr.Trail.CloudWatchLogsRoleArn), "role/securestate/"+a.Name+"-tfstate-trail-logs") {
 			return fmt.Errorf("trail does not deliver to %s through its role: %v", group, err)
 		}
 		mf, err := c.Logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: &group})
@@ -88,16 +88,16 @@ func checkAlarms(t *testing.T) resource.TestCheckFunc {
 		for _, f := range mf.MetricFilters {
 			patterns += aws.ToString(f.FilterPattern)
 		}
-		if !strings.Contains(patterns, `"*.tfstate"`) || !strings.Contains(patterns, `"AccessDenied"`) || !strings.Contains(patterns, a.bucket) {
-			return fmt.Errorf("metric filters do not watch state deletions and access denied on %s: %s", a.bucket, patterns)
+		if !strings.Contains(patterns, `"*.tfstate"`) || !strings.Contains(patterns, `"AccessDenied"`) || !strings.Contains(patterns, a.Bucket) {
+			return fmt.Errorf("metric filters do not watch state deletions and access denied on %s: %s", a.Bucket, patterns)
 		}
-		al, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(a.name + "-tfstate-")})
+		al, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(a.Name + "-tfstate-")})
 		if err != nil || len(al.MetricAlarms) != 2 {
 			return fmt.Errorf("alarms: %v", err)
 		}
 		for _, m := range al.MetricAlarms {
-			if len(m.AlarmActions) != 1 || m.AlarmActions[0] != topicARN {
-				return fmt.Errorf("alarm %s notifies %v", aws.ToString(m.AlarmName), m.AlarmActions)
+			if len(m.AlarmActions) != 1 || m.AlarmActions[0] != topicARN || !aws.ToBool(m.ActionsEnabled) {
+				return fmt.Errorf("alarm %s notifies %v (actions enabled: %v)", aws.ToString(m.AlarmName), m.AlarmActions, aws.ToBool(m.ActionsEnabled))
 			}
 		}
 		return nil
@@ -134,7 +134,7 @@ func TestAccBackend_alarms(t *testing.T) {
 			{
 				// An alarm deleted out of band is drift, repaired on apply.
 				PreConfig: func() {
-					if _, err := acctest.Client(t).CloudWatch.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{got.name + "-tfstate-state-deleted"}}); err != nil {
+					if _, err := acctest.Client(t).CloudWatch.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{got.Name + "-tfstate-state-deleted"}}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -147,11 +147,36 @@ func TestAccBackend_alarms(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
 			},
 			{
+				// The access-denied alarm muted out of band (actions off, no
+				// topic) is drift, repaired on apply.
+				PreConfig: func() {
+					c, ctx := acctest.Client(t), context.Background()
+					alarm := got.Name + "-tfstate-access-denied"
+					out, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{alarm}})
+					if err != nil || len(out.MetricAlarms) != 1 {
+						t.Fatalf("reading alarm %s: %v", alarm, err)
+					}
+					a := out.MetricAlarms[0]
+					if _, err := c.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: a.AlarmName, MetricName: a.MetricName, Namespace: a.Namespace,
+						Statistic: a.Statistic, Period: a.Period, EvaluationPeriods: a.EvaluationPeriods, Threshold: a.Threshold,
+						ComparisonOperator: a.ComparisonOperator, ActionsEnabled: aws.Bool(false)}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(name, monitoredWithAlarms),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+					expectControlDrift("alarm_access_denied"),
+				}},
+				Check:             checkAlarms(t),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+			},
+			{
 				// A log group no longer encrypted with the backend key is drift;
 				// apply associates the key again without recreating the group.
 				PreConfig: func() {
 					if _, err := acctest.Client(t).Logs.DisassociateKmsKey(context.Background(), &cloudwatchlogs.DisassociateKmsKeyInput{
-						LogGroupName: aws.String("/securestate/" + got.name + "/cloudtrail")}); err != nil {
+						LogGroupName: aws.String("/securestate/" + got.Name + "/cloudtrail")}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -176,7 +201,7 @@ func TestAccBackend_alarms(t *testing.T) {
 					if err != nil || aws.ToString(tr.Trail.CloudWatchLogsLogGroupArn) != "" {
 						return fmt.Errorf("trail still sends to CloudWatch Logs: %v", err)
 					}
-					if grant, err := logsKeyGrant(ctx, c, got.keyID); err != nil || grant != nil {
+					if grant, err := logsKeyGrant(ctx, c, got.KeyID); err != nil || grant != nil {
 						return fmt.Errorf("key policy still grants CloudWatch Logs the key: %+v %v", grant, err)
 					}
 					return nil
@@ -205,110 +230,20 @@ func logsKeyGrant(ctx context.Context, c *awsclient.Client, keyID string) (*poli
 	return nil, nil
 }
 
-// checkMonitored reads the log bucket, the state bucket's logging and the
-// trail from AWS directly.
+// checkMonitored reads the log bucket, the state bucket's logging, the trail
+// and (with every other control) the key policy's grants for them from AWS
+// directly.
 func checkMonitored(t *testing.T) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		a, err := attrsOf(s)
 		if err != nil {
 			return err
 		}
-		rs := s.RootModule().Resources[resourceName].Primary.Attributes
-		logBucket, trailName := rs["log_bucket"], rs["cloudtrail.name"]
 		c, ctx := acctest.Client(t), context.Background()
-
-		lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &a.bucket})
-		if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != logBucket {
-			return fmt.Errorf("state bucket logging does not go to %s: %v", logBucket, err)
-		}
-		if logBucket != a.bucket+"-logs" {
-			return fmt.Errorf("managed log bucket is %q", logBucket)
-		}
-		enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &logBucket})
-		if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
-			return fmt.Errorf("log bucket encryption: %v", err)
-		}
-		ver, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &logBucket})
-		if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
-			return fmt.Errorf("log bucket versioning: %v", err)
-		}
-		lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &logBucket})
-		if err != nil || aws.ToInt32(lc.Rules[0].Expiration.Days) != 90 {
-			return fmt.Errorf("log bucket lifecycle does not expire logs after 90 days: %v", err)
-		}
-		bp, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &logBucket})
-		if err != nil {
+		if err := acctest.CheckHardened(ctx, c, a); err != nil {
 			return err
 		}
-		if err := sameDocument(aws.ToString(bp.Policy), policies.LogBucketPolicy(a.policyBackend(), logBucket, aws.ToString(lg.LoggingEnabled.TargetPrefix))); err != nil {
-			return fmt.Errorf("log bucket policy: %w", err)
-		}
-		pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &logBucket})
-		if err != nil {
-			return err
-		}
-		if b := pab.PublicAccessBlockConfiguration; !aws.ToBool(b.BlockPublicAcls) || !aws.ToBool(b.BlockPublicPolicy) || !aws.ToBool(b.IgnorePublicAcls) || !aws.ToBool(b.RestrictPublicBuckets) {
-			return fmt.Errorf("log bucket public access block: %+v", b)
-		}
-		own, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &logBucket})
-		if err != nil || own.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
-			return fmt.Errorf("log bucket ownership controls: %v", err)
-		}
-		doc, err := policydoc.Parse(aws.ToString(bp.Policy))
-		if err != nil {
-			return err
-		}
-		var logging, tls bool
-		for _, st := range doc.Statement {
-			if st.Effect == "Allow" && len(st.Principal["Service"]) == 1 && st.Principal["Service"][0] == "logging.s3.amazonaws.com" {
-				logging = len(st.Condition["StringEquals"]["aws:SourceAccount"]) == 1 && len(st.Condition["ArnLike"]["aws:SourceArn"]) == 1
-			}
-			if st.Effect == "Deny" && len(st.Condition["Bool"]["aws:SecureTransport"]) == 1 {
-				tls = true
-			}
-		}
-		if !logging || !tls {
-			return fmt.Errorf("log bucket policy: logging grant with conditions %v, TLS-only %v", logging, tls)
-		}
-
-		tr, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: &trailName})
-		if err != nil {
-			return err
-		}
-		if aws.ToString(tr.Trail.S3BucketName) != logBucket || aws.ToString(tr.Trail.S3KeyPrefix) != naming.TrailPrefix ||
-			aws.ToString(tr.Trail.KmsKeyId) != a.keyARN || !aws.ToBool(tr.Trail.LogFileValidationEnabled) {
-			return fmt.Errorf("trail: bucket %s, key %s, validation %v", aws.ToString(tr.Trail.S3BucketName), aws.ToString(tr.Trail.KmsKeyId), aws.ToBool(tr.Trail.LogFileValidationEnabled))
-		}
-		st, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &trailName})
-		if err != nil || !aws.ToBool(st.IsLogging) {
-			return fmt.Errorf("trail not logging: %v", err)
-		}
-		sel, err := c.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &trailName})
-		if err != nil || len(sel.EventSelectors) != 1 || sel.EventSelectors[0].ReadWriteType != cttypes.ReadWriteTypeAll {
-			return fmt.Errorf("trail event selectors: %v", err)
-		}
-		var types []string
-		for _, dr := range sel.EventSelectors[0].DataResources {
-			types = append(types, aws.ToString(dr.Type)+"="+strings.Join(dr.Values, ","))
-		}
-		joined := strings.Join(types, " ")
-		if !strings.Contains(joined, "AWS::S3::Object=arn:aws:s3:::"+a.bucket+"/") || !strings.Contains(joined, "AWS::DynamoDB::Table="+a.tableARN) {
-			return fmt.Errorf("trail records %s", joined)
-		}
-		kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &a.keyID, PolicyName: aws.String("default")})
-		if err != nil {
-			return err
-		}
-		// The key grants CloudTrail exactly what the trail needs, with conditions
-		// (and, with alarms, CloudWatch Logs for the alarms' log group).
-		want := a.policyBackend()
-		if rs["cloudtrail.alarms.sns_topic_arn"] != "" {
-			want.LogGroupARN = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/securestate/%s/cloudtrail", a.region, a.accountID, a.name)
-		}
-		if err := sameDocument(aws.ToString(kp.Policy), policies.KeyPolicy(want)); err != nil {
-			return fmt.Errorf("key policy: %w", err)
-		}
-		return nil
+		return acctest.CheckMonitored(ctx, c, a)
 	}
 }
 
@@ -337,11 +272,11 @@ func TestAccBackend_monitoring(t *testing.T) {
 					if _, err := c.CloudTrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(name + "-tfstate-audit")}); err == nil {
 						return fmt.Errorf("trail still exists after cloudtrail was removed")
 					}
-					lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &got.bucket})
+					lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &got.Bucket})
 					if err != nil || lg.LoggingEnabled != nil {
 						return fmt.Errorf("state bucket still logs after access_logging was removed: %v", err)
 					}
-					if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(got.bucket + "-logs")}); err == nil {
+					if _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(got.Bucket + "-logs")}); err == nil {
 						return fmt.Errorf("log bucket still exists")
 					}
 					return nil
@@ -386,26 +321,52 @@ func TestAccBackend_monitoringDrift(t *testing.T) {
 		change  func(c *awsclient.Client, a backendAttrs) error
 	}{
 		{"bucket_access_logging", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: &a.bucket, BucketLoggingStatus: &s3types.BucketLoggingStatus{}})
+			_, err := c.S3.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: &a.Bucket, BucketLoggingStatus: &s3types.BucketLoggingStatus{}})
 			return err
 		}},
 		{"trail_logging", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.CloudTrail.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(a.name + "-tfstate-audit")})
+			_, err := c.CloudTrail.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(a.Name + "-tfstate-audit")})
 			return err
 		}},
 		{"trail_event_selectors", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.CloudTrail.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(a.name + "-tfstate-audit"),
+			_, err := c.CloudTrail.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(a.Name + "-tfstate-audit"),
 				EventSelectors: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeWriteOnly, DataResources: []cttypes.DataResource{
-					{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::" + a.bucket + "/"}}}}}})
+					{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::" + a.Bucket + "/"}}}}}})
 			return err
 		}},
 		{"log_bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(a.bucket + "-logs")})
+			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(a.Bucket + "-logs")})
 			return err
 		}},
 		{"log_bucket_versioning", func(c *awsclient.Client, a backendAttrs) error {
-			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(a.bucket + "-logs"),
+			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(a.Bucket + "-logs"),
 				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
+			return err
+		}},
+		{"log_bucket_encryption", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(a.Bucket + "-logs")})
+			return err
+		}},
+		{"log_bucket_public_access_block", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(a.Bucket + "-logs")})
+			return err
+		}},
+		{"log_bucket_ownership_controls", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(a.Bucket + "-logs"), OwnershipControls: &s3types.OwnershipControls{
+				Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerPreferred}}}})
+			return err
+		}},
+		{"log_bucket_lifecycle", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(a.Bucket + "-logs")})
+			return err
+		}},
+		{"trail_log_file_validation", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(a.Name + "-tfstate-audit"), EnableLogFileValidation: aws.Bool(false)})
+			return err
+		}},
+		// Logs delivered under another prefix, outside the log bucket's grant.
+		{"trail_destination", func(c *awsclient.Client, a backendAttrs) error {
+			_, err := c.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(a.Name + "-tfstate-audit"), S3KeyPrefix: aws.String("elsewhere")})
 			return err
 		}},
 	}
@@ -530,7 +491,7 @@ func TestAccBackend_destroyRefusedWhileLogsExist(t *testing.T) {
 				Config: config(name, "  access_logging {}"),
 				Check: resource.ComposeTestCheckFunc(got.capture(), func(*terraform.State) error {
 					_, err := acctest.Client(t).S3.PutObject(context.Background(), &s3.PutObjectInput{
-						Bucket: aws.String(got.bucket + "-logs"), Key: aws.String("state-bucket/2026-11-23-00-00-00-LOG"), Body: strings.NewReader("log line")})
+						Bucket: aws.String(got.Bucket + "-logs"), Key: aws.String("state-bucket/2026-11-23-00-00-00-LOG"), Body: strings.NewReader("log line")})
 					return err
 				}),
 			},

@@ -14,7 +14,10 @@ aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-k
 are authorised against their table's ARN instead of moto's "*".
 
 It also adds CloudWatch Logs AssociateKmsKey / DisassociateKmsKey, which moto 5.2.5
-lacks, so that re-encrypting a log group (drift repair) can be tested.
+lacks, so that re-encrypting a log group (drift repair) can be tested, and makes
+DynamoDB UpdateTable apply an SSESpecification (moto 5.2.5 ignores it; AWS switches
+the table to the key given, or to an AWS owned key with Enabled false), so that a
+lock table's encryption can drift and be repaired in a test.
 """
 
 import argparse
@@ -238,6 +241,28 @@ def install_logs_key_association():
     LogsResponse.disassociate_kms_key = disassociate_kms_key
 
 
+_moto_update_table = DynamoHandler.update_table
+
+
+def update_table(self):
+    """UpdateTable that also applies SSESpecification, as AWS does."""
+    sse = self.body.get("SSESpecification") if isinstance(self.body, dict) else None
+    if sse is not None:
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        if sse.get("Enabled") is False:
+            table.sse_specification = None  # AWS owned key: no SSEDescription
+        else:
+            spec = dict(sse)
+            if not spec.get("KMSMasterKeyId"):
+                spec["KMSMasterKeyId"] = table._get_default_encryption_key(self.current_account, self.region)
+            table.sse_specification = spec
+    return _moto_update_table(self)
+
+
+def install_table_encryption_update():
+    DynamoHandler.update_table = update_table
+
+
 def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
@@ -256,6 +281,7 @@ def main(argv=None):
 
     install_condition_evaluation()
     install_logs_key_association()
+    install_table_encryption_update()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = ContextMiddleware(app)

@@ -1,0 +1,156 @@
+package acctest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+)
+
+// Object is an AWS object of a backend found in the emulator.
+type Object struct {
+	Kind string // bucket, table, policy, alias, key, trail, role, log group, alarm
+	ID   string // its name, or ARN for policies, key ID for keys
+	// Monitoring marks the trail and the alarm pipeline, whose identifiers
+	// are derived from the name rather than kept in state.
+	Monitoring bool
+}
+
+func (o Object) String() string { return o.Kind + " " + o.ID }
+
+// BackendObjects lists every AWS object that exists for backend name, by its
+// derived names and, for keys, by the ownership tag: the state and log
+// buckets, the lock table, the access policies, the alias, every key tagged
+// with the name and not pending deletion (a key the provider scheduled for
+// deletion counts as cleaned up), the trail, the alarms' role, log group and
+// alarms. Every listing is paged through: the emulator is shared with other
+// tests.
+func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Object, error) {
+	var found []Object
+	add := func(kind, id string, monitoring bool) { found = append(found, Object{kind, id, monitoring}) }
+
+	stateBucket := naming.StateBucket(name, c.AccountID)
+	for _, b := range []string{stateBucket, naming.LogBucket(stateBucket)} {
+		switch _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); {
+		case err == nil:
+			add("bucket", b, false)
+		case !strings.Contains(err.Error(), "NotFound") && !strings.Contains(err.Error(), "404"):
+			return nil, fmt.Errorf("looking for bucket %s: %w", b, err)
+		}
+	}
+	tables := dynamodb.NewListTablesPaginator(c.DynamoDB, &dynamodb.ListTablesInput{})
+	for tables.HasMorePages() {
+		page, err := tables.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, tb := range page.TableNames {
+			if tb == naming.LockTable(name) {
+				add("table", tb, false)
+			}
+		}
+	}
+	pols := iam.NewListPoliciesPaginator(c.IAM, &iam.ListPoliciesInput{PathPrefix: aws.String(naming.PolicyPath), Scope: iamtypes.PolicyScopeTypeLocal})
+	for pols.HasMorePages() {
+		page, err := pols.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Policies {
+			if strings.HasPrefix(aws.ToString(p.PolicyName), name+"-tfstate-") {
+				add("policy", aws.ToString(p.Arn), false)
+			}
+		}
+	}
+	aliases := kms.NewListAliasesPaginator(c.KMS, &kms.ListAliasesInput{})
+	for aliases.HasMorePages() {
+		page, err := aliases.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Aliases {
+			if aws.ToString(a.AliasName) == naming.KeyAlias(name) {
+				add("alias", aws.ToString(a.AliasName), false)
+			}
+		}
+	}
+	keys := kms.NewListKeysPaginator(c.KMS, &kms.ListKeysInput{})
+	for keys.HasMorePages() {
+		page, err := keys.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range page.Keys {
+			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				return nil, fmt.Errorf("describing key %s: %w", aws.ToString(k.KeyId), err)
+			}
+			if d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
+				continue
+			}
+			tags, err := KeyTags(ctx, c, aws.ToString(k.KeyId))
+			if err != nil {
+				return nil, fmt.Errorf("listing the tags of key %s: %w", aws.ToString(k.KeyId), err)
+			}
+			if tags[naming.OwnerTagKey] == name {
+				add("key", aws.ToString(k.KeyId), false)
+			}
+		}
+	}
+
+	trails, err := c.CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+	if err != nil {
+		return nil, err
+	}
+	for _, tr := range trails.TrailList {
+		if aws.ToString(tr.Name) == naming.Trail(name) {
+			add("trail", aws.ToString(tr.Name), true)
+		}
+	}
+	roles := iam.NewListRolesPaginator(c.IAM, &iam.ListRolesInput{PathPrefix: aws.String(naming.PolicyPath)})
+	for roles.HasMorePages() {
+		page, err := roles.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Roles {
+			if strings.HasPrefix(aws.ToString(r.RoleName), name+"-tfstate-") {
+				add("role", aws.ToString(r.RoleName), true)
+			}
+		}
+	}
+	groups := cloudwatchlogs.NewDescribeLogGroupsPaginator(c.Logs, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/securestate/" + name + "/")})
+	for groups.HasMorePages() {
+		page, err := groups.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.LogGroups {
+			add("log group", aws.ToString(g.LogGroupName), true)
+		}
+	}
+	alarms := cloudwatch.NewDescribeAlarmsPaginator(c.CloudWatch, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(name + "-tfstate-")})
+	for alarms.HasMorePages() {
+		page, err := alarms.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.MetricAlarms {
+			add("alarm", aws.ToString(a.AlarmName), true)
+		}
+	}
+	return found, nil
+}
