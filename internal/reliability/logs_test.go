@@ -74,8 +74,28 @@ resource "securestate_backend" "b" {
 		t.Fatal(err)
 	}
 	log := string(raw)
-	if !strings.Contains(log, "[TRACE]") || !strings.Contains(log, "securestate") {
-		t.Fatalf("the trace log (%d bytes) does not look like a Terraform trace log with provider output", len(raw))
+	if !strings.Contains(log, "[TRACE]") {
+		t.Fatalf("the trace log (%d bytes) does not look like a Terraform trace log", len(raw))
+	}
+	// The scan below proves something only if the provider's own lines were
+	// captured: messages it logs at each step of this apply, refresh and
+	// destroy must be there first (with the backend's name as a field).
+	for _, msg := range []string{
+		`provider configured`,
+		`ensuring KMS key`,
+		`ensuring component`,
+		`backend converged`,
+		`emptying bucket before deletion`,
+	} {
+		if !strings.Contains(log, msg) {
+			t.Errorf("the trace log holds no provider line %q: the provider's output was not captured, so its absence of secrets proves nothing", msg)
+		}
+	}
+	if !strings.Contains(log, `backend=`+name) && !strings.Contains(log, `"backend":"`+name+`"`) {
+		t.Errorf("no provider line names the backend %s", name)
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 	for what, needle := range map[string]string{
 		"the secret access key":         secret,
