@@ -134,25 +134,21 @@ func terraformVersion(t *testing.T) (int, int) {
 	return major, minor
 }
 
-func supportsLockfile(t *testing.T) bool {
-	major, minor := terraformVersion(t)
-	return major > 1 || major == 1 && minor >= 10
-}
-
-// lockingModes are the locking modes whose backend configuration the CLI in
-// use accepts: all three from Terraform 1.10 on, only "dynamodb" before (it
-// has no use_lockfile). The test log says which were left out.
+// lockingModes are the locking modes every proof covers. Each must really be
+// proven: a CLI without S3 lock files (Terraform before 1.10) fails the test
+// instead of leaving "both" and "lockfile" unproven with the run green.
 func lockingModes(t *testing.T) []string {
-	if supportsLockfile(t) {
-		return []string{"both", "dynamodb", "lockfile"}
-	}
+	t.Helper()
 	major, minor := terraformVersion(t)
-	t.Logf("Terraform %d.%d has no S3 lock files (1.10+): proving the \"dynamodb\" locking mode only", major, minor)
-	return []string{"dynamodb"}
+	if major < 1 || major == 1 && minor < 10 {
+		t.Fatalf("Terraform %d.%d has no S3 lock files (use_lockfile, 1.10+), so the \"both\" and \"lockfile\" locking modes cannot be proven: "+
+			"run the tests with Terraform 1.10 or later (TF_ACC_TERRAFORM_PATH, or a terraform on PATH; scripts/terraform.sh)", major, minor)
+	}
+	return []string{"both", "dynamodb", "lockfile"}
 }
 
 // defaultLocking is the locking line for a consumer proof: the provider's
-// default ("both") where the CLI can use it, else "dynamodb".
+// default, "both".
 func defaultLocking(t *testing.T) string {
 	return fmt.Sprintf("  locking = %q", lockingModes(t)[0])
 }

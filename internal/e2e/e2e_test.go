@@ -2,12 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"slices"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +37,7 @@ resource "securestate_backend" "test" {
 `, name, extra)
 }
 
-// Proofs 1, 3 and 5 (locking "both", or "dynamodb" before Terraform 1.10): a
+// Proofs 1, 3 and 5 (locking "both", the default): a
 // consumer's init and apply store state at dev/..., encrypted with the
 // backend's own key; a second apply keeps the previous version; the state
 // object is refused over plain HTTP; uploads encrypted otherwise are refused.
@@ -143,15 +144,13 @@ func uploadsNeedTheBackendKey(ctx context.Context, cl *s3.Client, bucket, keyARN
 	return nil
 }
 
-// Proof 2 (and 5 for "dynamodb" and "lockfile"): while one apply holds the
-// lock, a second apply on the same state fails with Terraform's lock error and
-// leaves the state unchanged.
+// Proof 2 (and 5 for every mode): while one apply holds the lock, a second
+// apply on the same state is refused because of that lock — Terraform's lock
+// error shows the holder's lock ID — and leaves the state unchanged. With
+// "both" the holder takes the lock file and the DynamoDB item, and either
+// refuses the contender.
 func TestAccE2E_locking(t *testing.T) {
-	modes := []string{"dynamodb"}
-	if slices.Contains(lockingModes(t), "lockfile") {
-		modes = append(modes, "lockfile")
-	}
-	for _, mode := range modes {
+	for _, mode := range lockingModes(t) {
 		t.Run(mode, func(t *testing.T) {
 			name := acctest.RandomName("lock")
 			resource.Test(t, resource.TestCase{
@@ -164,6 +163,13 @@ func TestAccE2E_locking(t *testing.T) {
 			})
 		})
 	}
+}
+
+// lockInfo is the part of Terraform's lock record the proof reads (the same
+// JSON in a DynamoDB item's Info attribute and in a .tflock object).
+type lockInfo struct {
+	ID        string
+	Operation string
 }
 
 func proveLocking(t *testing.T, s *terraform.State, mode string) error {
@@ -189,14 +195,49 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 		}
 		return aws.ToString(v.VersionId)
 	}
-	lockHeld := func() bool {
-		if mode == "lockfile" {
-			_, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(stateKey + ".tflock")})
-			return err == nil
+	// locks returns the lock records held now: the lock file's and the
+	// DynamoDB item's, as the mode uses them.
+	locks := func() (map[string]lockInfo, error) {
+		held := map[string]lockInfo{}
+		if mode != "dynamodb" {
+			obj, err := c.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String(stateKey + ".tflock")})
+			if err == nil {
+				body, err := io.ReadAll(obj.Body)
+				_ = obj.Body.Close()
+				var info lockInfo
+				if err != nil || json.Unmarshal(body, &info) != nil {
+					return nil, fmt.Errorf("lock file holds no lock record: %q (%v)", body, err)
+				}
+				held["lock file"] = info
+			}
 		}
-		out, err := c.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(a["lock_table_name"]),
-			Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/" + stateKey}}})
-		return err == nil && len(out.Item) > 0
+		if mode != "lockfile" {
+			out, err := c.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(a["lock_table_name"]),
+				Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/" + stateKey}}})
+			if err != nil {
+				return nil, err
+			}
+			if item, ok := out.Item["Info"].(*ddbtypes.AttributeValueMemberS); ok {
+				var info lockInfo
+				if err := json.Unmarshal([]byte(item.Value), &info); err != nil {
+					return nil, fmt.Errorf("lock item holds no lock record: %q", item.Value)
+				}
+				held["lock item"] = info
+			}
+		}
+		return held, nil
+	}
+	want := map[string][]string{"both": {"lock file", "lock item"}, "dynamodb": {"lock item"}, "lockfile": {"lock file"}}[mode]
+	var holderLock lockInfo
+	lockHeld := func() bool {
+		held, err := locks()
+		if err != nil || len(held) != len(want) {
+			return false
+		}
+		for _, kind := range want {
+			holderLock = held[kind]
+		}
+		return true
 	}
 
 	var (
@@ -211,25 +252,43 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 	}()
 	if !waitFor(60*time.Second, lockHeld) {
 		wg.Wait()
-		return fmt.Errorf("the %s lock never appeared while apply ran:\n%s", mode, holderOut)
+		return fmt.Errorf("the %s lock (%v) never appeared while apply ran:\n%s", mode, want, holderOut)
+	}
+	held, err := locks()
+	if err != nil {
+		wg.Wait()
+		return err
+	}
+	for kind, info := range held {
+		if info.ID != holderLock.ID || info.ID == "" {
+			wg.Wait()
+			return fmt.Errorf("%s lock: the %s holds lock %q, the other %q", mode, kind, info.ID, holderLock.ID)
+		}
 	}
 	before := latest()
 	out, err := contender.apply(ctx, "3", 0)
 	after := latest()
 	wg.Wait()
 
-	if err == nil || !strings.Contains(out, "Error acquiring the state lock") {
-		return fmt.Errorf("second apply while the %s lock is held: err %v, want Terraform's lock error; output:\n%s", mode, err, out)
+	// Refused because of the holder's lock, not for any other reason
+	// (access denied, a missing table) that Terraform also reports as
+	// "Error acquiring the state lock": its Lock Info names the holder.
+	if err == nil || !strings.Contains(out, "Error acquiring the state lock") || !strings.Contains(out, "Lock Info:") ||
+		!regexp.MustCompile(`ID:\s+`+regexp.QuoteMeta(holderLock.ID)).MatchString(out) {
+		return fmt.Errorf("second apply while the %s lock %s is held: err %v, want Terraform's lock error naming that lock; output:\n%s", mode, holderLock.ID, err, out)
 	}
-	if before != after {
+	if before != after || strings.HasPrefix(before, "error") {
 		return fmt.Errorf("state changed while the %s lock was held: version %s -> %s", mode, before, after)
 	}
 	if holderErr != nil {
 		return fmt.Errorf("the lock holder's apply failed: %w\n%s", holderErr, holderOut)
 	}
-	if lockHeld() {
-		return fmt.Errorf("the %s lock is still held after the holder finished", mode)
+	if held, err := locks(); err != nil || len(held) != 0 {
+		return fmt.Errorf("the %s lock is still held after the holder finished: %v %v", mode, held, err)
 	}
-	t.Logf("%s locking: second apply refused with Terraform's lock error, state version %s unchanged", mode, before)
+	if after := latest(); after == before {
+		return fmt.Errorf("the holder's apply stored no new state version after releasing the %s lock", mode)
+	}
+	t.Logf("%s locking: second apply refused by the holder's lock %s (%s), state version %s unchanged meanwhile", mode, holderLock.ID, holderLock.Operation, before)
 	return nil
 }

@@ -3,10 +3,18 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -63,8 +71,7 @@ func TestAccE2E_quickstartTfbackendForEachMode(t *testing.T) {
 				if out, err := c.run(t.Context(), "apply", "-no-color", "-input=false", "-auto-approve"); err != nil {
 					return fmt.Errorf("%s: apply: %w\n%s", mode, err, out)
 				}
-				t.Logf("%s: the quick start's dev.s3.tfbackend accepted by terraform init; the app's state applied", mode)
-				return nil
+				return stateStoredAt(t, s, mode, text)
 			},
 		})
 	}
@@ -90,4 +97,45 @@ func TestAccE2E_quickstartTfbackendForEachMode(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// stateStoredAt proves where the app's apply stored its state: at the key the
+// rendered .tfbackend names, in the backend's bucket, holding the app's
+// resource, encrypted with the backend's key; and, where the mode locks with
+// DynamoDB, with the state's digest in the backend's lock table.
+func stateStoredAt(t *testing.T, s *terraform.State, mode, tfbackend string) error {
+	a, err := attrs(s, "securestate_backend.org")
+	if err != nil {
+		return err
+	}
+	m := regexp.MustCompile(`(?m)^\s*key\s*=\s*"([^"]+)"`).FindStringSubmatch(tfbackend)
+	if m == nil {
+		return fmt.Errorf("%s: no key in the rendered .tfbackend:\n%s", mode, tfbackend)
+	}
+	bucket, key := a["bucket"], m[1]
+	if key != "dev/terraform.tfstate" {
+		return fmt.Errorf("%s: the .tfbackend stores dev's state at %q, want dev/terraform.tfstate", mode, key)
+	}
+	c, ctx := acctest.Client(t), t.Context()
+	obj, err := c.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return fmt.Errorf("%s: the app's state is not at s3://%s/%s: %w", mode, bucket, key, err)
+	}
+	body, err := io.ReadAll(obj.Body)
+	_ = obj.Body.Close()
+	if err != nil || !strings.Contains(string(body), `"terraform_data"`) {
+		return fmt.Errorf("%s: s3://%s/%s does not hold the app's state (%v)", mode, bucket, key, err)
+	}
+	if obj.ServerSideEncryption != s3types.ServerSideEncryptionAwsKms || aws.ToString(obj.SSEKMSKeyId) != a["kms_key_arn"] {
+		return fmt.Errorf("%s: the app's state is encrypted with %s %s, want aws:kms with %s", mode, obj.ServerSideEncryption, aws.ToString(obj.SSEKMSKeyId), a["kms_key_arn"])
+	}
+	if mode != "lockfile" {
+		digest, err := c.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(a["lock_table_name"]),
+			Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/" + key + "-md5"}}})
+		if err != nil || len(digest.Item) == 0 {
+			return fmt.Errorf("%s: the app's state digest is not in the lock table %s: %v", mode, a["lock_table_name"], err)
+		}
+	}
+	t.Logf("%s: the quick start's dev.s3.tfbackend accepted by terraform init; the app's state stored at s3://%s/%s, SSE-KMS with the backend key", mode, bucket, key)
+	return nil
 }
