@@ -1,0 +1,122 @@
+// Command testsummary reads `go test -json` events (test2json) on standard
+// input and prints the figures `make test` ends on: tests passed, failed and
+// skipped (subtests included), and how many acceptance tests (TestAcc…)
+// passed. It counts the events' Action and Test fields, never output text, so
+// a test that prints "--- PASS" cannot fool it. It exits 1 when an acceptance
+// test was skipped, or (with -require-acc) when none passed: a missing
+// emulator is a failure, not a skip.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+type event struct {
+	Action  string
+	Package string
+	Test    string
+}
+
+// summary holds the final result of each test, by package and name: a test
+// run again (-count) keeps its last result.
+type summary struct {
+	result map[string]string
+}
+
+func read(r io.Reader) (*summary, error) {
+	s := &summary{result: map[string]string{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1024*1024), 64*1024*1024)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 || line[0] != '{' {
+			continue // not an event (a build error printed as text)
+		}
+		var e event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("reading a test event: %w", err)
+		}
+		if e.Test == "" {
+			continue
+		}
+		switch e.Action {
+		case "pass", "fail", "skip":
+			s.result[e.Package+" "+e.Test] = e.Action
+		}
+	}
+	return s, sc.Err()
+}
+
+// count returns how many tests ended with action; acc limits it to
+// acceptance tests and their subtests.
+func (s *summary) count(action string, acc bool) int {
+	n := 0
+	for id, a := range s.result {
+		if a == action && (!acc || isAcceptance(id)) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *summary) list(action string, acc bool) []string {
+	var out []string
+	for id, a := range s.result {
+		if a == action && (!acc || isAcceptance(id)) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func isAcceptance(id string) bool {
+	_, test, _ := strings.Cut(id, " ")
+	return strings.HasPrefix(test, "TestAcc")
+}
+
+func main() {
+	requireAcc := flag.Bool("require-acc", false, "fail when no acceptance test passed")
+	endpoint := flag.String("endpoint", "", "the emulator endpoint, for the report")
+	out := flag.String("o", "", "also write the summary line to this file")
+	flag.Parse()
+
+	s, err := read(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testsummary:", err)
+		os.Exit(2)
+	}
+	passed, failed, skipped := s.count("pass", false), s.count("fail", false), s.count("skip", false)
+	fmt.Printf("test: %d acceptance tests passed against the emulator over TLS (%s)\n", s.count("pass", true), *endpoint)
+	line := fmt.Sprintf("test: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
+	fmt.Print(line)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(line), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "testsummary:", err)
+			os.Exit(2)
+		}
+	}
+	for _, id := range s.list("fail", false) {
+		fmt.Println("test: FAILED", id)
+	}
+	status := 0
+	if accSkipped := s.list("skip", true); len(accSkipped) > 0 {
+		fmt.Fprintln(os.Stderr, "test: acceptance tests were skipped, which counts as failure:")
+		for _, id := range accSkipped {
+			fmt.Fprintln(os.Stderr, "  "+id)
+		}
+		status = 1
+	}
+	if *requireAcc && s.count("pass", true) == 0 {
+		fmt.Fprintln(os.Stderr, "test: no acceptance test ran")
+		status = 1
+	}
+	os.Exit(status)
+}
