@@ -36,7 +36,7 @@ func testSpec() Spec {
 // hardenedKey stores a key of the backend that already matches testSpec.
 func hardenedKey(f *fakeKMS) string {
 	spec := testSpec()
-	id := f.addKey(time.Now().Add(-time.Hour), types.KeyStateEnabled, spec.Tags)
+	id := f.addKey(time.Now().Add(-time.Hour), spec.Tags)
 	f.keys[id].policy = render(spec.Policy)
 	f.keys[id].rotation, f.keys[id].period = true, spec.RotationPeriodDays
 	f.aliases[alias] = id
@@ -217,7 +217,7 @@ func TestEnsureRepairsATrackedKey(t *testing.T) {
 		"disabled":      {func(f *fakeKMS, id string) { f.keys[id].meta.KeyState = types.KeyStateDisabled }, []string{"EnableKey"}},
 		"alias deleted": {func(f *fakeKMS, _ string) { delete(f.aliases, alias) }, []string{"CreateAlias"}},
 		"alias moved": {func(f *fakeKMS, _ string) {
-			f.aliases[alias] = f.addKey(time.Now(), types.KeyStateEnabled, nil)
+			f.aliases[alias] = f.addKey(time.Now(), nil)
 		}, []string{"UpdateAlias"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -246,8 +246,8 @@ func TestEnsureRepairsATrackedKey(t *testing.T) {
 func TestEnsureAdoptsTheKeyOfALostCreateReply(t *testing.T) {
 	f := newFakeKMS()
 	f.reportPeriod = true
-	other := f.addKey(time.Now(), types.KeyStateEnabled, map[string]string{naming.OwnerTagKey: "acme-2"})
-	old := f.addKey(time.Now().Add(-time.Hour), types.KeyStateEnabled, map[string]string{naming.OwnerTagKey: "acme"})
+	other := f.addKey(time.Now(), map[string]string{naming.OwnerTagKey: "acme-2"})
+	old := f.addKey(time.Now().Add(-time.Hour), map[string]string{naming.OwnerTagKey: "acme"})
 	f.lost = []error{errors.New("connection reset")}
 
 	o, err := Ensure(context.Background(), f, testSpec(), "")
@@ -360,7 +360,7 @@ func TestEnsureWriteFailures(t *testing.T) {
 		"EnableKey":            func(f *fakeKMS, id string) { f.keys[id].meta.KeyState = types.KeyStateDisabled },
 		"PutKeyPolicy":         func(f *fakeKMS, id string) { f.keys[id].policy = "{}" },
 		"EnableKeyRotation":    func(f *fakeKMS, id string) { f.keys[id].rotation = false },
-		"UpdateAlias":          func(f *fakeKMS, _ string) { f.aliases[alias] = f.addKey(time.Now(), types.KeyStateEnabled, nil) },
+		"UpdateAlias":          func(f *fakeKMS, _ string) { f.aliases[alias] = f.addKey(time.Now(), nil) },
 		"TagResource":          func(f *fakeKMS, id string) { delete(f.keys[id].tags, "team") },
 		"UntagResource":        func(f *fakeKMS, id string) { f.keys[id].tags["stale"] = "x" },
 		"GetKeyRotationStatus": func(*fakeKMS, string) {},
@@ -478,7 +478,7 @@ func TestDelete(t *testing.T) {
 		wantErr string
 		want    map[string]int32 // scheduled
 	}{
-		"key and alias": {func(f *fakeKMS) string { return hardenedKey(f) }, alias, "", map[string]int32{"key-1": 14}},
+		"key and alias": {hardenedKey, alias, "", map[string]int32{"key-1": 14}},
 		"by ARN": {func(f *fakeKMS) string {
 			return aws.ToString(f.keys[hardenedKey(f)].meta.Arn)
 		}, alias, "", map[string]int32{"key-1": 14}},
@@ -487,7 +487,7 @@ func TestDelete(t *testing.T) {
 			delete(f.aliases, alias)
 			return id
 		}, alias, "", map[string]int32{"key-1": 14}},
-		"no alias":         {func(f *fakeKMS) string { return hardenedKey(f) }, "", "", map[string]int32{"key-1": 14}},
+		"no alias":         {hardenedKey, "", "", map[string]int32{"key-1": 14}},
 		"key already gone": {func(*fakeKMS) string { return "gone" }, alias, "", map[string]int32{}},
 		"key already pending deletion": {func(f *fakeKMS) string {
 			id := hardenedKey(f)

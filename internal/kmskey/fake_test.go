@@ -76,13 +76,13 @@ func (f *fakeKMS) count(op string) int {
 	return n
 }
 
-// addKey stores a key as if made earlier; it returns its ID.
-func (f *fakeKMS) addKey(created time.Time, state types.KeyState, tags map[string]string) string {
+// addKey stores an enabled key as if made earlier; it returns its ID.
+func (f *fakeKMS) addKey(created time.Time, tags map[string]string) string {
 	id := fmt.Sprintf("key-%d", len(f.order)+1)
 	f.keys[id] = &fakeKey{
 		meta: types.KeyMetadata{
 			KeyId: aws.String(id), Arn: aws.String("arn:aws:kms:us-east-1:123456789012:key/" + id),
-			KeyState: state, KeyManager: types.KeyManagerTypeCustomer, CreationDate: aws.Time(created),
+			KeyState: types.KeyStateEnabled, KeyManager: types.KeyManagerTypeCustomer, CreationDate: aws.Time(created),
 		},
 		tags: map[string]string{},
 	}
@@ -116,7 +116,7 @@ func (f *fakeKMS) CreateKey(_ context.Context, in *kms.CreateKeyInput, _ ...func
 		tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
 	}
 	// Keys made by one Ensure are a second apart, newest last.
-	id := f.addKey(time.Now().Add(time.Duration(len(f.order))*time.Second), types.KeyStateEnabled, tags)
+	id := f.addKey(time.Now().Add(time.Duration(len(f.order))*time.Second), tags)
 	f.keys[id].policy = aws.ToString(in.Policy)
 	if len(f.lost) > 0 {
 		err := f.lost[0]
