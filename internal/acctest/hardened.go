@@ -120,11 +120,11 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 	}
 	rot, err := c.KMS.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &a.KeyID})
 	if err != nil || !rot.KeyRotationEnabled {
-		return fmt.Errorf("key rotation: %v, %v", rot, err)
+		return fmt.Errorf("key rotation: %v, %w", rot, err)
 	}
 	al, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(a.Alias)})
 	if err != nil || aws.ToString(al.KeyMetadata.KeyId) != a.KeyID {
-		return fmt.Errorf("alias %s does not point to %s: %v", a.Alias, a.KeyID, err)
+		return fmt.Errorf("alias %s does not point to %s: %w", a.Alias, a.KeyID, err)
 	}
 	kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &a.KeyID, PolicyName: aws.String("default")})
 	if err != nil {
@@ -137,7 +137,7 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 		return fmt.Errorf("key policy in KMS: %w", err)
 	}
 	if tags, err := KeyTags(ctx, c, a.KeyID); err != nil || tags[naming.OwnerTagKey] != a.Name {
-		return fmt.Errorf("key ownership tag missing: %v", err)
+		return fmt.Errorf("key ownership tag missing: %w", err)
 	}
 
 	// Bucket controls.
@@ -152,7 +152,7 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 	}
 	ver, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &a.Bucket})
 	if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
-		return fmt.Errorf("versioning: %v, %v", ver.Status, err)
+		return fmt.Errorf("versioning: %v, %w", ver.Status, err)
 	}
 	if err := publicAccessBlocked(ctx, c, a.Bucket); err != nil {
 		return err
@@ -177,14 +177,14 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &a.Bucket})
 	if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil ||
 		lc.Rules[0].Expiration == nil || !aws.ToBool(lc.Rules[0].Expiration.ExpiredObjectDeleteMarker) {
-		return fmt.Errorf("lifecycle: %v", err)
+		return fmt.Errorf("lifecycle: %w", err)
 	}
 	if got := aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays); got != a.RetentionDays {
 		return fmt.Errorf("lifecycle expires noncurrent versions after %d days, want %d", got, a.RetentionDays)
 	}
 	tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &a.Bucket})
 	if err != nil || !HasTag(tags.TagSet, naming.OwnerTagKey, a.Name) {
-		return fmt.Errorf("bucket ownership tag missing: %v", err)
+		return fmt.Errorf("bucket ownership tag missing: %w", err)
 	}
 
 	// Lock table.
@@ -201,10 +201,10 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 		}
 		cb, err := c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: &a.Table})
 		if err != nil || cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
-			return fmt.Errorf("point-in-time recovery off: %v", err)
+			return fmt.Errorf("point-in-time recovery off: %w", err)
 		}
 		if tags, err := TableTags(ctx, c, aws.ToString(tb.TableArn)); err != nil || tags[naming.OwnerTagKey] != a.Name {
-			return fmt.Errorf("lock table ownership tag missing: %v", err)
+			return fmt.Errorf("lock table ownership tag missing: %w", err)
 		}
 	} else if a.Table != "" {
 		return fmt.Errorf("lock table %q in state, want none", a.Table)
@@ -229,7 +229,7 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 			return fmt.Errorf("policy of %s is not under /securestate/: %s", env, arn)
 		}
 		if tags, err := PolicyTags(ctx, c, arn); err != nil || tags[naming.OwnerTagKey] != a.Name {
-			return fmt.Errorf("policy of %s: ownership tag missing: %v", env, err)
+			return fmt.Errorf("policy of %s: ownership tag missing: %w", env, err)
 		}
 	}
 	return nil
@@ -251,7 +251,7 @@ func (b Backend) keyPolicyBackend() policies.Backend {
 func CheckMonitored(ctx context.Context, c *awsclient.Client, a Backend) error {
 	lg, err := c.S3.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &a.Bucket})
 	if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != a.LogBucket {
-		return fmt.Errorf("state bucket logging does not go to %s: %v", a.LogBucket, err)
+		return fmt.Errorf("state bucket logging does not go to %s: %w", a.LogBucket, err)
 	}
 	if a.LogBucket != a.Bucket+"-logs" {
 		return fmt.Errorf("managed log bucket is %q", a.LogBucket)
@@ -259,15 +259,15 @@ func CheckMonitored(ctx context.Context, c *awsclient.Client, a Backend) error {
 	logBucket := a.LogBucket
 	enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &logBucket})
 	if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
-		return fmt.Errorf("log bucket encryption: %v", err)
+		return fmt.Errorf("log bucket encryption: %w", err)
 	}
 	ver, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &logBucket})
 	if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
-		return fmt.Errorf("log bucket versioning: %v", err)
+		return fmt.Errorf("log bucket versioning: %w", err)
 	}
 	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &logBucket})
 	if err != nil || len(lc.Rules) == 0 || lc.Rules[0].Expiration == nil || aws.ToInt32(lc.Rules[0].Expiration.Days) != a.LogRetentionDays {
-		return fmt.Errorf("log bucket lifecycle does not expire logs after %d days: %v", a.LogRetentionDays, err)
+		return fmt.Errorf("log bucket lifecycle does not expire logs after %d days: %w", a.LogRetentionDays, err)
 	}
 	bp, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &logBucket})
 	if err != nil {
@@ -309,11 +309,11 @@ func CheckMonitored(ctx context.Context, c *awsclient.Client, a Backend) error {
 	}
 	st, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &a.TrailName})
 	if err != nil || !aws.ToBool(st.IsLogging) {
-		return fmt.Errorf("trail not logging: %v", err)
+		return fmt.Errorf("trail not logging: %w", err)
 	}
 	sel, err := c.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &a.TrailName})
 	if err != nil || len(sel.EventSelectors) != 1 || sel.EventSelectors[0].ReadWriteType != cttypes.ReadWriteTypeAll {
-		return fmt.Errorf("trail event selectors: %v", err)
+		return fmt.Errorf("trail event selectors: %w", err)
 	}
 	var types []string
 	for _, dr := range sel.EventSelectors[0].DataResources {
@@ -341,12 +341,12 @@ func publicAccessBlocked(ctx context.Context, c *awsclient.Client, bucket string
 func ownerEnforced(ctx context.Context, c *awsclient.Client, bucket string) error {
 	own, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
 	if err != nil || own.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
-		return fmt.Errorf("ownership controls of %s: %v", bucket, err)
+		return fmt.Errorf("ownership controls of %s: %w", bucket, err)
 	}
 	return nil
 }
 
-// KeyTags, TableTags and PolicyTags read a component's tags from AWS.
+// KeyTags reads a KMS key's tags from AWS.
 func KeyTags(ctx context.Context, c *awsclient.Client, keyID string) (map[string]string, error) {
 	out, err := c.KMS.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: &keyID})
 	if err != nil {
@@ -359,6 +359,7 @@ func KeyTags(ctx context.Context, c *awsclient.Client, keyID string) (map[string
 	return tags, nil
 }
 
+// TableTags reads a DynamoDB table's tags from AWS.
 func TableTags(ctx context.Context, c *awsclient.Client, arn string) (map[string]string, error) {
 	out, err := c.DynamoDB.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &arn})
 	if err != nil {
@@ -371,6 +372,7 @@ func TableTags(ctx context.Context, c *awsclient.Client, arn string) (map[string
 	return tags, nil
 }
 
+// PolicyTags reads a managed policy's tags from AWS.
 func PolicyTags(ctx context.Context, c *awsclient.Client, arn string) (map[string]string, error) {
 	out, err := c.IAM.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
 	if err != nil {
