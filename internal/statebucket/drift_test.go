@@ -48,6 +48,12 @@ func TestDrift(t *testing.T) {
 		"extra expiry rule":       {func(o *Observed) { o.Lifecycle = append(o.Lifecycle, types.LifecycleRule{ID: aws.String("x")}) }, ControlLifecycle, "differ"},
 		"retention shortened":     {func(o *Observed) { o.Lifecycle[0].NoncurrentVersionExpiration.NoncurrentDays = aws.Int32(1) }, ControlLifecycle, "differ"},
 		"current versions expire": {func(o *Observed) { o.Lifecycle[0].Expiration.Days = aws.Int32(30) }, ControlLifecycle, "differ"},
+		"delete markers kept":     {func(o *Observed) { o.Lifecycle[0].Expiration.ExpiredObjectDeleteMarker = aws.Bool(false) }, ControlLifecycle, "differ"},
+		"rule without filter":     {func(o *Observed) { o.Lifecycle[0].Filter = nil }, ControlLifecycle, ""},
+		"rule for one prefix":     {func(o *Observed) { o.Lifecycle[0].Filter = &types.LifecycleRuleFilter{Prefix: aws.String("env/")} }, ControlLifecycle, "differ"},
+		"rule for tagged objects": {func(o *Observed) {
+			o.Lifecycle[0].Filter = &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}}
+		}, ControlLifecycle, "differ"},
 	}
 	for name, tc := range cases {
 		o := compliant(spec)

@@ -276,10 +276,15 @@ func TestEnsureCreateReplies(t *testing.T) {
 	}{
 		"retry finds it owned": {func(f *fakeS3) { f.lost = []error{apiError("BucketAlreadyOwnedByYou")} }, ""},
 		"failed but made it":   {func(f *fakeS3) { f.lost = []error{boom} }, ""},
-		"failed, made, empty tag": {func(f *fakeS3) {
+		"failed, made, empty tag set": {func(f *fakeS3) {
 			f.lost = []error{boom}
-			f.fail["GetBucketTagging"] = []error{nil}
+			f.newTags = []types.Tag{}
 		}, ""},
+		// Tagged moments after our failed call: someone else's bucket.
+		"failed, then found tagged": {func(f *fakeS3) {
+			f.lost = []error{boom}
+			f.newTags = []types.Tag{{Key: aws.String("owner"), Value: aws.String("someone")}}
+		}, "s3:CreateBucket"},
 		"name taken elsewhere":    {func(f *fakeS3) { f.fail["CreateBucket"] = []error{apiError("BucketAlreadyExists")} }, "taken by another AWS account"},
 		"failed, made nothing":    {func(f *fakeS3) { f.fail["CreateBucket"] = []error{boom} }, "s3:CreateBucket " + bucket},
 		"failed, lookup fails":    {func(f *fakeS3) { f.lost = []error{boom}; f.fail["HeadBucket"] = []error{nil, apiError("Forbidden")} }, "s3:CreateBucket"},

@@ -23,6 +23,10 @@ type fakeS3 struct {
 	// bucket anyway: a reply lost on the way back.
 	fail map[string][]error
 	lost []error
+	// newTags is the tag set CreateBucket gives a bucket: nil for none
+	// (GetBucketTagging answers NoSuchTagSet), empty, or tags someone else
+	// put there the moment it was made.
+	newTags []types.Tag
 
 	calls []string
 	// inputs of the writes, by operation
@@ -112,6 +116,7 @@ func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...
 		pab:        &types.PublicAccessBlockConfiguration{BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on},
 		ownership:  in.ObjectOwnership,
 	}
+	f.buckets[name].tags = f.newTags
 	if len(f.lost) > 0 {
 		err := f.lost[0]
 		f.lost = f.lost[1:]
