@@ -158,3 +158,27 @@ func TestBucketPolicyDeniesPlainHTTPAndOtherKeys(t *testing.T) {
 		t.Errorf("TLS deny %v, other-key deny %v, SSE-KMS-without-a-key deny %v", tls, key, unnamed)
 	}
 }
+
+// The log bucket lets CloudTrail check its ACL and write only for a backend
+// with a trail, and then only that trail; the TLS-only Deny comes last.
+func TestLogBucketPolicyGrantsOnlyTheBackendsTrail(t *testing.T) {
+	for name, b := range backends() {
+		d := LogBucketPolicy(b, b.Bucket+"-logs", b.Bucket+"/")
+		var sids []string
+		for _, st := range d.Statement {
+			sids = append(sids, st.Sid)
+			if st.Sid == SidTrailACLCheck || st.Sid == SidTrailWrite {
+				if got := st.Condition["StringEquals"]["aws:SourceArn"]; len(got) != 1 || got[0] != b.TrailARN {
+					t.Errorf("%s: %s is for trail %v, want %s", name, st.Sid, got, b.TrailARN)
+				}
+			}
+		}
+		want := []string{SidServerLogs, SidDenyInsecure}
+		if b.TrailARN != "" {
+			want = []string{SidServerLogs, SidTrailACLCheck, SidTrailWrite, SidDenyInsecure}
+		}
+		if !slices.Equal(sids, want) {
+			t.Errorf("%s: log bucket policy statements %v, want %v", name, sids, want)
+		}
+	}
+}

@@ -148,6 +148,8 @@ func TestParseErrors(t *testing.T) {
 		{"condition value object", `{"Statement":[{"Effect":"Allow","Sid":"` + secret + `","Condition":{"Bool":{"k":{}}}}]}`, `Condition["Bool"]["k"]`},
 		{"unknown element of 64 characters", `{"Statement":[{"Effect":"Allow","` + strings.Repeat("a", 64) + `":"x"}]}`, `unknown element "` + strings.Repeat("a", 64) + `"`},
 		{"unknown element of 65 characters", `{"Statement":[{"Effect":"Allow","` + strings.Repeat("b", 65) + `":"x"}]}`, `unknown element "` + strings.Repeat("b", 64) + `"...`},
+		// Cut before a character of several bytes, never inside it.
+		{"long element cut at a character", `{"Statement":[{"Effect":"Allow","` + strings.Repeat("a", 63) + "é" + strings.Repeat("c", 10) + `":"x"}]}`, `unknown element "` + strings.Repeat("a", 63) + `"...`},
 		{"bad percent escape", "%7B%22Sid%22%3A%22" + secret + "%ZZ", "malformed percent escape"},
 		{"URL-encoded invalid JSON", url.QueryEscape(`{"Statement":[{"Sid":"` + secret + `",]}`), "not valid JSON"},
 	}
@@ -406,5 +408,12 @@ func TestWildcards(t *testing.T) {
 				t.Fatalf("Wildcards:\n got  %q\n want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A long name that is not UTF-8 at all is still shortened, without a panic.
+func TestQuoteNameOfInvalidUTF8(t *testing.T) {
+	if got, want := quoteName(strings.Repeat("\x80", 65)), `""...`; got != want {
+		t.Errorf("quoteName = %s, want %s", got, want)
 	}
 }
