@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/fuzzgen"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
@@ -98,124 +99,12 @@ var hclAttribute = regexp.MustCompile(`^    ([a-z_]+) += (.*)$`)
 // refused, so that nearly every input reaches renderHCL. Each fuzzX below
 // leaves a valid value as it is, so seeds mean what they say.
 
-const (
-	lowerDigitHyphen    = "abcdefghijklmnopqrstuvwxyz0123456789-"
-	environmentAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-)
-
-// intoAlphabet keeps a byte of alphabet and maps any other byte into it.
-func intoAlphabet(c byte, alphabet string) byte {
-	if strings.IndexByte(alphabet, c) >= 0 {
-		return c
-	}
-	return alphabet[int(c)%len(alphabet)]
-}
-
-func mapInto(raw, alphabet string, maxLen int) []byte {
-	b := []byte(raw[:min(len(raw), maxLen)])
-	for i, c := range b {
-		b[i] = intoAlphabet(c, alphabet)
-	}
-	return b
-}
-
-// fuzzBackendName: 3-32 of a-z, 0-9 and single hyphens, starting and ending
-// with a letter or digit, without a prefix S3 reserves for its default bucket.
-func fuzzBackendName(raw string) string {
-	b := mapInto(raw, lowerDigitHyphen, 32)
-	for len(b) < 3 {
-		b = append(b, 'a')
-	}
-	for i := range b {
-		if b[i] == '-' && (i == 0 || i == len(b)-1 || b[i-1] == '-') {
-			b[i] = '0'
-		}
-	}
-	for _, p := range []string{"sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(string(b)+"-", p) {
-			b[0] = 'x'
-		}
-	}
-	return string(b)
-}
-
-// fuzzEnvironment: 1-32 of a-z, 0-9, _ and -, starting with a letter or
-// digit, without "tfstate".
-func fuzzEnvironment(raw string) string {
-	b := mapInto(raw, environmentAlphabet, 32)
-	if len(b) == 0 {
-		b = append(b, 'e')
-	}
-	if b[0] == '_' || b[0] == '-' {
-		b[0] = '0'
-	}
-	return strings.ReplaceAll(string(b), "tfstate", "tfstat_")
-}
-
-// fuzzBucket: "" stays "" (the default bucket); anything else becomes 3-63 of
-// a-z, 0-9 and -, starting and ending with a letter or digit, without a prefix
-// or suffix S3 reserves.
+// fuzzBucket: "" stays "" (the default bucket); anything else a valid name.
 func fuzzBucket(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	b := mapInto(raw, lowerDigitHyphen, 63)
-	for len(b) < 3 {
-		b = append(b, 'b')
-	}
-	if b[0] == '-' {
-		b[0] = '0'
-	}
-	if b[len(b)-1] == '-' {
-		b[len(b)-1] = '0'
-	}
-	s := string(b)
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(s, p) {
-			s = "b" + s[1:]
-		}
-	}
-	for _, x := range []string{"-s3alias", "--ol-s3", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(s, x) {
-			s = s[:len(s)-1] + "0"
-		}
-	}
-	return s
-}
-
-// fuzzRegion: an area of 2-4 letters, one or more labels of letters and a
-// number of 1-2 digits, joined by hyphens, taken from the input's labels.
-func fuzzRegion(raw string) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
-	labels := strings.Split(raw, "-")
-	area := mapInto(labels[0], letters, 4)
-	for len(area) < 2 {
-		area = append(area, 'x')
-	}
-	var middle []string
-	number := "1"
-	if n := len(labels); n > 1 {
-		for _, l := range labels[1 : n-1] {
-			if m := mapInto(l, letters, 16); len(m) > 0 {
-				middle = append(middle, string(m))
-			}
-		}
-		if d := mapInto(labels[n-1], "0123456789", 2); len(d) > 0 {
-			number = string(d)
-		}
-	}
-	if len(middle) == 0 {
-		middle = []string{"east"}
-	}
-	return string(area) + "-" + strings.Join(middle, "-") + "-" + number
-}
-
-// fuzzKeyID: 1-64 of a-z, 0-9 and -.
-func fuzzKeyID(raw string) string {
-	if b := mapInto(raw, lowerDigitHyphen, 64); len(b) > 0 {
-		return string(b)
-	}
-	return "k"
+	return fuzzgen.Bucket(raw)
 }
 
 func FuzzRenderHCL(f *testing.F) {
@@ -227,8 +116,8 @@ func FuzzRenderHCL(f *testing.F) {
 	f.Add("Acme", "dev/", "", "eu-west-1", uint64(1), "k", uint8(0))
 	f.Add("", "", "-", "", uint64(0), "", uint8(1))
 	f.Fuzz(func(t *testing.T, rawName, rawEnv, rawBucket, rawRegion string, account uint64, rawKeyID string, mode uint8) {
-		name, env, bucket := fuzzBackendName(rawName), fuzzEnvironment(rawEnv), fuzzBucket(rawBucket)
-		region, keyID := fuzzRegion(rawRegion), fuzzKeyID(rawKeyID)
+		name, env, bucket := fuzzgen.BackendName(rawName), fuzzgen.Environment(rawEnv), fuzzBucket(rawBucket)
+		region, keyID := fuzzgen.Region(rawRegion), fuzzgen.KeyID(rawKeyID)
 		acct := fmt.Sprintf("%012d", account%1_000_000_000_000)
 		if bucket == "" {
 			bucket = naming.StateBucket(name, acct)

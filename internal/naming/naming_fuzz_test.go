@@ -4,6 +4,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/securestate/terraform-provider-securestate/internal/fuzzgen"
 )
 
 const fuzzAccount = "123456789012"
@@ -169,62 +171,6 @@ func FuzzEnvironment(f *testing.F) {
 	})
 }
 
-const (
-	nameAlphabet        = "abcdefghijklmnopqrstuvwxyz0123456789-"
-	environmentAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-)
-
-// intoAlphabet keeps a byte of alphabet and maps any other byte into it.
-func intoAlphabet(c byte, alphabet string) byte {
-	if strings.IndexByte(alphabet, c) >= 0 {
-		return c
-	}
-	return alphabet[int(c)%len(alphabet)]
-}
-
-// fuzzBackendName turns arbitrary bytes into a valid backend name, leaving a
-// valid name as it is: bytes outside a-z, 0-9 and - are mapped into them, the
-// name is cut to 32 and padded to 3, hyphens that would lead, trail or double
-// become digits, and a reserved bucket prefix loses its first letter.
-func fuzzBackendName(raw string) string {
-	b := []byte(raw[:min(len(raw), 32)])
-	for i, c := range b {
-		b[i] = intoAlphabet(c, nameAlphabet)
-	}
-	for len(b) < 3 {
-		b = append(b, 'a')
-	}
-	for i := range b {
-		if b[i] == '-' && (i == 0 || i == len(b)-1 || b[i-1] == '-') {
-			b[i] = '0'
-		}
-	}
-	for _, p := range []string{"sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(string(b)+"-", p) {
-			b[0] = 'x'
-		}
-	}
-	return string(b)
-}
-
-// fuzzEnvironment turns arbitrary bytes into a valid environment name, leaving
-// a valid name as it is: bytes outside a-z, 0-9, _ and - are mapped into them,
-// the name is cut to 32, an empty name becomes "e", a leading _ or - becomes a
-// digit, and "tfstate" becomes "tfstat_".
-func fuzzEnvironment(raw string) string {
-	b := []byte(raw[:min(len(raw), 32)])
-	for i, c := range b {
-		b[i] = intoAlphabet(c, environmentAlphabet)
-	}
-	if len(b) == 0 {
-		b = append(b, 'e')
-	}
-	if b[0] == '_' || b[0] == '-' {
-		b[0] = '0'
-	}
-	return strings.ReplaceAll(string(b), "tfstate", "tfstat_")
-}
-
 // policyNameSplits lists every way to read an access policy name as
 // "<backend>-tfstate-<environment>" with a valid backend and environment.
 func policyNameSplits(policy string) [][2]string {
@@ -263,7 +209,7 @@ func FuzzAccessPolicyName(f *testing.F) {
 	// now refuses "tfstate".
 	f.Add("acme-tfstate-x", "dev")
 	f.Fuzz(func(t *testing.T, rawName, rawEnv string) {
-		name, env := fuzzBackendName(rawName), fuzzEnvironment(rawEnv)
+		name, env := fuzzgen.BackendName(rawName), fuzzgen.Environment(rawEnv)
 		if err := Backend(name); err != nil {
 			t.Fatalf("Backend refuses %q, which follows the naming rule: %v", name, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/securestate/terraform-provider-securestate/internal/fuzzgen"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
@@ -20,101 +21,8 @@ var fuzzPartitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso
 // valid value as it is, so seeds mean what they say.
 
 const (
-	lowerDigitHyphen    = "abcdefghijklmnopqrstuvwxyz0123456789-"
-	environmentAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-	principalAlphabet   = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=.@/-"
+	principalAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=.@/-"
 )
-
-// intoAlphabet keeps a byte of alphabet and maps any other byte into it.
-func intoAlphabet(c byte, alphabet string) byte {
-	if strings.IndexByte(alphabet, c) >= 0 {
-		return c
-	}
-	return alphabet[int(c)%len(alphabet)]
-}
-
-func mapInto(raw, alphabet string, maxLen int) []byte {
-	b := []byte(raw[:min(len(raw), maxLen)])
-	for i, c := range b {
-		b[i] = intoAlphabet(c, alphabet)
-	}
-	return b
-}
-
-// fuzzEnvironment: 1-32 of a-z, 0-9, _ and -, starting with a letter or
-// digit, without "tfstate".
-func fuzzEnvironment(raw string) string {
-	b := mapInto(raw, environmentAlphabet, 32)
-	if len(b) == 0 {
-		b = append(b, 'e')
-	}
-	if b[0] == '_' || b[0] == '-' {
-		b[0] = '0'
-	}
-	return strings.ReplaceAll(string(b), "tfstate", "tfstat_")
-}
-
-// fuzzBucket: 3-63 of a-z, 0-9 and -, starting and ending with a letter or
-// digit, without a prefix or suffix S3 reserves.
-func fuzzBucket(raw string) string {
-	b := mapInto(raw, lowerDigitHyphen, 63)
-	for len(b) < 3 {
-		b = append(b, 'b')
-	}
-	if b[0] == '-' {
-		b[0] = '0'
-	}
-	if b[len(b)-1] == '-' {
-		b[len(b)-1] = '0'
-	}
-	s := string(b)
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(s, p) {
-			s = "b" + s[1:]
-		}
-	}
-	for _, x := range []string{"-s3alias", "--ol-s3", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(s, x) {
-			s = s[:len(s)-1] + "0"
-		}
-	}
-	return s
-}
-
-// fuzzRegion: an area of 2-4 letters, one or more labels of letters and a
-// number of 1-2 digits, joined by hyphens, taken from the input's labels.
-func fuzzRegion(raw string) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
-	labels := strings.Split(raw, "-")
-	area := mapInto(labels[0], letters, 4)
-	for len(area) < 2 {
-		area = append(area, 'x')
-	}
-	var middle []string
-	number := "1"
-	if n := len(labels); n > 1 {
-		for _, l := range labels[1 : n-1] {
-			if m := mapInto(l, letters, 16); len(m) > 0 {
-				middle = append(middle, string(m))
-			}
-		}
-		if d := mapInto(labels[n-1], "0123456789", 2); len(d) > 0 {
-			number = string(d)
-		}
-	}
-	if len(middle) == 0 {
-		middle = []string{"east"}
-	}
-	return string(area) + "-" + strings.Join(middle, "-") + "-" + number
-}
-
-// fuzzKeyID: 1-64 of a-z, 0-9 and -.
-func fuzzKeyID(raw string) string {
-	if b := mapInto(raw, lowerDigitHyphen, 64); len(b) > 0 {
-		return string(b)
-	}
-	return "k"
-}
 
 // fuzzPrincipals reads a comma-separated list: an entry that is a valid IAM
 // role or user ARN stays; any other becomes a role or user of the backend's
@@ -134,7 +42,7 @@ func fuzzPrincipals(list, partition, account string) []string {
 		if len(p)%2 == 1 {
 			kind = "user"
 		}
-		name := mapInto(p, principalAlphabet, 64)
+		name := fuzzgen.MapInto(p, principalAlphabet, 64)
 		if len(name) == 0 {
 			name = []byte("p")
 		}
@@ -247,8 +155,8 @@ func FuzzPolicies(f *testing.F) {
 	f.Add("", "", "", "", ",", "", uint64(0), uint8(7<<2))
 	f.Add("dev", "dev-", "xn--acme-s3alias", "eusc-de-east-1", "arn:aws-eusc:iam::123456789012:user/ops,Deployer Role", "mrk-1", uint64(123456789012), uint8(1|7<<2))
 	f.Fuzz(func(t *testing.T, rawEnv, rawOtherEnv, rawBucket, rawRegion, principalList, rawKeyID string, account uint64, flags uint8) {
-		env, otherEnv := fuzzEnvironment(rawEnv), fuzzEnvironment(rawOtherEnv)
-		bucket, region, keyID := fuzzBucket(rawBucket), fuzzRegion(rawRegion), fuzzKeyID(rawKeyID)
+		env, otherEnv := fuzzgen.Environment(rawEnv), fuzzgen.Environment(rawOtherEnv)
+		bucket, region, keyID := fuzzgen.Bucket(rawBucket), fuzzgen.Region(rawRegion), fuzzgen.KeyID(rawKeyID)
 		partition := fuzzPartitions[int(flags>>2)%len(fuzzPartitions)]
 		acct := fmt.Sprintf("%012d", account%1_000_000_000_000)
 		principals := fuzzPrincipals(principalList, partition, acct)
