@@ -29,7 +29,7 @@ func MapInto(raw, alphabet string, maxLen int) []byte {
 	return b
 }
 
-// BackendName: 3-32 of a-z, 0-9 and single hyphens, starting and ending with
+// BackendName builds 3-32 of a-z, 0-9 and single hyphens, starting and ending with
 // a letter or digit, without a prefix S3 reserves for its default bucket.
 func BackendName(raw string) string {
 	b := MapInto(raw, LowerDigitHyphen, 32)
@@ -49,7 +49,7 @@ func BackendName(raw string) string {
 	return string(b)
 }
 
-// Environment: 1-32 of a-z, 0-9, _ and -, starting with a letter or digit,
+// Environment builds 1-32 of a-z, 0-9, _ and -, starting with a letter or digit,
 // without "tfstate".
 func Environment(raw string) string {
 	b := MapInto(raw, EnvironmentAlphabet, 32)
@@ -62,7 +62,7 @@ func Environment(raw string) string {
 	return strings.ReplaceAll(string(b), "tfstate", "tfstat_")
 }
 
-// Bucket: 3-63 of a-z, 0-9 and -, starting and ending with a letter or digit,
+// Bucket builds 3-63 of a-z, 0-9 and -, starting and ending with a letter or digit,
 // without a prefix or suffix S3 reserves.
 func Bucket(raw string) string {
 	b := MapInto(raw, LowerDigitHyphen, 63)
@@ -89,7 +89,7 @@ func Bucket(raw string) string {
 	return s
 }
 
-// Region: an area of 2-4 letters, one or more labels of letters and a number
+// Region builds an area of 2-4 letters, one or more labels of letters and a number
 // of 1-2 digits, joined by hyphens, taken from the input's labels.
 func Region(raw string) string {
 	const letters = "abcdefghijklmnopqrstuvwxyz"
@@ -116,7 +116,7 @@ func Region(raw string) string {
 	return string(area) + "-" + strings.Join(middle, "-") + "-" + number
 }
 
-// KeyID: 1-64 of a-z, 0-9 and -.
+// KeyID builds 1-64 of a-z, 0-9 and -.
 func KeyID(raw string) string {
 	if b := MapInto(raw, LowerDigitHyphen, 64); len(b) > 0 {
 		return string(b)
