@@ -417,3 +417,18 @@ func TestQuoteNameOfInvalidUTF8(t *testing.T) {
 		t.Errorf("quoteName = %s, want %s", got, want)
 	}
 }
+
+// Two condition keys with the same values make the same document whatever
+// order the maps give them in (Go randomises it; 64 tries leave a chance of
+// 2^-64 that a canonical form depending on it goes unseen).
+func TestEquivalentConditionKeysWithTheSameValues(t *testing.T) {
+	doc := func() Document {
+		return Document{Version: "2012-10-17", Statement: []Statement{{Effect: "Allow", Action: StringSet{"s3:GetObject"}, Resource: StringSet{"*"},
+			Condition: Conditions{"StringEquals": {"aws:SourceAccount": {"123456789012"}, "aws:SourceOwner": {"123456789012"}, "aws:PrincipalAccount": {"123456789012"}}}}}}
+	}
+	for range 64 {
+		if !doc().Equivalent(doc()) {
+			t.Fatal("a document is not equivalent to itself")
+		}
+	}
+}
