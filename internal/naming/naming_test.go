@@ -68,6 +68,12 @@ func TestDerivedNames(t *testing.T) {
 	if got := LockTable("acme"); got != "acme-tflock" {
 		t.Errorf("LockTable = %q", got)
 	}
+	if got := LogBucket("acme-tfstate-123456789012"); got != "acme-tfstate-123456789012-logs" {
+		t.Errorf("LogBucket = %q", got)
+	}
+	if got := Trail("acme"); got != "acme-tfstate-audit" {
+		t.Errorf("Trail = %q", got)
+	}
 	if got := KeyAlias("acme"); got != "alias/acme-tfstate" {
 		t.Errorf("KeyAlias = %q", got)
 	}
