@@ -301,7 +301,7 @@ func faultMatrix(t *testing.T, v variant) {
 				continue
 			}
 			if f.failedBy[op+"/"+string(kind)] == 0 {
-				t.Errorf("no %s failed its first run under a %s fault: the faults are not taking effect", op, kind)
+				t.Errorf("no %s failed its first run under fault kind %s: the faults are not taking effect", op, kind)
 			}
 		}
 	}
