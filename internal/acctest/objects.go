@@ -14,10 +14,10 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
 // Object is an AWS object of a backend found in the emulator.
@@ -44,11 +44,12 @@ func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Ob
 
 	stateBucket := naming.StateBucket(name, c.AccountID)
 	for _, b := range []string{stateBucket, naming.LogBucket(stateBucket)} {
-		switch _, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); {
-		case err == nil:
+		exists, err := statebucket.Exists(ctx, c.S3, b)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
 			add("bucket", b, false)
-		case !strings.Contains(err.Error(), "NotFound") && !strings.Contains(err.Error(), "404"):
-			return nil, fmt.Errorf("looking for bucket %s: %w", b, err)
 		}
 	}
 	tables := dynamodb.NewListTablesPaginator(c.DynamoDB, &dynamodb.ListTablesInput{})

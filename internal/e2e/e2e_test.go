@@ -228,16 +228,9 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 		return held, nil
 	}
 	want := map[string][]string{"both": {"lock file", "lock item"}, "dynamodb": {"lock item"}, "lockfile": {"lock file"}}[mode]
-	var holderLock lockInfo
 	lockHeld := func() bool {
 		held, err := locks()
-		if err != nil || len(held) != len(want) {
-			return false
-		}
-		for _, kind := range want {
-			holderLock = held[kind]
-		}
-		return true
+		return err == nil && len(held) == len(want)
 	}
 
 	var (
@@ -259,10 +252,11 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 		wg.Wait()
 		return err
 	}
+	holderLock := held[want[0]]
 	for kind, info := range held {
 		if info.ID != holderLock.ID || info.ID == "" {
 			wg.Wait()
-			return fmt.Errorf("%s lock: the %s holds lock %q, the other %q", mode, kind, info.ID, holderLock.ID)
+			return fmt.Errorf("%s lock: the %s holds lock %q, the %s %q", mode, kind, info.ID, want[0], holderLock.ID)
 		}
 	}
 	before := latest()

@@ -56,15 +56,7 @@ func read(r io.Reader) (*summary, error) {
 
 // count returns how many tests ended with action; acc limits it to
 // acceptance tests and their subtests.
-func (s *summary) count(action string, acc bool) int {
-	n := 0
-	for id, a := range s.result {
-		if a == action && (!acc || isAcceptance(id)) {
-			n++
-		}
-	}
-	return n
-}
+func (s *summary) count(action string, acc bool) int { return len(s.list(action, acc)) }
 
 func (s *summary) list(action string, acc bool) []string {
 	var out []string
