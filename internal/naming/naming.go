@@ -107,14 +107,44 @@ const PolicyPath = "/securestate/"
 // AccessPolicy is the IAM policy name granting one environment its state.
 func AccessPolicy(name, environment string) string { return name + "-tfstate-" + environment }
 
+// OwnerTagPrefix starts every tag key the provider reserves for itself.
+const OwnerTagPrefix = "securestate:"
+
 // OwnerTagKey marks every AWS object a backend owns; its value is the backend name.
 // A component found with this tag and value is adopted on create; one without it
 // is refused.
-const OwnerTagKey = "securestate:backend"
+const OwnerTagKey = OwnerTagPrefix + "backend"
+
+// AlarmLogGroup is the CloudWatch Logs group a backend's trail delivers to.
+func AlarmLogGroup(name string) string { return "/securestate/" + name + "/cloudtrail" }
+
+// TrailLogsRole is the IAM role CloudTrail assumes to write to that log group.
+func TrailLogsRole(name string) string { return name + "-tfstate-trail-logs" }
+
+// StateDeletedAlarm names the metric filter and the alarm raised when a state
+// object is deleted; StateDeletedMetric is the metric between them.
+func StateDeletedAlarm(name string) string { return name + "-tfstate-state-deleted" }
+
+// StateDeletedMetric is the metric the StateDeletedAlarm filter counts.
+func StateDeletedMetric(name string) string { return name + "-StateObjectsDeleted" }
+
+// AccessDeniedAlarm names the metric filter and the alarm raised when a request
+// to the state bucket is denied.
+func AccessDeniedAlarm(name string) string { return name + "-tfstate-access-denied" }
+
+// AccessDeniedMetric is the metric the AccessDeniedAlarm filter counts.
+func AccessDeniedMetric(name string) string { return name + "-StateAccessDenied" }
+
+// EnvironmentFromPolicy recovers the environment from the name of one of a
+// backend's access policies (the inverse of AccessPolicy).
+func EnvironmentFromPolicy(name, policyName string) (string, bool) {
+	env, ok := strings.CutPrefix(policyName, AccessPolicy(name, ""))
+	return env, ok && Environment(env) == nil
+}
 
 // NameFromBucket recovers a backend name from a default bucket name, for import.
 func NameFromBucket(bucket, accountID string) (string, bool) {
-	name, ok := strings.CutSuffix(bucket, "-tfstate-"+accountID)
+	name, ok := strings.CutSuffix(bucket, StateBucket("", accountID))
 	if !ok || Backend(name) != nil {
 		return "", false
 	}

@@ -86,4 +86,38 @@ func TestDerivedNames(t *testing.T) {
 	if _, ok := NameFromBucket("other-bucket", "123456789012"); ok {
 		t.Error("NameFromBucket accepted a foreign bucket")
 	}
+	if OwnerTagKey != "securestate:backend" || !strings.HasPrefix(OwnerTagKey, OwnerTagPrefix) {
+		t.Errorf("OwnerTagKey = %q, want securestate:backend under OwnerTagPrefix %q", OwnerTagKey, OwnerTagPrefix)
+	}
+	for got, want := range map[string]string{
+		AlarmLogGroup("acme"):      "/securestate/acme/cloudtrail",
+		TrailLogsRole("acme"):      "acme-tfstate-trail-logs",
+		StateDeletedAlarm("acme"):  "acme-tfstate-state-deleted",
+		StateDeletedMetric("acme"): "acme-StateObjectsDeleted",
+		AccessDeniedAlarm("acme"):  "acme-tfstate-access-denied",
+		AccessDeniedMetric("acme"): "acme-StateAccessDenied",
+	} {
+		if got != want {
+			t.Errorf("derived name %q, want %q", got, want)
+		}
+	}
+}
+
+func TestEnvironmentFromPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		backend, policy, want string
+		ok                    bool
+	}{
+		{"acme", AccessPolicy("acme", "dev"), "dev", true},
+		{"acme", AccessPolicy("acme", "prod_eu-1"), "prod_eu-1", true},
+		{"acme", AccessPolicy("acme-2", "dev"), "", false}, // another backend's
+		{"acme", "acme-tfstate-", "", false},               // no environment
+		{"acme", "acme-tfstate-Dev", "", false},            // not an environment name
+		{"acme", "other-policy", "", false},
+	} {
+		got, ok := EnvironmentFromPolicy(tc.backend, tc.policy)
+		if got != tc.want && tc.ok || ok != tc.ok {
+			t.Errorf("EnvironmentFromPolicy(%q, %q) = %q, %v; want %q, %v", tc.backend, tc.policy, got, ok, tc.want, tc.ok)
+		}
+	}
 }
