@@ -5,11 +5,13 @@ package accesspolicy
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
-	"strings"
+	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -51,7 +53,7 @@ func Control(environment string) string { return "access_policy_" + environment 
 
 // ARN is the ARN a policy of this name has under the provider's path.
 func ARN(partition, accountID, name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partition, accountID, naming.PolicyPath, name)
+	return arn.ARN{Partition: partition, Service: "iam", AccountID: accountID, Resource: "policy" + naming.PolicyPath + name}.String()
 }
 
 // Observed is what exists.
@@ -71,41 +73,63 @@ func Drift(spec Spec, o *Observed) string {
 	return ""
 }
 
-// Find reads the policy and its default version; a missing policy is awserr.ErrNotFound.
+// Find reads the policy, its tags and then its default version (two round
+// trips); a missing policy is awserr.ErrNotFound, whatever else failed.
 func Find(ctx context.Context, api API, arn string) (*Observed, error) {
-	p, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
-	if awserr.HasCode(err, "NoSuchEntity") {
+	var (
+		wg             sync.WaitGroup
+		p              *iam.GetPolicyOutput
+		listed         *iam.ListPolicyTagsOutput
+		getErr, tagErr error
+	)
+	wg.Go(func() { p, getErr = api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn}) })
+	wg.Go(func() { listed, tagErr = api.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn}) })
+	wg.Wait()
+	if isNoSuchEntity(getErr) {
 		return nil, awserr.NotFound("IAM policy %s", arn)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
+	if getErr != nil {
+		getErr = fmt.Errorf("iam:GetPolicy %s: %w", arn, getErr)
+	}
+	if tagErr != nil {
+		tagErr = fmt.Errorf("iam:ListPolicyTags %s: %w", arn, tagErr)
+	}
+	if err := errors.Join(getErr, tagErr); err != nil {
+		return nil, err
 	}
 	o := &Observed{ARN: arn, DefaultVersion: aws.ToString(p.Policy.DefaultVersionId), Tags: map[string]string{}}
+	for _, t := range listed.Tags {
+		o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
 	v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &o.DefaultVersion})
 	if err != nil {
 		return nil, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", arn, o.DefaultVersion, err)
 	}
 	o.Document = aws.ToString(v.PolicyVersion.Document)
-	listed, err := api.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: &arn})
-	if err != nil {
-		return nil, fmt.Errorf("iam:ListPolicyTags %s: %w", arn, err)
-	}
-	for _, t := range listed.Tags {
-		o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
 	return o, nil
 }
 
-// Ensure creates the policy (or adopts one carrying the ownership tag) and
-// makes the wanted document its default version.
-func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
+// Check refuses to adopt a policy that does not carry the backend's ownership
+// tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return nil
+	}
+	return fmt.Errorf("IAM policy %s already exists and was not created by this backend (no %s=%s tag); import the backend, or remove the policy",
+		spec.ARN, naming.OwnerTagKey, spec.Backend)
+}
+
+// Ensure makes the policy match the spec, starting from have, what Find
+// observed (nil: the policy does not exist). Without tracked (the policy is
+// not in state yet) a policy without the ownership tag is refused. A new
+// default version and the tags are written concurrently, and only when they
+// differ; the result is one Find after the writes.
+func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
 	doc, err := spec.Document.JSON()
 	if err != nil {
 		return nil, err
 	}
-	o, err := Find(ctx, api, spec.ARN)
-	switch {
-	case awserr.IsNotFound(err):
+	if have == nil {
 		_, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{
 			PolicyName:     &spec.Name,
 			Path:           aws.String(naming.PolicyPath),
@@ -113,28 +137,56 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 			Description:    aws.String(fmt.Sprintf("Terraform state access for environment %s of backend %s (managed by securestate)", spec.Environment, spec.Backend)),
 			Tags:           iamTags(spec.Tags),
 		})
-		if err != nil && !awserr.HasCode(err, "EntityAlreadyExists") {
+		var exists *types.EntityAlreadyExistsException
+		switch {
+		case errors.As(err, &exists):
+			// The SDK's retry of a create whose reply was lost, or a policy
+			// made meanwhile: adopted only with the ownership tag.
+			o, err := Find(ctx, api, spec.ARN)
+			if err != nil {
+				return nil, err
+			}
+			if !tracked {
+				if err := Check(spec, o); err != nil {
+					return nil, err
+				}
+			}
+			return o, nil
+		case err != nil:
 			return nil, fmt.Errorf("iam:CreatePolicy %s: %w", spec.Name, err)
 		}
 		return Find(ctx, api, spec.ARN)
-	case err != nil:
-		return nil, err
-	case !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend:
-		return nil, fmt.Errorf("IAM policy %s already exists and was not created by this backend (no %s=%s tag); import the backend, or remove the policy",
-			spec.ARN, naming.OwnerTagKey, spec.Backend)
 	}
-	if Drift(spec, o) != "" {
-		if err := pruneVersions(ctx, api, spec.ARN); err != nil {
+	if !tracked {
+		if err := Check(spec, have); err != nil {
 			return nil, err
 		}
-		if _, err := api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: &spec.ARN, PolicyDocument: &doc, SetAsDefault: true}); err != nil {
-			return nil, fmt.Errorf("iam:CreatePolicyVersion %s: %w", spec.ARN, err)
-		}
 	}
-	if err := syncTags(ctx, api, spec.ARN, o.Tags, spec.Tags); err != nil {
+	var (
+		wg                 sync.WaitGroup
+		versionErr, tagErr error
+	)
+	if Drift(spec, have) != "" {
+		wg.Go(func() {
+			if versionErr = pruneVersions(ctx, api, spec.ARN); versionErr != nil {
+				return
+			}
+			if _, err := api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: &spec.ARN, PolicyDocument: &doc, SetAsDefault: true}); err != nil {
+				versionErr = fmt.Errorf("iam:CreatePolicyVersion %s: %w", spec.ARN, err)
+			}
+		})
+	}
+	wg.Go(func() { tagErr = syncTags(ctx, api, spec.ARN, have.Tags, spec.Tags) })
+	wg.Wait()
+	if err := errors.Join(versionErr, tagErr); err != nil {
 		return nil, err
 	}
 	return Find(ctx, api, spec.ARN)
+}
+
+func isNoSuchEntity(err error) bool {
+	var nse *types.NoSuchEntityException
+	return errors.As(err, &nse)
 }
 
 func versions(ctx context.Context, api API, arn string) ([]types.PolicyVersion, error) {
@@ -202,7 +254,7 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 // the error says to detach it first.
 func Delete(ctx context.Context, api API, arn string) error {
 	vs, err := versions(ctx, api, arn)
-	if awserr.HasCode(err, "NoSuchEntity") {
+	if isNoSuchEntity(err) {
 		return nil
 	}
 	if err != nil {
@@ -212,15 +264,16 @@ func Delete(ctx context.Context, api API, arn string) error {
 		if v.IsDefaultVersion {
 			continue
 		}
-		if _, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: &arn, VersionId: v.VersionId}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+		if _, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: &arn, VersionId: v.VersionId}); err != nil && !isNoSuchEntity(err) {
 			return fmt.Errorf("iam:DeletePolicyVersion %s %s: %w", arn, aws.ToString(v.VersionId), err)
 		}
 	}
 	_, err = api.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: &arn})
+	var conflict *types.DeleteConflictException
 	switch {
-	case err == nil, awserr.HasCode(err, "NoSuchEntity"):
+	case err == nil, isNoSuchEntity(err):
 		return nil
-	case awserr.HasCode(err, "DeleteConflict"):
+	case errors.As(err, &conflict):
 		return fmt.Errorf("IAM policy %s is still attached to users, groups or roles; detach it before removing its environment: %w", arn, err)
 	default:
 		return fmt.Errorf("iam:DeletePolicy %s: %w", arn, err)
@@ -229,8 +282,7 @@ func Delete(ctx context.Context, api API, arn string) error {
 
 // EnvironmentFromName recovers the environment of a policy name of a backend.
 func EnvironmentFromName(backend, policyName string) (string, bool) {
-	env, ok := strings.CutPrefix(policyName, backend+"-tfstate-")
-	return env, ok && naming.Environment(env) == nil
+	return naming.EnvironmentFromPolicy(backend, policyName)
 }
 
 // ListEnvironments finds the environments whose policies exist for a backend,
@@ -251,6 +303,6 @@ func ListEnvironments(ctx context.Context, api interface {
 			}
 		}
 	}
-	sort.Strings(envs)
+	slices.Sort(envs)
 	return envs, nil
 }

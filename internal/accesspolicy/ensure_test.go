@@ -31,6 +31,19 @@ func testSpec() Spec {
 	}
 }
 
+// observeAndEnsure does what the orchestrator does: one Find, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeIAM, spec Spec, tracked bool) (*Observed, error) {
+	have, err := Find(ctx, f, spec.ARN)
+	if awserr.IsNotFound(err) {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f, spec, have, tracked)
+}
+
 func TestARN(t *testing.T) {
 	if got, want := ARN("aws-cn", "123456789012", "acme-tfstate-dev"), "arn:aws-cn:iam::123456789012:policy/securestate/acme-tfstate-dev"; got != want {
 		t.Errorf("ARN = %s, want %s", got, want)
@@ -50,7 +63,7 @@ func TestEnsureCreatesThePolicy(t *testing.T) {
 			f := newFake()
 			f.lost = lost
 			spec := testSpec()
-			o, err := Ensure(context.Background(), f, spec, false)
+			o, err := observeAndEnsure(context.Background(), f, spec, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +121,7 @@ func TestEnsureUpdatesThePolicy(t *testing.T) {
 			f := newFake()
 			spec := testSpec()
 			arn := f.add(spec.Name, tc.tags, tc.documents...)
-			o, err := Ensure(context.Background(), f, spec, tc.tracked)
+			o, err := observeAndEnsure(context.Background(), f, spec, tc.tracked)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +165,7 @@ func TestEnsureRefusesAnotherBackendsPolicy(t *testing.T) {
 	} {
 		f := newFake()
 		f.add(testSpec().Name, tags, wider)
-		_, err := Ensure(context.Background(), f, testSpec(), false)
+		_, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 		if err == nil || !strings.Contains(err.Error(), "not created by this backend") {
 			t.Errorf("%s: error %v, want a refusal", name, err)
 		}
@@ -171,16 +184,17 @@ func TestEnsureFailures(t *testing.T) {
 		op        string // fails
 		want      string
 	}{
-		"create":           {nil, nil, "CreatePolicy", "iam:CreatePolicy acme-tfstate-dev"},
-		"read":             {[]string{wanted}, nil, "GetPolicy", "iam:GetPolicy"},
-		"read version":     {[]string{wanted}, nil, "GetPolicyVersion", "iam:GetPolicyVersion"},
-		"read tags":        {[]string{wanted}, nil, "ListPolicyTags", "iam:ListPolicyTags"},
-		"list versions":    {five, nil, "ListPolicyVersions", "iam:ListPolicyVersions"},
-		"prune":            {five, nil, "DeletePolicyVersion", "iam:DeletePolicyVersion"},
-		"new version":      {[]string{wider}, nil, "CreatePolicyVersion", "iam:CreatePolicyVersion"},
-		"tag":              {[]string{wanted}, map[string]string{}, "TagPolicy", "iam:TagPolicy"},
-		"untag":            {[]string{wanted}, map[string]string{"stale": "x"}, "UntagPolicy", "iam:UntagPolicy"},
-		"read after write": {nil, nil, "ListPolicyTags", "iam:ListPolicyTags"},
+		"create":        {nil, nil, "CreatePolicy", "iam:CreatePolicy acme-tfstate-dev"},
+		"read":          {[]string{wanted}, nil, "GetPolicy", "iam:GetPolicy"},
+		"read version":  {[]string{wanted}, nil, "GetPolicyVersion", "iam:GetPolicyVersion"},
+		"read tags":     {[]string{wanted}, nil, "ListPolicyTags", "iam:ListPolicyTags"},
+		"list versions": {five, nil, "ListPolicyVersions", "iam:ListPolicyVersions"},
+		"prune":         {five, nil, "DeletePolicyVersion", "iam:DeletePolicyVersion"},
+		"new version":   {[]string{wider}, nil, "CreatePolicyVersion", "iam:CreatePolicyVersion"},
+		"tag":           {[]string{wanted}, map[string]string{}, "TagPolicy", "iam:TagPolicy"},
+		"untag":         {[]string{wanted}, map[string]string{"stale": "x"}, "UntagPolicy", "iam:UntagPolicy"},
+		// No policy: the first GetPolicyVersion is the read after CreatePolicy.
+		"read after write": {nil, nil, "GetPolicyVersion", "iam:GetPolicyVersion"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
@@ -192,7 +206,7 @@ func TestEnsureFailures(t *testing.T) {
 				f.add(testSpec().Name, tags, tc.documents...)
 			}
 			f.fail[tc.op] = []error{boom}
-			_, err := Ensure(context.Background(), f, testSpec(), true)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,8 @@ import (
 // fakeIAM is an in-memory IAM holding managed policies with their versions
 // and tags, recording the calls and the inputs of every write.
 type fakeIAM struct {
+	mu sync.Mutex // the finders call concurrently
+
 	policies map[string]*fakePolicy // by ARN
 	// pageSize > 0 splits ListPolicyVersions and ListPolicies into pages.
 	pageSize int
@@ -51,8 +54,21 @@ func newFake() *fakeIAM {
 	return &fakeIAM{policies: map[string]*fakePolicy{}, fail: map[string][]error{}}
 }
 
+// apiError is the error IAM answers with code: the SDK's typed error where
+// IAM has one, as the SDK's deserializer returns it.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "NoSuchEntity":
+		return &types.NoSuchEntityException{Message: msg}
+	case "EntityAlreadyExists":
+		return &types.EntityAlreadyExistsException{Message: msg}
+	case "DeleteConflict":
+		return &types.DeleteConflictException{Message: msg}
+	case "LimitExceeded":
+		return &types.LimitExceededException{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 func (f *fakeIAM) call(op string) error {
@@ -111,6 +127,8 @@ func (p *fakePolicy) versionIDs() []string {
 }
 
 func (f *fakeIAM) CreatePolicy(_ context.Context, in *iam.CreatePolicyInput, _ ...func(*iam.Options)) (*iam.CreatePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreatePolicy"); err != nil {
 		return nil, err
 	}
@@ -134,6 +152,8 @@ func (f *fakeIAM) CreatePolicy(_ context.Context, in *iam.CreatePolicyInput, _ .
 }
 
 func (f *fakeIAM) GetPolicy(_ context.Context, in *iam.GetPolicyInput, _ ...func(*iam.Options)) (*iam.GetPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetPolicy"); err != nil {
 		return nil, err
 	}
@@ -145,6 +165,8 @@ func (f *fakeIAM) GetPolicy(_ context.Context, in *iam.GetPolicyInput, _ ...func
 }
 
 func (f *fakeIAM) GetPolicyVersion(_ context.Context, in *iam.GetPolicyVersionInput, _ ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetPolicyVersion"); err != nil {
 		return nil, err
 	}
@@ -161,6 +183,8 @@ func (f *fakeIAM) GetPolicyVersion(_ context.Context, in *iam.GetPolicyVersionIn
 }
 
 func (f *fakeIAM) CreatePolicyVersion(_ context.Context, in *iam.CreatePolicyVersionInput, _ ...func(*iam.Options)) (*iam.CreatePolicyVersionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreatePolicyVersion"); err != nil {
 		return nil, err
 	}
@@ -181,6 +205,8 @@ func (f *fakeIAM) CreatePolicyVersion(_ context.Context, in *iam.CreatePolicyVer
 }
 
 func (f *fakeIAM) ListPolicyVersions(_ context.Context, in *iam.ListPolicyVersionsInput, _ ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListPolicyVersions"); err != nil {
 		return nil, err
 	}
@@ -206,6 +232,8 @@ func page[T any](items []T, size int, marker *string) ([]T, bool, *string) {
 }
 
 func (f *fakeIAM) DeletePolicyVersion(_ context.Context, in *iam.DeletePolicyVersionInput, _ ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeletePolicyVersion"); err != nil {
 		return nil, err
 	}
@@ -228,6 +256,8 @@ func (f *fakeIAM) DeletePolicyVersion(_ context.Context, in *iam.DeletePolicyVer
 }
 
 func (f *fakeIAM) DeletePolicy(_ context.Context, in *iam.DeletePolicyInput, _ ...func(*iam.Options)) (*iam.DeletePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeletePolicy"); err != nil {
 		return nil, err
 	}
@@ -243,6 +273,8 @@ func (f *fakeIAM) DeletePolicy(_ context.Context, in *iam.DeletePolicyInput, _ .
 }
 
 func (f *fakeIAM) ListPolicyTags(_ context.Context, in *iam.ListPolicyTagsInput, _ ...func(*iam.Options)) (*iam.ListPolicyTagsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListPolicyTags"); err != nil {
 		return nil, err
 	}
@@ -258,6 +290,8 @@ func (f *fakeIAM) ListPolicyTags(_ context.Context, in *iam.ListPolicyTagsInput,
 }
 
 func (f *fakeIAM) TagPolicy(_ context.Context, in *iam.TagPolicyInput, _ ...func(*iam.Options)) (*iam.TagPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("TagPolicy"); err != nil {
 		return nil, err
 	}
@@ -273,6 +307,8 @@ func (f *fakeIAM) TagPolicy(_ context.Context, in *iam.TagPolicyInput, _ ...func
 }
 
 func (f *fakeIAM) UntagPolicy(_ context.Context, in *iam.UntagPolicyInput, _ ...func(*iam.Options)) (*iam.UntagPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UntagPolicy"); err != nil {
 		return nil, err
 	}
@@ -290,6 +326,8 @@ func (f *fakeIAM) UntagPolicy(_ context.Context, in *iam.UntagPolicyInput, _ ...
 // ListPolicies lists the local policies under the path prefix asked for, in
 // ARN order.
 func (f *fakeIAM) ListPolicies(_ context.Context, in *iam.ListPoliciesInput, _ ...func(*iam.Options)) (*iam.ListPoliciesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListPolicies"); err != nil {
 		return nil, err
 	}
