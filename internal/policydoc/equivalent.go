@@ -6,10 +6,31 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Equivalent reports whether two policy texts (raw or URL-encoded JSON) mean
 // the same thing. It returns an error when either text cannot be parsed.
+//
+// Why not github.com/hashicorp/awspolicyequivalence (v1.7.0), which
+// hashicorp/aws uses: fed the same pairs (equivalent_library_test.go), it
+// agrees on statement order, single value vs one-element list, whitespace,
+// Sid, NotAction/NotResource, Version, Bool true vs "true", numbers vs
+// numeric strings and account ID vs root ARN, but it is weaker or wrong
+// where our documents meet AWS:
+//   - it cannot read the percent-encoded text IAM returns;
+//   - Principal "*" differs from {"AWS": "*"}, which mean the same;
+//   - Principal "*" equals no Principal at all, and equals NotPrincipal "*";
+//   - action names and condition keys are compared case-sensitively;
+//   - a repeated value in any list makes the lists differ;
+//   - statements are matched as a set, so [A, A, B] equals [A, B, B];
+//   - Effect is compared case-insensitively although IAM's is not;
+//   - condition numbers go through float64 (9007199254740993 equals
+//     9007199254740992), and an empty Condition differs from none;
+//   - misspelt or unknown elements are dropped silently instead of refused.
+//
+// So we keep our own comparison.
 func Equivalent(a, b string) (bool, error) {
 	da, err := Parse(a)
 	if err != nil {
@@ -25,8 +46,10 @@ func Equivalent(a, b string) (bool, error) {
 // Equivalent reports whether d and o mean the same thing. Statement order,
 // and order and duplicates within value lists, are ignored; action names and
 // condition key names are compared case-insensitively; a principal of "*"
-// equals {"AWS": "*"}. Version, Id, Sid, Effect, resources, principal values,
-// condition operators and condition values are compared exactly.
+// equals {"AWS": "*"}, and an AWS principal written as an account ID equals
+// that account's root ARN. Version, Id, Sid, Effect, resources, other
+// principal values, condition operators and condition values are compared
+// exactly (a condition value as the text it was written in: 1.0 is not 1).
 func (d Document) Equivalent(o Document) bool {
 	if d.Version != o.Version || d.ID != o.ID || len(d.Statement) != len(o.Statement) {
 		return false
@@ -70,13 +93,21 @@ func writeField(b *strings.Builder, name, value string) {
 }
 
 // canonicalPrincipal encodes a principal with sorted kinds and sorted,
-// de-duplicated values; the wildcard is written as {"AWS": "*"}.
+// de-duplicated values; the wildcard is written as {"AWS": "*"}, and an AWS
+// account's root ARN as the bare account ID.
 func canonicalPrincipal(p Principal) string {
 	if len(p) == 0 {
 		return "none"
 	}
 	norm := make(map[string][]string, len(p))
 	for kind, vals := range p {
+		if kind == "AWS" {
+			accounts := make(StringSet, len(vals))
+			for i, v := range vals {
+				accounts[i] = accountOfRoot(v)
+			}
+			vals = accounts
+		}
 		norm[kind] = normalizeSet(vals, false)
 	}
 	if len(norm) == 1 && slices.Equal(norm[wildcardKind], []string{wildcardKind}) {
@@ -92,6 +123,24 @@ func canonicalPrincipal(p Principal) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// accountOfRoot returns the account ID of an account root ARN
+// ("arn:aws:iam::111122223333:root") and any other value unchanged. AWS
+// stores an account ID written as an AWS principal as that account's root
+// ARN, so the two name the same principal. The partition is dropped: a
+// policy can only name principals of its own partition.
+func accountOfRoot(v string) string {
+	a, err := arn.Parse(v)
+	if err != nil || a.Service != "iam" || a.Region != "" || a.Resource != "root" || !isAccountID(a.AccountID) {
+		return v
+	}
+	return a.AccountID
+}
+
+// isAccountID reports whether s is a 12-digit AWS account ID.
+func isAccountID(s string) bool {
+	return len(s) == 12 && !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // conditionEntry is one condition key with its normalised values.
