@@ -51,8 +51,28 @@ type Conditions map[string]map[string]StringSet
 // wildcardKind is the Principal key that stands for the JSON string "*".
 const wildcardKind = "*"
 
-// JSON renders the document as compact JSON. Map keys are sorted, statements
-// keep their order, and HTML-sensitive characters are not escaped.
+// String renders the document as compact JSON: map keys sorted, statements
+// in their order, HTML-sensitive characters not escaped. It is the way to
+// render a policy for AWS.
+//
+// Its error policy: rendering a Document cannot fail. Everything in it is a
+// string, a list of strings or a map of those, which encoding/json always
+// encodes (invalid UTF-8 becomes U+FFFD), and this package's MarshalJSON
+// methods only emit what encoding/json produced. A marshal error therefore
+// means a bug in this package, and String panics saying so, instead of
+// handing callers an error they cannot act on or an empty text they might
+// send to AWS as a policy.
+func (d Document) String() string {
+	text, err := d.JSON()
+	if err != nil {
+		panic("policydoc: bug: a policy document failed to render: " + err.Error())
+	}
+	return text
+}
+
+// JSON is String returning the marshal error instead of panicking. By the
+// reasoning on String the error is never non-nil unless this package has a
+// bug; use String.
 func (d Document) JSON() (string, error) {
 	if d.Statement == nil {
 		d.Statement = []Statement{}

@@ -47,5 +47,8 @@ func FuzzParse(f *testing.F) {
 		if again != out {
 			t.Fatalf("rendering is not stable:\n first  %s\n second %s", out, again)
 		}
+		if s := doc.String(); s != out {
+			t.Fatalf("String and JSON differ:\n String %s\n JSON   %s", s, out)
+		}
 	})
 }

@@ -221,6 +221,9 @@ func TestJSON(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("JSON:\n got  %s\n want %s", got, tc.want)
 			}
+			if s := tc.doc.String(); s != tc.want {
+				t.Fatalf("String:\n got  %s\n want %s", s, tc.want)
+			}
 			back, err := Parse(got)
 			if err != nil {
 				t.Fatalf("Parse(JSON()): %v", err)
