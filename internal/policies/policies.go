@@ -6,7 +6,9 @@ package policies
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
@@ -52,7 +54,17 @@ const (
 )
 
 // BucketARN is the ARN of the state bucket.
-func (b Backend) BucketARN() string { return fmt.Sprintf("arn:%s:s3:::%s", b.Partition, b.Bucket) }
+func (b Backend) BucketARN() string { return b.s3ARN(b.Bucket) }
+
+// s3ARN is the ARN of a bucket in the backend's partition.
+func (b Backend) s3ARN(bucket string) string {
+	return arn.ARN{Partition: b.Partition, Service: "s3", Resource: bucket}.String()
+}
+
+// rootARN is the ARN of the backend account's root principal.
+func (b Backend) rootARN() string {
+	return arn.ARN{Partition: b.Partition, Service: "iam", AccountID: b.AccountID, Resource: "root"}.String()
+}
 
 // KeyPolicy gives the account's administrators full control of the key (the
 // account root principal, so IAM policies decide who administers it) and lets
@@ -63,14 +75,13 @@ func KeyPolicy(b Backend) policydoc.Document {
 		Statement: []policydoc.Statement{{
 			Sid:       SidAccountAdmin,
 			Effect:    "Allow",
-			Principal: policydoc.Principal{"AWS": {fmt.Sprintf("arn:%s:iam::%s:root", b.Partition, b.AccountID)}},
+			Principal: policydoc.Principal{"AWS": {b.rootARN()}},
 			Action:    policydoc.StringSet{"kms:*"},
 			Resource:  policydoc.StringSet{"*"},
 		}},
 	}
 	if len(b.Principals) > 0 {
-		principals := append([]string(nil), b.Principals...)
-		sort.Strings(principals)
+		principals := slices.Sorted(slices.Values(b.Principals))
 		doc.Statement = append(doc.Statement, policydoc.Statement{
 			Sid:       SidStateUsers,
 			Effect:    "Allow",
@@ -95,7 +106,7 @@ func KeyPolicy(b Backend) policydoc.Document {
 				Resource:  policydoc.StringSet{"*"},
 				Condition: policydoc.Conditions{
 					"StringEquals": {"aws:SourceArn": {b.TrailARN}},
-					"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": {fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", b.Partition, b.AccountID)}},
+					"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": {arn.ARN{Partition: b.Partition, Service: "cloudtrail", Region: "*", AccountID: b.AccountID, Resource: "trail/*"}.String()}},
 				},
 			},
 			policydoc.Statement{
@@ -128,7 +139,7 @@ func KeyPolicy(b Backend) policydoc.Document {
 // requests without TLS. The Deny comes last: moto fails PutBucketLogging when
 // a "*" principal statement precedes the logging grant.
 func LogBucketPolicy(b Backend, logBucket, logPrefix string) policydoc.Document {
-	logARN := fmt.Sprintf("arn:%s:s3:::%s", b.Partition, logBucket)
+	logARN := b.s3ARN(logBucket)
 	doc := policydoc.Document{
 		Version: "2012-10-17",
 		Statement: []policydoc.Statement{{
@@ -313,13 +324,7 @@ func AccessPolicy(b Backend, environment string) policydoc.Document {
 	return doc
 }
 
-// Render turns a document into the JSON sent to AWS.
-func Render(d policydoc.Document) string {
-	text, err := d.JSON()
-	if err != nil {
-		// Documents here are built from strings only; failing to marshal them
-		// is a programming error.
-		panic(fmt.Sprintf("rendering a generated policy: %s", err))
-	}
-	return text
-}
+// Render turns a document into the JSON sent to AWS. It is
+// policydoc.Document.String, with its error policy: rendering cannot fail,
+// and a failure is a bug that panics.
+func Render(d policydoc.Document) string { return d.String() }
