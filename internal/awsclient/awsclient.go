@@ -38,9 +38,6 @@ const DefaultMaxRetries = 25
 // MaxMaxRetries bounds max_retries: beyond it an apply would wait for hours.
 const MaxMaxRetries = 100
 
-// Services are the endpoint names the provider accepts in its endpoints block.
-var Services = []string{"cloudtrail", "cloudwatch", "dynamodb", "iam", "kms", "logs", "s3", "sts"}
-
 // Settings is the provider configuration after Terraform values are resolved.
 // Empty strings and nil pointers mean "not set": environment fallbacks apply.
 type Settings struct {
@@ -227,7 +224,7 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 
 	if s.AssumeRole != nil {
 		ar := *s.AssumeRole
-		stsClient := sts.NewFromConfig(cfg, endpointOption[sts.Options](s.Endpoints["sts"], func(o *sts.Options, u string) { o.BaseEndpoint = &u }))
+		stsClient := newSTS(cfg, s.Endpoints["sts"])
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			if ar.SessionName != "" {
 				o.RoleSessionName = ar.SessionName
@@ -242,24 +239,12 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 	}
 
 	c := &Client{
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.UsePathStyle = s.S3UsePathStyle
-			// Emulators omit response checksums; the SDK would log that on every read.
-			o.DisableLogOutputChecksumValidationSkipped = true
-			if u := s.Endpoints["s3"]; u != "" {
-				o.BaseEndpoint = aws.String(u)
-			}
-		}),
-		KMS:         kms.NewFromConfig(cfg, endpointOption[kms.Options](s.Endpoints["kms"], func(o *kms.Options, u string) { o.BaseEndpoint = &u })),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg, endpointOption[cloudwatch.Options](s.Endpoints["cloudwatch"], func(o *cloudwatch.Options, u string) { o.BaseEndpoint = &u })),
-		Logs:        cloudwatchlogs.NewFromConfig(cfg, endpointOption[cloudwatchlogs.Options](s.Endpoints["logs"], func(o *cloudwatchlogs.Options, u string) { o.BaseEndpoint = &u })),
-		CloudTrail:  cloudtrail.NewFromConfig(cfg, endpointOption[cloudtrail.Options](s.Endpoints["cloudtrail"], func(o *cloudtrail.Options, u string) { o.BaseEndpoint = &u })),
-		DynamoDB:    dynamodb.NewFromConfig(cfg, endpointOption[dynamodb.Options](s.Endpoints["dynamodb"], func(o *dynamodb.Options, u string) { o.BaseEndpoint = &u })),
-		IAM:         iam.NewFromConfig(cfg, endpointOption[iam.Options](s.Endpoints["iam"], func(o *iam.Options, u string) { o.BaseEndpoint = &u })),
-		STS:         sts.NewFromConfig(cfg, endpointOption[sts.Options](s.Endpoints["sts"], func(o *sts.Options, u string) { o.BaseEndpoint = &u })),
 		Region:      cfg.Region,
 		Partition:   PartitionForRegion(cfg.Region),
 		DefaultTags: s.DefaultTags,
+	}
+	for _, svc := range Services {
+		svc.newClient(c, cfg, s, s.Endpoints[svc.Name])
 	}
 
 	if s.SkipCredentialsValidation {
@@ -275,16 +260,6 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 		c.Partition = parsed.Partition
 	}
 	return c, nil
-}
-
-// endpointOption returns a client option that sets BaseEndpoint when url is set;
-// otherwise the SDK's own resolution (including AWS_ENDPOINT_URL_<SERVICE>) applies.
-func endpointOption[O any](url string, set func(*O, string)) func(*O) {
-	return func(o *O) {
-		if url != "" {
-			set(o, url)
-		}
-	}
 }
 
 // IsSettingError reports whether err belongs to one provider attribute.

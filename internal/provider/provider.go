@@ -6,7 +6,7 @@ package provider
 import (
 	"context"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -46,7 +46,7 @@ type providerModel struct {
 	AssumeRole                *assumeRoleModel  `tfsdk:"assume_role"`
 	CustomCABundle            types.String      `tfsdk:"custom_ca_bundle"`
 	DefaultTags               *defaultTagsModel `tfsdk:"default_tags"`
-	Endpoints                 *endpointsModel   `tfsdk:"endpoints"`
+	Endpoints                 types.Object      `tfsdk:"endpoints"`
 	MaxRetries                types.Int64       `tfsdk:"max_retries"`
 	Profile                   types.String      `tfsdk:"profile"`
 	Region                    types.String      `tfsdk:"region"`
@@ -67,17 +67,6 @@ type defaultTagsModel struct {
 	Tags types.Map `tfsdk:"tags"`
 }
 
-type endpointsModel struct {
-	CloudTrail types.String `tfsdk:"cloudtrail"`
-	CloudWatch types.String `tfsdk:"cloudwatch"`
-	Logs       types.String `tfsdk:"logs"`
-	DynamoDB   types.String `tfsdk:"dynamodb"`
-	IAM        types.String `tfsdk:"iam"`
-	KMS        types.String `tfsdk:"kms"`
-	S3         types.String `tfsdk:"s3"`
-	STS        types.String `tfsdk:"sts"`
-}
-
 func (p *securestateProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "securestate"
 	resp.Version = p.version
@@ -87,14 +76,20 @@ func (p *securestateProvider) Schema(_ context.Context, _ provider.SchemaRequest
 	resp.Schema = providerSchema()
 }
 
-func endpointAttribute(service, envSuffix string) schema.StringAttribute {
-	return schema.StringAttribute{
-		Optional: true,
-		MarkdownDescription: "Custom endpoint URL for " + service + ", for example a VPC endpoint or a local emulator. " +
-			"Default: the SDK's resolution, which honours `AWS_ENDPOINT_URL_" + envSuffix + "` and `AWS_ENDPOINT_URL`. " +
-			"Must be an absolute `https://` URL (`http://` only for local test endpoints).",
-		Validators: []validator.String{validate.String("an absolute http(s) URL", validate.EndpointURL)},
+// endpointAttributes are the endpoints block's attributes, one per service
+// in awsclient.Services.
+func endpointAttributes() map[string]schema.Attribute {
+	attrs := make(map[string]schema.Attribute, len(awsclient.Services))
+	for _, svc := range awsclient.Services {
+		attrs[svc.Name] = schema.StringAttribute{
+			Optional: true,
+			MarkdownDescription: "Custom endpoint URL for " + svc.ID + ", for example a VPC endpoint or a local emulator. " +
+				"Default: the SDK's resolution, which honours `" + svc.EnvVar() + "` and `AWS_ENDPOINT_URL`. " +
+				"Must be an absolute `https://` URL (`http://` only for local test endpoints).",
+			Validators: []validator.String{validate.String("an absolute http(s) URL", validate.EndpointURL)},
+		}
 	}
+	return attrs
 }
 
 func providerSchema() schema.Schema {
@@ -193,16 +188,7 @@ func providerSchema() schema.Schema {
 			},
 			"endpoints": schema.SingleNestedBlock{
 				MarkdownDescription: "Custom service endpoints. Unset services use the SDK's endpoint resolution.",
-				Attributes: map[string]schema.Attribute{
-					"cloudtrail": endpointAttribute("CloudTrail", "CLOUDTRAIL"),
-					"cloudwatch": endpointAttribute("CloudWatch", "CLOUDWATCH"),
-					"logs":       endpointAttribute("CloudWatch Logs", "CLOUDWATCH_LOGS"),
-					"dynamodb":   endpointAttribute("DynamoDB", "DYNAMODB"),
-					"iam":        endpointAttribute("IAM", "IAM"),
-					"kms":        endpointAttribute("KMS", "KMS"),
-					"s3":         endpointAttribute("S3", "S3"),
-					"sts":        endpointAttribute("STS", "STS"),
-				},
+				Attributes:          endpointAttributes(),
 			},
 		},
 	}
@@ -281,11 +267,10 @@ func (p *securestateProvider) settings(ctx context.Context, cfg providerModel, r
 	if cfg.DefaultTags != nil {
 		resp.Diagnostics.Append(cfg.DefaultTags.Tags.ElementsAs(ctx, &s.DefaultTags, false)...)
 	}
-	if e := cfg.Endpoints; e != nil {
-		for name, v := range map[string]types.String{"cloudtrail": e.CloudTrail, "cloudwatch": e.CloudWatch, "logs": e.Logs, "dynamodb": e.DynamoDB, "iam": e.IAM, "kms": e.KMS, "s3": e.S3, "sts": e.STS} {
-			if v.ValueString() != "" {
-				s.Endpoints[name] = v.ValueString()
-			}
+	endpoints := cfg.Endpoints.Attributes()
+	for _, svc := range awsclient.Services {
+		if v, ok := endpoints[svc.Name].(types.String); ok && v.ValueString() != "" {
+			s.Endpoints[svc.Name] = v.ValueString()
 		}
 	}
 	if ar := cfg.AssumeRole; ar != nil {
@@ -315,7 +300,7 @@ func unknownPaths(v tftypes.Value) []string {
 		}
 		return true, nil
 	})
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
