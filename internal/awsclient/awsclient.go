@@ -221,6 +221,10 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 		return nil, &SettingError{Attribute: "region", Summary: "Missing AWS region",
 			Detail: "No region is set. Set the provider's region argument, AWS_REGION or AWS_DEFAULT_REGION, or a region in the selected profile."}
 	}
+	// Every client below, the assume_role hop included, shares one bound.
+	if cfg.HTTPClient, err = limitInFlight(cfg.HTTPClient, DefaultMaxInFlight); err != nil {
+		return nil, err
+	}
 
 	if s.AssumeRole != nil {
 		ar := *s.AssumeRole
