@@ -18,15 +18,30 @@ import (
 )
 
 func testSpec() Spec {
-	return Spec{Backend: "acme", Table: "acme-tflock", KeyARN: "arn:aws:kms:us-east-1:123456789012:key/k",
+	return Spec{Backend: "acme", Table: "acme-tflock", ARN: tableARN, KeyARN: "arn:aws:kms:us-east-1:123456789012:key/k",
 		Tags: map[string]string{naming.OwnerTagKey: "acme", "team": "platform"}}
+}
+
+const tableARN = "arn:aws:dynamodb:us-east-1:123456789012:table/acme-tflock"
+
+// observeAndEnsure does what the orchestrator does: one Find, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeDynamoDB, spec Spec, tracked bool) (*Observed, error) {
+	have, err := Find(ctx, f, spec.Table, spec.ARN)
+	if awserr.IsNotFound(err) {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f, spec, have, tracked)
 }
 
 func TestEnsureCreatesAHardenedTable(t *testing.T) {
 	f := newFake()
 	f.creating = 1 // CREATING once: Ensure waits for ACTIVE
 	spec := testSpec()
-	o, err := Ensure(context.Background(), f, spec, false)
+	o, err := observeAndEnsure(context.Background(), f, spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +91,7 @@ func TestEnsureCreatesAHardenedTable(t *testing.T) {
 func TestEnsureLostCreateReply(t *testing.T) {
 	f := newFake()
 	f.lost = []error{apiError("ResourceInUseException")}
-	o, err := Ensure(context.Background(), f, testSpec(), false)
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +127,7 @@ func TestEnsureHardensAnAdoptedTable(t *testing.T) {
 			f := newFake()
 			spec := testSpec()
 			tc.setup(f.hardened(spec))
-			o, err := Ensure(context.Background(), f, spec, false)
+			o, err := observeAndEnsure(context.Background(), f, spec, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +181,7 @@ func TestEnsureRefusals(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			tc.setup(f.hardened(testSpec()))
-			_, err := Ensure(context.Background(), f, testSpec(), tc.tracked)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), tc.tracked)
 			if tc.want == "" {
 				if err != nil {
 					t.Errorf("Ensure of a tracked table: %v", err)
@@ -203,7 +218,8 @@ func TestEnsureFailures(t *testing.T) {
 			f.fail["ListTagsOfResource"] = []error{boom}
 		}, "dynamodb:ListTagsOfResource acme-tflock"},
 		"wait": {func(f *fakeDynamoDB) {
-			f.hardened(testSpec())
+			tb := f.hardened(testSpec())
+			tb.status, tb.describesUntilReady = types.TableStatusUpdating, 1 // still UPDATING when observed
 			f.fail["DescribeTable"] = []error{nil, boom}
 		}, "waiting for DynamoDB table acme-tflock to become ACTIVE"},
 		"update": {func(f *fakeDynamoDB) {
@@ -212,7 +228,7 @@ func TestEnsureFailures(t *testing.T) {
 		}, "dynamodb:UpdateTable acme-tflock"},
 		"wait after update": {func(f *fakeDynamoDB) {
 			f.hardened(testSpec()).deletionProtection = false
-			f.fail["DescribeTable"] = []error{nil, nil, nil, boom}
+			f.fail["DescribeTable"] = []error{nil, boom} // observed, then waited for after UpdateTable
 		}, "waiting for DynamoDB table acme-tflock to become ACTIVE"},
 		"backups": {func(f *fakeDynamoDB) {
 			f.hardened(testSpec()).pitr = false
@@ -230,7 +246,7 @@ func TestEnsureFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			tc.setup(f)
-			_, err := Ensure(context.Background(), f, testSpec(), true)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}
@@ -240,15 +256,15 @@ func TestEnsureFailures(t *testing.T) {
 
 func TestFind(t *testing.T) {
 	f := newFake()
-	if _, err := Find(context.Background(), f, "acme-tflock"); !awserr.IsNotFound(err) {
+	if _, err := Find(context.Background(), f, "acme-tflock", ""); !awserr.IsNotFound(err) {
 		t.Errorf("Find of a missing table: %v, want not found", err)
 	}
 	f.hardened(testSpec()).status = types.TableStatusDeleting
-	if _, err := Find(context.Background(), f, "acme-tflock"); !awserr.IsNotFound(err) || !strings.Contains(err.Error(), "deleting") {
+	if _, err := Find(context.Background(), f, "acme-tflock", ""); !awserr.IsNotFound(err) || !strings.Contains(err.Error(), "deleting") {
 		t.Errorf("Find of a table being deleted: %v, want not found", err)
 	}
 	f.table.status, f.table.sse, f.table.billing = types.TableStatusActive, nil, nil
-	o, err := Find(context.Background(), f, "acme-tflock")
+	o, err := Find(context.Background(), f, "acme-tflock", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package locktable
 
 import (
 	"context"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -12,6 +13,8 @@ import (
 // fakeDynamoDB is an in-memory DynamoDB holding at most one table, recording
 // the calls and the inputs of every write.
 type fakeDynamoDB struct {
+	mu sync.Mutex // the finders call concurrently
+
 	table *fakeTable // nil: no table
 
 	// creating is how many DescribeTable calls see a new or updated table as
@@ -47,8 +50,17 @@ var _ API = (*fakeDynamoDB)(nil)
 
 func newFake() *fakeDynamoDB { return &fakeDynamoDB{fail: map[string][]error{}} }
 
+// apiError is the error DynamoDB answers with code: the SDK's typed error
+// where DynamoDB has one, as the SDK's deserializer returns it.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "ResourceNotFoundException":
+		return &types.ResourceNotFoundException{Message: msg}
+	case "ResourceInUseException":
+		return &types.ResourceInUseException{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 func (f *fakeDynamoDB) call(op string) error {
@@ -83,6 +95,8 @@ func (f *fakeDynamoDB) get(name string) (*fakeTable, error) {
 }
 
 func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateTable"); err != nil {
 		return nil, err
 	}
@@ -118,6 +132,8 @@ func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableIn
 }
 
 func (f *fakeDynamoDB) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DescribeTable"); err != nil {
 		return nil, err
 	}
@@ -142,6 +158,8 @@ func (f *fakeDynamoDB) DescribeTable(_ context.Context, in *dynamodb.DescribeTab
 }
 
 func (f *fakeDynamoDB) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UpdateTable"); err != nil {
 		return nil, err
 	}
@@ -165,6 +183,8 @@ func (f *fakeDynamoDB) UpdateTable(_ context.Context, in *dynamodb.UpdateTableIn
 }
 
 func (f *fakeDynamoDB) DeleteTable(_ context.Context, in *dynamodb.DeleteTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteTable"); err != nil {
 		return nil, err
 	}
@@ -181,6 +201,8 @@ func (f *fakeDynamoDB) DeleteTable(_ context.Context, in *dynamodb.DeleteTableIn
 }
 
 func (f *fakeDynamoDB) DescribeContinuousBackups(_ context.Context, in *dynamodb.DescribeContinuousBackupsInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DescribeContinuousBackups"); err != nil {
 		return nil, err
 	}
@@ -199,6 +221,8 @@ func (f *fakeDynamoDB) DescribeContinuousBackups(_ context.Context, in *dynamodb
 }
 
 func (f *fakeDynamoDB) UpdateContinuousBackups(_ context.Context, in *dynamodb.UpdateContinuousBackupsInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateContinuousBackupsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UpdateContinuousBackups"); err != nil {
 		return nil, err
 	}
@@ -219,6 +243,8 @@ func (f *fakeDynamoDB) byARN(arn string) (*fakeTable, error) {
 }
 
 func (f *fakeDynamoDB) ListTagsOfResource(_ context.Context, in *dynamodb.ListTagsOfResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListTagsOfResource"); err != nil {
 		return nil, err
 	}
@@ -234,6 +260,8 @@ func (f *fakeDynamoDB) ListTagsOfResource(_ context.Context, in *dynamodb.ListTa
 }
 
 func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("TagResource"); err != nil {
 		return nil, err
 	}
@@ -249,6 +277,8 @@ func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceIn
 }
 
 func (f *fakeDynamoDB) UntagResource(_ context.Context, in *dynamodb.UntagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UntagResource"); err != nil {
 		return nil, err
 	}

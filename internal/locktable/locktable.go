@@ -4,7 +4,9 @@ package locktable
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +38,7 @@ const HashKey = "LockID"
 type Spec struct {
 	Backend string
 	Table   string
+	ARN     string // the table's ARN, so the verification read needs no DescribeTable first; may be ""
 	KeyARN  string
 	Tags    map[string]string
 }
@@ -80,20 +83,50 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	return out
 }
 
-// Find reads the table; a missing table is awserr.ErrNotFound.
-func Find(ctx context.Context, api API, table string) (*Observed, error) {
-	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
-	if awserr.HasCode(err, "ResourceNotFoundException") {
-		return nil, awserr.NotFound("DynamoDB table %s", table)
+// Find reads the table, its point-in-time recovery and its tags; a missing
+// table (or one being deleted) is awserr.ErrNotFound, whatever else failed.
+// With the table's ARN the three reads run concurrently (one round trip);
+// without it (import knows only the name) the tags are read after
+// DescribeTable, with the ARN it reports.
+func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
+	var (
+		wg                         sync.WaitGroup
+		d                          *dynamodb.DescribeTableOutput
+		cb                         *dynamodb.DescribeContinuousBackupsOutput
+		listed                     *dynamodb.ListTagsOfResourceOutput
+		descErr, backupErr, tagErr error
+	)
+	listTags := func(arn string) {
+		if listed, tagErr = api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &arn}); tagErr != nil {
+			tagErr = fmt.Errorf("dynamodb:ListTagsOfResource %s: %w", table, tagErr)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("dynamodb:DescribeTable %s: %w", table, err)
+	wg.Go(func() { d, descErr = api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table}) })
+	wg.Go(func() {
+		if cb, backupErr = api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: &table}); backupErr != nil {
+			backupErr = fmt.Errorf("dynamodb:DescribeContinuousBackups %s: %w", table, backupErr)
+		}
+	})
+	if arn != "" {
+		wg.Go(func() { listTags(arn) })
+	}
+	wg.Wait()
+	var notFound *types.ResourceNotFoundException
+	switch {
+	case errors.As(descErr, &notFound):
+		return nil, awserr.NotFound("DynamoDB table %s", table)
+	case descErr != nil:
+		descErr = fmt.Errorf("dynamodb:DescribeTable %s: %w", table, descErr)
+	case d.Table.TableStatus == types.TableStatusDeleting:
+		return nil, awserr.NotFound("DynamoDB table %s (deleting)", table)
+	case arn == "":
+		listTags(aws.ToString(d.Table.TableArn))
+	}
+	if err := errors.Join(descErr, backupErr, tagErr); err != nil {
+		return nil, err
 	}
 	t := d.Table
 	o := &Observed{Name: table, ARN: aws.ToString(t.TableArn), Status: t.TableStatus, DeletionProtection: aws.ToBool(t.DeletionProtectionEnabled), Billing: types.BillingModeProvisioned}
-	if t.TableStatus == types.TableStatusDeleting {
-		return nil, awserr.NotFound("DynamoDB table %s (deleting)", table)
-	}
 	for _, k := range t.KeySchema {
 		if k.KeyType == types.KeyTypeHash {
 			o.HashKey = aws.ToString(k.AttributeName)
@@ -106,16 +139,8 @@ func Find(ctx context.Context, api API, table string) (*Observed, error) {
 		o.SSEEnabled = t.SSEDescription.Status == types.SSEStatusEnabled || t.SSEDescription.Status == types.SSEStatusEnabling
 		o.SSEKey = aws.ToString(t.SSEDescription.KMSMasterKeyArn)
 	}
-	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: &table})
-	if err != nil {
-		return nil, fmt.Errorf("dynamodb:DescribeContinuousBackups %s: %w", table, err)
-	}
 	if d := cb.ContinuousBackupsDescription; d != nil && d.PointInTimeRecoveryDescription != nil {
 		o.PITR = d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == types.PointInTimeRecoveryStatusEnabled
-	}
-	listed, err := api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &o.ARN})
-	if err != nil {
-		return nil, fmt.Errorf("dynamodb:ListTagsOfResource %s: %w", table, err)
 	}
 	o.Tags = map[string]string{}
 	for _, tg := range listed.Tags {
@@ -124,31 +149,40 @@ func Find(ctx context.Context, api API, table string) (*Observed, error) {
 	return o, nil
 }
 
-// Ensure creates the table (or adopts one carrying the ownership tag), waits
-// until it is active, and brings every control to the spec.
-func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
-	o, err := Find(ctx, api, spec.Table)
-	switch {
-	case awserr.IsNotFound(err):
-		if err := create(ctx, api, spec); err != nil {
+// Check refuses to adopt a table that does not carry the backend's ownership
+// tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return nil
+	}
+	return fmt.Errorf("DynamoDB table %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import`, or choose another backend name",
+		spec.Table, naming.OwnerTagKey, spec.Backend)
+}
+
+// Ensure makes the table match the spec, starting from have, what Find
+// observed (nil: the table does not exist, and is created with every control
+// but point-in-time recovery, which is turned on once it is ACTIVE). Without
+// tracked (the table is not in state yet) a table without the ownership tag
+// is refused. Only what differs is written; the result is one Find after the
+// writes.
+func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
+	if have == nil {
+		return createTable(ctx, api, spec, tracked)
+	}
+	if !tracked {
+		if err := Check(spec, have); err != nil {
 			return nil, err
 		}
-	case err != nil:
-		return nil, err
-	case !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend:
-		return nil, fmt.Errorf("DynamoDB table %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import`, or choose another backend name",
-			spec.Table, naming.OwnerTagKey, spec.Backend)
 	}
-	if err := waitActive(ctx, api, spec.Table); err != nil {
-		return nil, err
+	if have.HashKey != HashKey {
+		return nil, fmt.Errorf("DynamoDB table %s has hash key %q; Terraform's S3 backend needs %q. A table's key cannot be changed: delete or rename the table", spec.Table, have.HashKey, HashKey)
 	}
-	if o, err = Find(ctx, api, spec.Table); err != nil {
-		return nil, err
+	if have.Status != types.TableStatusActive {
+		if err := waitActive(ctx, api, spec.Table); err != nil {
+			return nil, err
+		}
 	}
-	if o.HashKey != HashKey {
-		return nil, fmt.Errorf("DynamoDB table %s has hash key %q; Terraform's S3 backend needs %q. A table's key cannot be changed: delete or rename the table", spec.Table, o.HashKey, HashKey)
-	}
-	drift := Drift(spec, o)
+	drift := Drift(spec, have)
 	if drift[ControlBilling] != "" || drift[ControlDeletionProtection] != "" || drift[ControlEncryption] != "" {
 		in := &dynamodb.UpdateTableInput{TableName: &spec.Table}
 		if drift[ControlBilling] != "" {
@@ -163,25 +197,31 @@ func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, e
 		if _, err := api.UpdateTable(ctx, in); err != nil {
 			return nil, fmt.Errorf("dynamodb:UpdateTable %s: %w", spec.Table, err)
 		}
+		// The table is UPDATING: the other writes wait until it is ACTIVE.
 		if err := waitActive(ctx, api, spec.Table); err != nil {
 			return nil, err
 		}
 	}
+	var (
+		wg              sync.WaitGroup
+		pitrErr, tagErr error
+	)
 	if drift[ControlPITR] != "" {
-		if _, err := api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
-			TableName:                        &spec.Table,
-			PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
-		}); err != nil {
-			return nil, fmt.Errorf("dynamodb:UpdateContinuousBackups %s: %w", spec.Table, err)
-		}
+		wg.Go(func() { pitrErr = enablePITR(ctx, api, spec.Table) })
 	}
-	if err := syncTags(ctx, api, o.ARN, o.Tags, spec.Tags); err != nil {
+	wg.Go(func() { tagErr = syncTags(ctx, api, have.ARN, have.Tags, spec.Tags) })
+	wg.Wait()
+	if err := errors.Join(pitrErr, tagErr); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.Table)
+	return Find(ctx, api, spec.Table, have.ARN)
 }
 
-func create(ctx context.Context, api API, spec Spec) error {
+// createTable makes the table with its tags, encryption, billing and deletion
+// protection, waits until it is ACTIVE and turns on point-in-time recovery.
+// A table found in use (the SDK's retry of a create whose reply was lost, or
+// a table made meanwhile) is read and brought to the spec like any other.
+func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
 	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:                 &spec.Table,
 		AttributeDefinitions:      []types.AttributeDefinition{{AttributeName: aws.String(HashKey), AttributeType: types.ScalarAttributeTypeS}},
@@ -191,8 +231,35 @@ func create(ctx context.Context, api API, spec Spec) error {
 		SSESpecification:          &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: aws.String(spec.KeyARN)},
 		Tags:                      ddbTags(spec.Tags),
 	})
-	if err != nil && !awserr.HasCode(err, "ResourceInUseException") {
-		return fmt.Errorf("dynamodb:CreateTable %s: %w", spec.Table, err)
+	var inUse *types.ResourceInUseException
+	switch {
+	case errors.As(err, &inUse):
+		if err := waitActive(ctx, api, spec.Table); err != nil {
+			return nil, err
+		}
+		o, err := Find(ctx, api, spec.Table, spec.ARN)
+		if err != nil {
+			return nil, err
+		}
+		return Ensure(ctx, api, spec, o, tracked)
+	case err != nil:
+		return nil, fmt.Errorf("dynamodb:CreateTable %s: %w", spec.Table, err)
+	}
+	if err := waitActive(ctx, api, spec.Table); err != nil {
+		return nil, err
+	}
+	if err := enablePITR(ctx, api, spec.Table); err != nil {
+		return nil, err
+	}
+	return Find(ctx, api, spec.Table, spec.ARN)
+}
+
+func enablePITR(ctx context.Context, api API, table string) error {
+	if _, err := api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+		TableName:                        &table,
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+	}); err != nil {
+		return fmt.Errorf("dynamodb:UpdateContinuousBackups %s: %w", table, err)
 	}
 	return nil
 }
@@ -236,14 +303,15 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 // counts as deleted.
 func Delete(ctx context.Context, api API, table string) error {
 	_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table, DeletionProtectionEnabled: aws.Bool(false)})
-	if awserr.HasCode(err, "ResourceNotFoundException") {
+	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("dynamodb:UpdateTable %s (lifting deletion protection): %w", table, err)
 	}
 	_, err = api.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
-	if err != nil && !awserr.HasCode(err, "ResourceNotFoundException") {
+	if err != nil && !errors.As(err, &notFound) {
 		return fmt.Errorf("dynamodb:DeleteTable %s: %w", table, err)
 	}
 	return nil
