@@ -5,9 +5,12 @@ package audittrail
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -80,7 +83,7 @@ func (s Spec) selectors() []string {
 	if s.TableARN != "" {
 		out = append(out, "All AWS::DynamoDB::Table "+s.TableARN)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -105,28 +108,55 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	return out
 }
 
-// Find reads the trail; a missing trail is awserr.ErrNotFound.
-func Find(ctx context.Context, api API, name string) (*Observed, error) {
-	t, err := api.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: &name})
-	if awserr.HasCode(err, "TrailNotFoundException") {
-		return nil, awserr.NotFound("CloudTrail trail %s", name)
+// Find reads the trail, its status, its event selectors and its tags; a
+// missing trail is awserr.ErrNotFound, whatever else failed. With the trail's
+// ARN the four reads run concurrently (one round trip); without it (import
+// knows only the name) the tags are read after GetTrail, with its ARN.
+func Find(ctx context.Context, api API, name, arn string) (*Observed, error) {
+	var (
+		wg                                 sync.WaitGroup
+		t                                  *cloudtrail.GetTrailOutput
+		st                                 *cloudtrail.GetTrailStatusOutput
+		sel                                *cloudtrail.GetEventSelectorsOutput
+		listed                             *cloudtrail.ListTagsOutput
+		getErr, statusErr, selErr, tagsErr error
+	)
+	listTags := func(arn string) {
+		if listed, tagsErr = api.ListTags(ctx, &cloudtrail.ListTagsInput{ResourceIdList: []string{arn}}); tagsErr != nil {
+			tagsErr = fmt.Errorf("cloudtrail:ListTags %s: %w", name, tagsErr)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cloudtrail:GetTrail %s: %w", name, err)
+	wg.Go(func() { t, getErr = api.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: &name}) })
+	wg.Go(func() {
+		if st, statusErr = api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &name}); statusErr != nil {
+			statusErr = fmt.Errorf("cloudtrail:GetTrailStatus %s: %w", name, statusErr)
+		}
+	})
+	wg.Go(func() {
+		if sel, selErr = api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &name}); selErr != nil {
+			selErr = fmt.Errorf("cloudtrail:GetEventSelectors %s: %w", name, selErr)
+		}
+	})
+	if arn != "" {
+		wg.Go(func() { listTags(arn) })
+	}
+	wg.Wait()
+	var notFound *types.TrailNotFoundException
+	switch {
+	case errors.As(getErr, &notFound):
+		return nil, awserr.NotFound("CloudTrail trail %s", name)
+	case getErr != nil:
+		getErr = fmt.Errorf("cloudtrail:GetTrail %s: %w", name, getErr)
+	case arn == "":
+		listTags(aws.ToString(t.Trail.TrailARN))
+	}
+	if err := errors.Join(getErr, statusErr, selErr, tagsErr); err != nil {
+		return nil, err
 	}
 	tr := t.Trail
 	o := &Observed{ARN: aws.ToString(tr.TrailARN), Bucket: aws.ToString(tr.S3BucketName), Prefix: aws.ToString(tr.S3KeyPrefix),
 		KeyARN: aws.ToString(tr.KmsKeyId), Validation: aws.ToBool(tr.LogFileValidationEnabled), Tags: map[string]string{},
-		LogGroup: aws.ToString(tr.CloudWatchLogsLogGroupArn), LogRole: aws.ToString(tr.CloudWatchLogsRoleArn)}
-	st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &name})
-	if err != nil {
-		return nil, fmt.Errorf("cloudtrail:GetTrailStatus %s: %w", name, err)
-	}
-	o.Logging = aws.ToBool(st.IsLogging)
-	sel, err := api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &name})
-	if err != nil {
-		return nil, fmt.Errorf("cloudtrail:GetEventSelectors %s: %w", name, err)
-	}
+		LogGroup: aws.ToString(tr.CloudWatchLogsLogGroupArn), LogRole: aws.ToString(tr.CloudWatchLogsRoleArn), Logging: aws.ToBool(st.IsLogging)}
 	for _, es := range sel.EventSelectors {
 		for _, dr := range es.DataResources {
 			for _, v := range dr.Values {
@@ -134,11 +164,7 @@ func Find(ctx context.Context, api API, name string) (*Observed, error) {
 			}
 		}
 	}
-	sort.Strings(o.Selectors)
-	listed, err := api.ListTags(ctx, &cloudtrail.ListTagsInput{ResourceIdList: []string{o.ARN}})
-	if err != nil {
-		return nil, fmt.Errorf("cloudtrail:ListTags %s: %w", name, err)
-	}
+	slices.Sort(o.Selectors)
 	for _, rt := range listed.ResourceTagList {
 		for _, tg := range rt.TagsList {
 			o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
@@ -147,75 +173,116 @@ func Find(ctx context.Context, api API, name string) (*Observed, error) {
 	return o, nil
 }
 
-// Ensure creates the trail (or adopts one carrying the ownership tag), points
-// it at the log bucket with the backend key, sets the data-event selectors and
-// starts logging.
-func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
-	o, err := Find(ctx, api, spec.Name)
-	switch {
-	case awserr.IsNotFound(err):
-		in := &cloudtrail.CreateTrailInput{
-			Name: &spec.Name, S3BucketName: &spec.LogBucket, S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN,
-			EnableLogFileValidation: aws.Bool(true), IncludeGlobalServiceEvents: aws.Bool(false), IsMultiRegionTrail: aws.Bool(false),
-			TagsList: trailTags(spec.Tags),
-		}
-		if spec.LogGroupARN != "" {
-			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = &spec.LogGroupARN, &spec.LogRoleARN
-		}
-		// A role, bucket policy or key grant written moments ago may not be
-		// visible to CloudTrail yet.
-		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
-			_, err := api.CreateTrail(ctx, in)
-			return err
-		})
+// Check refuses to adopt a trail that does not carry the backend's ownership
+// tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return nil
+	}
+	return fmt.Errorf("CloudTrail trail %s already exists and was not created by this backend (no %s=%s tag); rename or delete it",
+		spec.Name, naming.OwnerTagKey, spec.Backend)
+}
+
+// Ensure makes the trail match the spec, starting from have, what Find
+// observed (nil: the trail does not exist and is created). Without tracked
+// (the trail is not in state yet) a trail without the ownership tag is
+// refused. Only what differs is written: the destination and the event
+// selectors before logging is started, missing tags meanwhile. The result is one Find after the writes.
+func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
+	if have == nil {
+		created, err := create(ctx, api, spec)
 		if err != nil {
-			return nil, fmt.Errorf("cloudtrail:CreateTrail %s: %w", spec.Name, err)
-		}
-		if o, err = Find(ctx, api, spec.Name); err != nil {
 			return nil, err
 		}
-	case err != nil:
-		return nil, err
-	case !tracked && o.Tags[naming.OwnerTagKey] != spec.Backend:
-		return nil, fmt.Errorf("CloudTrail trail %s already exists and was not created by this backend (no %s=%s tag); rename or delete it",
-			spec.Name, naming.OwnerTagKey, spec.Backend)
-	}
-	drift := Drift(spec, o)
-	if drift[ControlDestination] != "" || drift[ControlValidation] != "" {
-		// Empty strings remove CloudWatch Logs delivery when alarms were removed.
-		in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
-			S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
-			CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
-		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
-			_, err := api.UpdateTrail(ctx, in)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("cloudtrail:UpdateTrail %s: %w", spec.Name, err)
+		have = created
+	} else if !tracked {
+		if err := Check(spec, have); err != nil {
+			return nil, err
 		}
+	}
+	drift := Drift(spec, have)
+	var (
+		wg                              sync.WaitGroup
+		destErr, selErr, logErr, tagErr error
+	)
+	if _, set := tags.Diff(have.Tags, spec.Tags); len(set) > 0 {
+		wg.Go(func() {
+			if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &have.ARN, TagsList: trailTags(set)}); err != nil {
+				tagErr = fmt.Errorf("cloudtrail:AddTags %s: %w", spec.Name, err)
+			}
+		})
+	}
+	// The destination and the selectors first, concurrently; logging is
+	// started after both, so no event goes where it should not.
+	var first sync.WaitGroup
+	if drift[ControlDestination] != "" || drift[ControlValidation] != "" {
+		first.Go(func() {
+			// Empty strings remove CloudWatch Logs delivery when alarms were removed.
+			in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
+				S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
+				CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
+			err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
+				_, err := api.UpdateTrail(ctx, in)
+				return err
+			})
+			if err != nil {
+				destErr = fmt.Errorf("cloudtrail:UpdateTrail %s: %w", spec.Name, err)
+			}
+		})
 	}
 	if drift[ControlSelectors] != "" {
-		resources := []types.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{spec.StateBucketARN + "/"}}}
-		if spec.TableARN != "" {
-			resources = append(resources, types.DataResource{Type: aws.String("AWS::DynamoDB::Table"), Values: []string{spec.TableARN}})
-		}
-		if _, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: &spec.Name, EventSelectors: []types.EventSelector{{
-			ReadWriteType: types.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false), DataResources: resources,
-		}}}); err != nil {
-			return nil, fmt.Errorf("cloudtrail:PutEventSelectors %s: %w", spec.Name, err)
-		}
+		first.Go(func() {
+			resources := []types.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{spec.StateBucketARN + "/"}}}
+			if spec.TableARN != "" {
+				resources = append(resources, types.DataResource{Type: aws.String("AWS::DynamoDB::Table"), Values: []string{spec.TableARN}})
+			}
+			if _, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: &spec.Name, EventSelectors: []types.EventSelector{{
+				ReadWriteType: types.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false), DataResources: resources,
+			}}}); err != nil {
+				selErr = fmt.Errorf("cloudtrail:PutEventSelectors %s: %w", spec.Name, err)
+			}
+		})
 	}
-	if drift[ControlLogging] != "" {
+	first.Wait()
+	if drift[ControlLogging] != "" && destErr == nil && selErr == nil {
 		if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &spec.Name}); err != nil {
-			return nil, fmt.Errorf("cloudtrail:StartLogging %s: %w", spec.Name, err)
+			logErr = fmt.Errorf("cloudtrail:StartLogging %s: %w", spec.Name, err)
 		}
 	}
-	if _, set := tags.Diff(o.Tags, spec.Tags); len(set) > 0 {
-		if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &o.ARN, TagsList: trailTags(set)}); err != nil {
-			return nil, fmt.Errorf("cloudtrail:AddTags %s: %w", spec.Name, err)
-		}
+	wg.Wait()
+	if err := errors.Join(destErr, selErr, logErr, tagErr); err != nil {
+		return nil, err
 	}
-	return Find(ctx, api, spec.Name)
+	return Find(ctx, api, spec.Name, have.ARN)
+}
+
+// create makes the trail with its destination, validation and tags, and
+// returns it as made: not logging yet, without event selectors.
+func create(ctx context.Context, api API, spec Spec) (*Observed, error) {
+	in := &cloudtrail.CreateTrailInput{
+		Name: &spec.Name, S3BucketName: &spec.LogBucket, S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN,
+		EnableLogFileValidation: aws.Bool(true), IncludeGlobalServiceEvents: aws.Bool(false), IsMultiRegionTrail: aws.Bool(false),
+		TagsList: trailTags(spec.Tags),
+	}
+	if spec.LogGroupARN != "" {
+		in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = &spec.LogGroupARN, &spec.LogRoleARN
+	}
+	var out *cloudtrail.CreateTrailOutput
+	// A role, bucket policy or key grant written moments ago may not be
+	// visible to CloudTrail yet.
+	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() (err error) {
+		out, err = api.CreateTrail(ctx, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cloudtrail:CreateTrail %s: %w", spec.Name, err)
+	}
+	arn := aws.ToString(out.TrailARN)
+	if arn == "" {
+		arn = spec.ARN
+	}
+	return &Observed{ARN: arn, Bucket: spec.LogBucket, Prefix: naming.TrailPrefix, KeyARN: spec.KeyARN, Validation: true,
+		LogGroup: spec.LogGroupARN, LogRole: spec.LogRoleARN, Tags: maps.Clone(spec.Tags)}, nil
 }
 
 func trailTags(m map[string]string) []types.Tag {
@@ -229,7 +296,8 @@ func trailTags(m map[string]string) []types.Tag {
 // Delete removes the trail; a trail already gone counts as deleted.
 func Delete(ctx context.Context, api API, name string) error {
 	_, err := api.DeleteTrail(ctx, &cloudtrail.DeleteTrailInput{Name: &name})
-	if err != nil && !awserr.HasCode(err, "TrailNotFoundException") {
+	var notFound *types.TrailNotFoundException
+	if err != nil && !errors.As(err, &notFound) {
 		return fmt.Errorf("cloudtrail:DeleteTrail %s: %w", name, err)
 	}
 	return nil

@@ -17,11 +17,26 @@ import (
 )
 
 func testSpec() Spec {
-	return Spec{Backend: "acme", Name: "acme-tfstate-audit", LogBucket: "acme-tfstate-123456789012-logs",
+	return Spec{Backend: "acme", Name: "acme-tfstate-audit", ARN: trailARN, LogBucket: "acme-tfstate-123456789012-logs",
 		KeyARN: "arn:aws:kms:us-east-1:123456789012:key/k", StateBucketARN: "arn:aws:s3:::acme-tfstate-123456789012",
 		TableARN:    "arn:aws:dynamodb:us-east-1:123456789012:table/acme-tflock",
 		LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:acme:*", LogRoleARN: "arn:aws:iam::123456789012:role/acme",
 		Tags: map[string]string{naming.OwnerTagKey: "acme", "team": "platform"}}
+}
+
+const trailARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/acme-tfstate-audit"
+
+// observeAndEnsure does what the orchestrator does: one Find, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeCloudTrail, spec Spec, tracked bool) (*Observed, error) {
+	have, err := Find(ctx, f, spec.Name, spec.ARN)
+	if awserr.IsNotFound(err) {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f, spec, have, tracked)
 }
 
 // hardenedTrail stores a trail that matches spec.
@@ -57,7 +72,7 @@ func TestEnsureCreatesTheTrail(t *testing.T) {
 			if tc.retry {
 				f.fail["CreateTrail"] = []error{apiError("InsufficientS3BucketPolicyException")}
 			}
-			o, err := Ensure(context.Background(), f, spec, false)
+			o, err := observeAndEnsure(context.Background(), f, spec, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +145,7 @@ func TestEnsureHardensTheTrail(t *testing.T) {
 			f := newFake()
 			tc.mutate(f.hardenedTrail(testSpec()))
 			spec := tc.spec()
-			o, err := Ensure(context.Background(), f, spec, false)
+			o, err := observeAndEnsure(context.Background(), f, spec, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +182,7 @@ func TestEnsureRefusesAnotherBackendsTrail(t *testing.T) {
 	} {
 		f := newFake()
 		f.hardenedTrail(testSpec()).tags = tc.tags
-		_, err := Ensure(context.Background(), f, testSpec(), tc.tracked)
+		_, err := observeAndEnsure(context.Background(), f, testSpec(), tc.tracked)
 		if tc.wantErr != (err != nil) || tc.wantErr && !strings.Contains(err.Error(), "not created by this backend") {
 			t.Errorf("%s: error %v, want a refusal: %v", name, err, tc.wantErr)
 		}
@@ -205,7 +220,11 @@ func TestEnsureFailures(t *testing.T) {
 				}
 			}
 			f.fail[tc.op] = []error{boom}
-			_, err := Ensure(context.Background(), f, testSpec(), true)
+			if !tc.exists && tc.op != "CreateTrail" {
+				// Without a trail, the first read is the observation's.
+				f.fail[tc.op] = []error{nil, boom}
+			}
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}
@@ -215,11 +234,11 @@ func TestEnsureFailures(t *testing.T) {
 
 func TestFindAndDelete(t *testing.T) {
 	f := newFake()
-	if _, err := Find(context.Background(), f, "acme-tfstate-audit"); !awserr.IsNotFound(err) {
+	if _, err := Find(context.Background(), f, "acme-tfstate-audit", ""); !awserr.IsNotFound(err) {
 		t.Errorf("Find of a missing trail: %v, want not found", err)
 	}
 	f.hardenedTrail(testSpec())
-	o, err := Find(context.Background(), f, "acme-tfstate-audit")
+	o, err := Find(context.Background(), f, "acme-tfstate-audit", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package audittrail
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -13,6 +14,8 @@ import (
 // fakeCloudTrail is an in-memory CloudTrail holding at most one trail,
 // recording the calls and the inputs of every write.
 type fakeCloudTrail struct {
+	mu sync.Mutex // the finders call concurrently
+
 	trail *fakeTrail // nil: no trail
 
 	// fail holds, per operation, the errors its next calls return (nil: the
@@ -38,8 +41,17 @@ var _ API = (*fakeCloudTrail)(nil)
 
 func newFake() *fakeCloudTrail { return &fakeCloudTrail{fail: map[string][]error{}} }
 
+// apiError is the error CloudTrail answers with code: the SDK's typed error
+// where CloudTrail has one, as the SDK's deserializer returns it.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "TrailNotFoundException":
+		return &types.TrailNotFoundException{Message: msg}
+	case "TrailAlreadyExistsException":
+		return &types.TrailAlreadyExistsException{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 func (f *fakeCloudTrail) call(op string) error {
@@ -99,6 +111,8 @@ func set(t *types.Trail, bucket, prefix, key *string, validation *bool, group, r
 }
 
 func (f *fakeCloudTrail) CreateTrail(_ context.Context, in *cloudtrail.CreateTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateTrail"); err != nil {
 		return nil, err
 	}
@@ -116,6 +130,8 @@ func (f *fakeCloudTrail) CreateTrail(_ context.Context, in *cloudtrail.CreateTra
 }
 
 func (f *fakeCloudTrail) GetTrail(_ context.Context, in *cloudtrail.GetTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetTrail"); err != nil {
 		return nil, err
 	}
@@ -128,6 +144,8 @@ func (f *fakeCloudTrail) GetTrail(_ context.Context, in *cloudtrail.GetTrailInpu
 }
 
 func (f *fakeCloudTrail) UpdateTrail(_ context.Context, in *cloudtrail.UpdateTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.UpdateTrailOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UpdateTrail"); err != nil {
 		return nil, err
 	}
@@ -141,6 +159,8 @@ func (f *fakeCloudTrail) UpdateTrail(_ context.Context, in *cloudtrail.UpdateTra
 }
 
 func (f *fakeCloudTrail) DeleteTrail(_ context.Context, in *cloudtrail.DeleteTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.DeleteTrailOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteTrail"); err != nil {
 		return nil, err
 	}
@@ -152,6 +172,8 @@ func (f *fakeCloudTrail) DeleteTrail(_ context.Context, in *cloudtrail.DeleteTra
 }
 
 func (f *fakeCloudTrail) StartLogging(_ context.Context, in *cloudtrail.StartLoggingInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("StartLogging"); err != nil {
 		return nil, err
 	}
@@ -165,6 +187,8 @@ func (f *fakeCloudTrail) StartLogging(_ context.Context, in *cloudtrail.StartLog
 }
 
 func (f *fakeCloudTrail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTrailStatusInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetTrailStatus"); err != nil {
 		return nil, err
 	}
@@ -176,6 +200,8 @@ func (f *fakeCloudTrail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTra
 }
 
 func (f *fakeCloudTrail) PutEventSelectors(_ context.Context, in *cloudtrail.PutEventSelectorsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.PutEventSelectorsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutEventSelectors"); err != nil {
 		return nil, err
 	}
@@ -189,6 +215,8 @@ func (f *fakeCloudTrail) PutEventSelectors(_ context.Context, in *cloudtrail.Put
 }
 
 func (f *fakeCloudTrail) GetEventSelectors(_ context.Context, in *cloudtrail.GetEventSelectorsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetEventSelectors"); err != nil {
 		return nil, err
 	}
@@ -200,6 +228,8 @@ func (f *fakeCloudTrail) GetEventSelectors(_ context.Context, in *cloudtrail.Get
 }
 
 func (f *fakeCloudTrail) ListTags(_ context.Context, in *cloudtrail.ListTagsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.ListTagsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListTags"); err != nil {
 		return nil, err
 	}
@@ -219,6 +249,8 @@ func (f *fakeCloudTrail) ListTags(_ context.Context, in *cloudtrail.ListTagsInpu
 }
 
 func (f *fakeCloudTrail) AddTags(_ context.Context, in *cloudtrail.AddTagsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.AddTagsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("AddTags"); err != nil {
 		return nil, err
 	}
