@@ -7,10 +7,15 @@ package alarms
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -18,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
@@ -92,22 +96,22 @@ func ControlNames() []string {
 }
 
 // LogGroup is the log group the trail delivers to.
-func (s Spec) LogGroup() string { return "/securestate/" + s.Backend + "/cloudtrail" }
+func (s Spec) LogGroup() string { return naming.AlarmLogGroup(s.Backend) }
 
 // GroupARN is the log group's ARN, as the key policy names it.
 func (s Spec) GroupARN() string {
-	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", s.Partition, s.Region, s.AccountID, s.LogGroup())
+	return arn.ARN{Partition: s.Partition, Service: "logs", Region: s.Region, AccountID: s.AccountID, Resource: "log-group:" + s.LogGroup()}.String()
 }
 
 // LogGroupARN is the ARN CloudTrail is given (with its ":*" stream suffix).
 func (s Spec) LogGroupARN() string { return s.GroupARN() + ":*" }
 
 // RoleName is the role CloudTrail assumes to write to the log group.
-func (s Spec) RoleName() string { return s.Backend + "-tfstate-trail-logs" }
+func (s Spec) RoleName() string { return naming.TrailLogsRole(s.Backend) }
 
 // RoleARN is that role's ARN.
 func (s Spec) RoleARN() string {
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.Partition, s.AccountID, naming.PolicyPath, s.RoleName())
+	return arn.ARN{Partition: s.Partition, Service: "iam", AccountID: s.AccountID, Resource: "role" + naming.PolicyPath + s.RoleName()}.String()
 }
 
 type alarm struct{ control, name, metric, pattern, description string }
@@ -115,12 +119,12 @@ type alarm struct{ control, name, metric, pattern, description string }
 func (s Spec) alarms() []alarm {
 	b := s.StateBucket
 	return []alarm{
-		{ControlStateDeletion, s.Backend + "-tfstate-state-deleted", s.Backend + "-StateObjectsDeleted",
+		{ControlStateDeletion, naming.StateDeletedAlarm(s.Backend), naming.StateDeletedMetric(s.Backend),
 			// A DeleteObject event names its key; a DeleteObjects (batch) event
 			// may not name the keys it deleted, so every batch delete counts.
 			fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && ($.requestParameters.bucketName = "%s") && ((($.eventName = "DeleteObject") && ($.requestParameters.key = "*.tfstate")) || ($.eventName = "DeleteObjects")) }`, b),
 			"A Terraform state object (*.tfstate) was deleted from " + b + ", or objects were deleted from it in a batch"},
-		{ControlAccessDenied, s.Backend + "-tfstate-access-denied", s.Backend + "-StateAccessDenied",
+		{ControlAccessDenied, naming.AccessDeniedAlarm(s.Backend), naming.AccessDeniedMetric(s.Backend),
 			fmt.Sprintf(`{ ($.errorCode = "AccessDenied") && ($.requestParameters.bucketName = "%s") }`, b),
 			"A request to the state bucket " + b + " was denied"},
 	}
@@ -145,60 +149,103 @@ type Observed struct {
 	Alarms     map[string]cwtypes.MetricAlarm // alarm name -> alarm
 }
 
-// Find reads every part.
+// Find reads every part: the log group and then its metric filters, the role
+// and then its policy, and the alarms, the three concurrently (two round
+// trips). Every failure is reported.
 func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
 	o := &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}}
-	lg, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(spec.LogGroup())})
+	var (
+		wg                       sync.WaitGroup
+		groupErr, roleErr, alErr error
+	)
+	wg.Go(func() { groupErr = findGroup(ctx, c.Logs, spec, o) })
+	wg.Go(func() { roleErr = findRole(ctx, c.IAM, spec, o) })
+	wg.Go(func() {
+		al, err := c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: spec.alarmNames()})
+		if err != nil {
+			alErr = fmt.Errorf("cloudwatch:DescribeAlarms: %w", err)
+			return
+		}
+		for _, a := range al.MetricAlarms {
+			o.Alarms[aws.ToString(a.AlarmName)] = a
+		}
+	})
+	wg.Wait()
+	if err := errors.Join(groupErr, roleErr, alErr); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// findGroup fills the log group's fields of o, and its filters.
+func findGroup(ctx context.Context, api LogsAPI, spec Spec, o *Observed) error {
+	lg, err := api.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(spec.LogGroup())})
 	if err != nil {
-		return nil, fmt.Errorf("logs:DescribeLogGroups %s: %w", spec.LogGroup(), err)
+		return fmt.Errorf("logs:DescribeLogGroups %s: %w", spec.LogGroup(), err)
 	}
 	for _, g := range lg.LogGroups {
 		if aws.ToString(g.LogGroupName) == spec.LogGroup() {
 			o.LogGroup, o.Retention, o.KeyARN = true, aws.ToInt32(g.RetentionInDays), aws.ToString(g.KmsKeyId)
 		}
 	}
-	if o.LogGroup {
-		mf, err := c.Logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(spec.LogGroup())})
-		if err != nil {
-			return nil, fmt.Errorf("logs:DescribeMetricFilters %s: %w", spec.LogGroup(), err)
-		}
-		for _, f := range mf.MetricFilters {
-			o.Filters[aws.ToString(f.FilterName)] = aws.ToString(f.FilterPattern)
-		}
+	if !o.LogGroup {
+		return nil
 	}
-	r, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.RoleName())})
+	mf, err := api.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(spec.LogGroup())})
+	if err != nil {
+		return fmt.Errorf("logs:DescribeMetricFilters %s: %w", spec.LogGroup(), err)
+	}
+	for _, f := range mf.MetricFilters {
+		o.Filters[aws.ToString(f.FilterName)] = aws.ToString(f.FilterPattern)
+	}
+	return nil
+}
+
+// findRole fills the role's fields of o.
+func findRole(ctx context.Context, api RoleAPI, spec Spec, o *Observed) error {
+	r, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.RoleName())})
 	switch {
-	case awserr.HasCode(err, "NoSuchEntity"):
+	case isNoSuchEntity(err):
+		return nil
 	case err != nil:
-		return nil, fmt.Errorf("iam:GetRole %s: %w", spec.RoleName(), err)
-	default:
-		o.Role, o.Trust = true, aws.ToString(r.Role.AssumeRolePolicyDocument)
-		for _, t := range r.Role.Tags {
-			if aws.ToString(t.Key) == naming.OwnerTagKey {
-				o.RoleOwner = aws.ToString(t.Value)
-			}
-		}
-		p, err := c.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(spec.RoleName()), PolicyName: aws.String(rolePolicyName)})
-		switch {
-		case awserr.HasCode(err, "NoSuchEntity"):
-		case err != nil:
-			return nil, fmt.Errorf("iam:GetRolePolicy %s: %w", spec.RoleName(), err)
-		default:
-			o.RolePolicy = aws.ToString(p.PolicyDocument)
-		}
+		return fmt.Errorf("iam:GetRole %s: %w", spec.RoleName(), err)
 	}
+	o.Role, o.Trust = true, aws.ToString(r.Role.AssumeRolePolicyDocument)
+	if i := slices.IndexFunc(r.Role.Tags, func(t iamtypes.Tag) bool { return aws.ToString(t.Key) == naming.OwnerTagKey }); i >= 0 {
+		o.RoleOwner = aws.ToString(r.Role.Tags[i].Value)
+	}
+	p, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(spec.RoleName()), PolicyName: aws.String(rolePolicyName)})
+	switch {
+	case isNoSuchEntity(err):
+	case err != nil:
+		return fmt.Errorf("iam:GetRolePolicy %s: %w", spec.RoleName(), err)
+	default:
+		o.RolePolicy = aws.ToString(p.PolicyDocument)
+	}
+	return nil
+}
+
+func isNoSuchEntity(err error) bool {
+	var nse *iamtypes.NoSuchEntityException
+	return errors.As(err, &nse)
+}
+
+func (s Spec) alarmNames() []string {
 	var names []string
-	for _, a := range spec.alarms() {
+	for _, a := range s.alarms() {
 		names = append(names, a.name)
 	}
-	al, err := c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names})
-	if err != nil {
-		return nil, fmt.Errorf("cloudwatch:DescribeAlarms: %w", err)
+	return names
+}
+
+// Check refuses to adopt a role that does not carry the backend's ownership
+// tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || !o.Role || o.RoleOwner == spec.Backend {
+		return nil
 	}
-	for _, a := range al.MetricAlarms {
-		o.Alarms[aws.ToString(a.AlarmName)] = a
-	}
-	return o, nil
+	return fmt.Errorf("IAM role %s already exists and was not created by this backend (no %s=%s tag); rename or delete it",
+		spec.RoleName(), naming.OwnerTagKey, spec.Backend)
 }
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
@@ -248,97 +295,128 @@ func RetentionFor(days int32) int32 {
 	return retentions[len(retentions)-1]
 }
 
-// Ensure creates or repairs every part. tracked says the role was created by
-// this backend before (otherwise a role without the ownership tag is refused).
-func Ensure(ctx context.Context, c Clients, spec Spec, tracked bool) (*Observed, error) {
-	o, err := Find(ctx, c, spec)
-	if err != nil {
+// Ensure creates or repairs every part, starting from have, what Find
+// observed (nil: nothing observed, everything is made). tracked says the role
+// was created by this backend before (otherwise a role without the ownership
+// tag is refused, before anything is written). Three chains run concurrently,
+// each writing only what differs: the log group, then its retention and
+// filters; the role, then its policy; the alarms. The result is one Find.
+func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked bool) (*Observed, error) {
+	if have == nil {
+		have = &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}}
+	}
+	if !tracked {
+		if err := Check(spec, have); err != nil {
+			return nil, err
+		}
+	}
+	drift := Drift(spec, have)
+	var (
+		wg                          sync.WaitGroup
+		groupErr, roleErr, alarmErr error
+	)
+	wg.Go(func() { groupErr = ensureGroup(ctx, c.Logs, spec, have) })
+	wg.Go(func() { roleErr = ensureRole(ctx, c.IAM, spec, have) })
+	wg.Go(func() {
+		var errs []error
+		for _, a := range spec.alarms() {
+			if drift[a.control] == "" {
+				continue
+			}
+			// Filters are the log group's; a changed alarm is repaired alone.
+			if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
+				MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
+				EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+				TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN}}); err != nil {
+				errs = append(errs, fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err))
+			}
+		}
+		alarmErr = errors.Join(errs...)
+	})
+	wg.Wait()
+	if err := errors.Join(groupErr, roleErr, alarmErr); err != nil {
 		return nil, err
 	}
+	return Find(ctx, c, spec)
+}
+
+// ensureGroup makes the log group (or gives it the backend key), then sets
+// its retention and writes the missing or changed metric filters.
+func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) error {
 	group := aws.String(spec.LogGroup())
-	if !o.LogGroup {
-		if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN), Tags: spec.Tags}); err != nil && !awserr.HasCode(err, "ResourceAlreadyExistsException") {
-			return nil, fmt.Errorf("logs:CreateLogGroup %s: %w", spec.LogGroup(), err)
+	var exists *cwltypes.ResourceAlreadyExistsException
+	if !have.LogGroup {
+		if _, err := api.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN), Tags: spec.Tags}); err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("logs:CreateLogGroup %s: %w", spec.LogGroup(), err)
 		}
-	} else if o.KeyARN != spec.KeyARN {
+	} else if have.KeyARN != spec.KeyARN {
 		// Events already in the group stay readable; new ones use the backend key.
-		if _, err := c.Logs.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN)}); err != nil {
-			return nil, fmt.Errorf("logs:AssociateKmsKey %s: %w", spec.LogGroup(), err)
+		if _, err := api.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN)}); err != nil {
+			return fmt.Errorf("logs:AssociateKmsKey %s: %w", spec.LogGroup(), err)
 		}
 	}
-	if o.Retention != RetentionFor(spec.RetentionDays) {
-		if _, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
-			return nil, fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err)
+	var errs []error
+	if have.Retention != RetentionFor(spec.RetentionDays) {
+		if _, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
+			errs = append(errs, fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err))
 		}
 	}
-	role := aws.String(spec.RoleName())
-	switch {
-	case !o.Role:
-		var tags []iamtypes.Tag
-		for k, v := range spec.Tags {
-			tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-		}
-		if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, Path: aws.String(naming.PolicyPath),
-			AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: tags,
-			Description: aws.String("Lets the trail of backend " + spec.Backend + " write to its log group (managed by securestate)")}); err != nil {
-			return nil, fmt.Errorf("iam:CreateRole %s: %w", spec.RoleName(), err)
-		}
-	case !tracked && o.RoleOwner != spec.Backend:
-		return nil, fmt.Errorf("IAM role %s already exists and was not created by this backend (no %s=%s tag); rename or delete it",
-			spec.RoleName(), naming.OwnerTagKey, spec.Backend)
-	default:
-		if ok, _ := policydoc.Equivalent(o.Trust, spec.trustPolicy()); !ok {
-			if _, err := c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: role, PolicyDocument: aws.String(spec.trustPolicy())}); err != nil {
-				return nil, fmt.Errorf("iam:UpdateAssumeRolePolicy %s: %w", spec.RoleName(), err)
-			}
-		}
-	}
-	if ok, _ := policydoc.Equivalent(o.RolePolicy, spec.rolePolicy()); !ok {
-		if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())}); err != nil {
-			return nil, fmt.Errorf("iam:PutRolePolicy %s: %w", spec.RoleName(), err)
-		}
-	}
-	drift := Drift(spec, o)
 	for _, a := range spec.alarms() {
-		if drift[a.control] == "" {
+		if have.Filters[a.name] == a.pattern {
 			continue
 		}
-		// Only a missing or changed filter is written: alarms are repaired alone.
-		if o.Filters[a.name] != a.pattern {
-			if _, err := c.Logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
-				FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
-					MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
-				return nil, fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err)
-			}
-		}
-		if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
-			MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
-			EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
-			TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN}}); err != nil {
-			return nil, fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err)
+		if _, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
+			FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
+				MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
+			errs = append(errs, fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err))
 		}
 	}
-	return Find(ctx, c, spec)
+	return errors.Join(errs...)
+}
+
+// ensureRole makes the role (or repairs its trust policy), then its policy.
+func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) error {
+	role := aws.String(spec.RoleName())
+	if !have.Role {
+		var tags []iamtypes.Tag
+		for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+			tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(spec.Tags[k])})
+		}
+		if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, Path: aws.String(naming.PolicyPath),
+			AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: tags,
+			Description: aws.String("Lets the trail of backend " + spec.Backend + " write to its log group (managed by securestate)")}); err != nil {
+			return fmt.Errorf("iam:CreateRole %s: %w", spec.RoleName(), err)
+		}
+	} else if ok, _ := policydoc.Equivalent(have.Trust, spec.trustPolicy()); !ok {
+		if _, err := api.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: role, PolicyDocument: aws.String(spec.trustPolicy())}); err != nil {
+			return fmt.Errorf("iam:UpdateAssumeRolePolicy %s: %w", spec.RoleName(), err)
+		}
+	}
+	if ok, _ := policydoc.Equivalent(have.RolePolicy, spec.rolePolicy()); !ok {
+		if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())}); err != nil {
+			return fmt.Errorf("iam:PutRolePolicy %s: %w", spec.RoleName(), err)
+		}
+	}
+	return nil
 }
 
 // Delete removes alarms, the log group (with its filters) and the role; parts
 // already gone count as deleted.
 func Delete(ctx context.Context, c Clients, spec Spec) error {
-	var names []string
-	for _, a := range spec.alarms() {
-		names = append(names, a.name)
-	}
-	if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !awserr.HasCode(err, "ResourceNotFound") {
+	names := spec.alarmNames()
+	var alarmsGone *cwtypes.ResourceNotFound
+	if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !errors.As(err, &alarmsGone) {
 		return fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", strings.Join(names, ", "), err)
 	}
-	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !awserr.HasCode(err, "ResourceNotFoundException") {
+	var groupGone *cwltypes.ResourceNotFoundException
+	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !errors.As(err, &groupGone) {
 		return fmt.Errorf("logs:DeleteLogGroup %s: %w", spec.LogGroup(), err)
 	}
 	role := aws.String(spec.RoleName())
-	if _, err := c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName)}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+	if _, err := c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName)}); err != nil && !isNoSuchEntity(err) {
 		return fmt.Errorf("iam:DeleteRolePolicy %s: %w", spec.RoleName(), err)
 	}
-	if _, err := c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+	if _, err := c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil && !isNoSuchEntity(err) {
 		return fmt.Errorf("iam:DeleteRole %s: %w", spec.RoleName(), err)
 	}
 	return nil

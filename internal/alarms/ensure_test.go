@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/drifttest"
@@ -23,12 +25,43 @@ func testSpec() Spec {
 		Tags: map[string]string{naming.OwnerTagKey: "acme", "team": "platform"}}
 }
 
+// observeAndEnsure does what the orchestrator does: one Find, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeAWS, spec Spec, tracked bool) (*Observed, error) {
+	have, err := Find(ctx, f.clients(), spec)
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f.clients(), spec, have, tracked)
+}
+
+// sameWrites compares the writes made with want as multisets (independent
+// writes run concurrently) and checks the orderings that matter: a log group
+// before its retention and filters, a role before its policy.
+func sameWrites(t *testing.T, got, want []string) {
+	t.Helper()
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("writes %v, want %v in some order", got, want)
+	}
+	before := func(first string, then ...string) {
+		i := slices.Index(got, first)
+		for _, op := range then {
+			if j := slices.Index(got, op); i >= 0 && j >= 0 && j < i {
+				t.Errorf("writes %v: %s before %s", got, op, first)
+			}
+		}
+	}
+	before("CreateLogGroup", "PutRetentionPolicy", "PutMetricFilter")
+	before("AssociateKmsKey", "PutRetentionPolicy", "PutMetricFilter")
+	before("CreateRole", "PutRolePolicy")
+}
+
 // applied is a fake holding everything Ensure makes for testSpec, its calls
 // forgotten.
 func applied(t *testing.T) *fakeAWS {
 	t.Helper()
 	f := newFake()
-	if _, err := Ensure(context.Background(), f.clients(), testSpec(), false); err != nil {
+	if _, err := observeAndEnsure(context.Background(), f, testSpec(), false); err != nil {
 		t.Fatal(err)
 	}
 	f.calls = nil
@@ -60,15 +93,13 @@ func TestNames(t *testing.T) {
 func TestEnsureCreatesEverything(t *testing.T) {
 	f := newFake()
 	spec := testSpec()
-	o, err := Ensure(context.Background(), f.clients(), spec, false)
+	o, err := observeAndEnsure(context.Background(), f, spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"CreateLogGroup", "PutRetentionPolicy", "CreateRole", "PutRolePolicy",
 		"PutMetricFilter", "PutMetricAlarm", "PutMetricFilter", "PutMetricAlarm"}
-	if !slices.Equal(f.writes(), want) {
-		t.Errorf("writes %v, want %v", f.writes(), want)
-	}
+	sameWrites(t, f.writes(), want)
 	g := f.groupsMade[0]
 	if aws.ToString(g.LogGroupName) != spec.LogGroup() || aws.ToString(g.KmsKeyId) != spec.KeyARN || g.Tags["team"] != "platform" || g.Tags[naming.OwnerTagKey] != "acme" {
 		t.Errorf("CreateLogGroup %+v, want %s encrypted with %s and tagged", g, spec.LogGroup(), spec.KeyARN)
@@ -94,6 +125,13 @@ func TestEnsureCreatesEverything(t *testing.T) {
 		!strings.Contains(spec.rolePolicy(), spec.LogGroupARN()) {
 		t.Errorf("PutRolePolicy %+v, want the write permission on %s", p, spec.LogGroupARN())
 	}
+	// Written concurrently: each found by its name.
+	slices.SortFunc(f.filtersPut, func(a, b *cloudwatchlogs.PutMetricFilterInput) int {
+		return slices.Index(spec.alarmNames(), aws.ToString(a.FilterName)) - slices.Index(spec.alarmNames(), aws.ToString(b.FilterName))
+	})
+	slices.SortFunc(f.alarmsPut, func(a, b *cloudwatch.PutMetricAlarmInput) int {
+		return slices.Index(spec.alarmNames(), aws.ToString(a.AlarmName)) - slices.Index(spec.alarmNames(), aws.ToString(b.AlarmName))
+	})
 	for i, a := range spec.alarms() {
 		mf := f.filtersPut[i]
 		if aws.ToString(mf.LogGroupName) != spec.LogGroup() || aws.ToString(mf.FilterName) != a.name || aws.ToString(mf.FilterPattern) != a.pattern ||
@@ -150,13 +188,11 @@ func TestEnsureRepairs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := applied(t)
 			tc.mutate(f)
-			o, err := Ensure(context.Background(), f.clients(), spec, true)
+			o, err := observeAndEnsure(context.Background(), f, spec, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(f.writes(), tc.writes) {
-				t.Errorf("writes %v, want %v", f.writes(), tc.writes)
-			}
+			sameWrites(t, f.writes(), tc.writes)
 			for _, k := range f.keys {
 				if aws.ToString(k.LogGroupName) != spec.LogGroup() || aws.ToString(k.KmsKeyId) != spec.KeyARN {
 					t.Errorf("AssociateKmsKey %+v, want %s with %s", k, spec.LogGroup(), spec.KeyARN)
@@ -186,7 +222,7 @@ func TestEnsureRefusesAnotherBackendsRole(t *testing.T) {
 		f := newFake()
 		f.roles[spec.RoleName()] = &fakeRole{role: iamtypes.Role{RoleName: aws.String(spec.RoleName()), AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: tc.tags},
 			policies: map[string]string{rolePolicyName: spec.rolePolicy()}}
-		_, err := Ensure(context.Background(), f.clients(), spec, tc.tracked)
+		_, err := observeAndEnsure(context.Background(), f, spec, tc.tracked)
 		if tc.wantErr != (err != nil) || tc.wantErr && !strings.Contains(err.Error(), "not created by this backend") {
 			t.Errorf("%s: error %v, want a refusal: %v", name, err, tc.wantErr)
 		}
@@ -233,7 +269,7 @@ func TestEnsureFailures(t *testing.T) {
 				tc.mutate(f)
 			}
 			f.fail[tc.op] = []error{boom}
-			_, err := Ensure(context.Background(), f.clients(), spec, true)
+			_, err := observeAndEnsure(context.Background(), f, spec, true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}
@@ -245,7 +281,7 @@ func TestEnsureFailures(t *testing.T) {
 func TestEnsureLogGroupAlreadyMade(t *testing.T) {
 	f := newFake()
 	f.lostGroups = []error{apiError("ResourceAlreadyExistsException")}
-	o, err := Ensure(context.Background(), f.clients(), testSpec(), false)
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package alarms
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -17,6 +18,8 @@ import (
 // fakeAWS is an in-memory CloudWatch Logs, CloudWatch and IAM for one
 // backend's alarms, recording the calls and the inputs of every write.
 type fakeAWS struct {
+	mu sync.Mutex // Find and Ensure call concurrently
+
 	groups  map[string]*cwltypes.LogGroup
 	filters map[string]map[string]cwltypes.MetricFilter // group → name → filter
 	alarms  map[string]cwtypes.MetricAlarm
@@ -59,8 +62,25 @@ func newFake() *fakeAWS {
 
 func (f *fakeAWS) clients() Clients { return Clients{Logs: f, Alarms: f, IAM: f} }
 
+// apiError is the error the services answer with code: the SDK's typed
+// error where the service has one, as the SDK's deserializer returns it.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "NoSuchEntity":
+		return &iamtypes.NoSuchEntityException{Message: msg}
+	case "EntityAlreadyExists":
+		return &iamtypes.EntityAlreadyExistsException{Message: msg}
+	case "DeleteConflict":
+		return &iamtypes.DeleteConflictException{Message: msg}
+	case "ResourceAlreadyExistsException":
+		return &cwltypes.ResourceAlreadyExistsException{Message: msg}
+	case "ResourceNotFoundException":
+		return &cwltypes.ResourceNotFoundException{Message: msg}
+	case "ResourceNotFound":
+		return &cwtypes.ResourceNotFound{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 func (f *fakeAWS) call(op string) error {
@@ -84,6 +104,8 @@ func (f *fakeAWS) writes() []string {
 }
 
 func (f *fakeAWS) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateLogGroup"); err != nil {
 		return nil, err
 	}
@@ -103,6 +125,8 @@ func (f *fakeAWS) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLog
 
 // DescribeLogGroups lists the groups whose names start with the prefix.
 func (f *fakeAWS) DescribeLogGroups(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DescribeLogGroups"); err != nil {
 		return nil, err
 	}
@@ -125,6 +149,8 @@ func (f *fakeAWS) group(name *string) (*cwltypes.LogGroup, error) {
 }
 
 func (f *fakeAWS) AssociateKmsKey(_ context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("AssociateKmsKey"); err != nil {
 		return nil, err
 	}
@@ -138,6 +164,8 @@ func (f *fakeAWS) AssociateKmsKey(_ context.Context, in *cloudwatchlogs.Associat
 }
 
 func (f *fakeAWS) PutRetentionPolicy(_ context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutRetentionPolicy"); err != nil {
 		return nil, err
 	}
@@ -151,6 +179,8 @@ func (f *fakeAWS) PutRetentionPolicy(_ context.Context, in *cloudwatchlogs.PutRe
 }
 
 func (f *fakeAWS) DeleteLogGroup(_ context.Context, in *cloudwatchlogs.DeleteLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteLogGroup"); err != nil {
 		return nil, err
 	}
@@ -163,6 +193,8 @@ func (f *fakeAWS) DeleteLogGroup(_ context.Context, in *cloudwatchlogs.DeleteLog
 }
 
 func (f *fakeAWS) PutMetricFilter(_ context.Context, in *cloudwatchlogs.PutMetricFilterInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutMetricFilter"); err != nil {
 		return nil, err
 	}
@@ -179,6 +211,8 @@ func (f *fakeAWS) PutMetricFilter(_ context.Context, in *cloudwatchlogs.PutMetri
 }
 
 func (f *fakeAWS) DescribeMetricFilters(_ context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DescribeMetricFilters"); err != nil {
 		return nil, err
 	}
@@ -190,6 +224,8 @@ func (f *fakeAWS) DescribeMetricFilters(_ context.Context, in *cloudwatchlogs.De
 }
 
 func (f *fakeAWS) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutMetricAlarm"); err != nil {
 		return nil, err
 	}
@@ -200,6 +236,8 @@ func (f *fakeAWS) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlar
 }
 
 func (f *fakeAWS) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DescribeAlarms"); err != nil {
 		return nil, err
 	}
@@ -213,6 +251,8 @@ func (f *fakeAWS) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarm
 }
 
 func (f *fakeAWS) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteAlarms"); err != nil {
 		return nil, err
 	}
@@ -232,6 +272,8 @@ func (f *fakeAWS) role(name *string) (*fakeRole, error) {
 }
 
 func (f *fakeAWS) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateRole"); err != nil {
 		return nil, err
 	}
@@ -246,6 +288,8 @@ func (f *fakeAWS) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...fu
 }
 
 func (f *fakeAWS) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetRole"); err != nil {
 		return nil, err
 	}
@@ -258,6 +302,8 @@ func (f *fakeAWS) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*ia
 }
 
 func (f *fakeAWS) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _ ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutRolePolicy"); err != nil {
 		return nil, err
 	}
@@ -271,6 +317,8 @@ func (f *fakeAWS) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _
 }
 
 func (f *fakeAWS) GetRolePolicy(_ context.Context, in *iam.GetRolePolicyInput, _ ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetRolePolicy"); err != nil {
 		return nil, err
 	}
@@ -286,6 +334,8 @@ func (f *fakeAWS) GetRolePolicy(_ context.Context, in *iam.GetRolePolicyInput, _
 }
 
 func (f *fakeAWS) DeleteRolePolicy(_ context.Context, in *iam.DeleteRolePolicyInput, _ ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteRolePolicy"); err != nil {
 		return nil, err
 	}
@@ -301,6 +351,8 @@ func (f *fakeAWS) DeleteRolePolicy(_ context.Context, in *iam.DeleteRolePolicyIn
 }
 
 func (f *fakeAWS) DeleteRole(_ context.Context, in *iam.DeleteRoleInput, _ ...func(*iam.Options)) (*iam.DeleteRoleOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteRole"); err != nil {
 		return nil, err
 	}
@@ -316,6 +368,8 @@ func (f *fakeAWS) DeleteRole(_ context.Context, in *iam.DeleteRoleInput, _ ...fu
 }
 
 func (f *fakeAWS) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssumeRolePolicyInput, _ ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UpdateAssumeRolePolicy"); err != nil {
 		return nil, err
 	}
