@@ -63,8 +63,13 @@ type Call struct {
 	Injected  FaultKind
 }
 
+// DefaultDelay is the fixed per-request delay of the latency benchmark: about
+// what a CI runner in the same region as its AWS endpoints sees per round trip.
+const DefaultDelay = 30 * time.Millisecond
+
 // FaultProxy is a TLS reverse proxy between the provider and the emulator
-// that injects faults into chosen AWS calls.
+// that injects faults into chosen AWS calls and, with SetDelay, holds every
+// request for a fixed time before forwarding it, as a network would.
 type FaultProxy struct {
 	URL string
 	// CABundle trusts both the proxy and the emulator (for custom_ca_bundle).
@@ -81,6 +86,8 @@ type FaultProxy struct {
 	hitInv   string // its amz-sdk-invocation-id
 	calls    []Call
 	injected int
+	requests int           // every request since the proxy started
+	delay    time.Duration // added to every request (SetDelay)
 }
 
 // StartFaultProxy starts a proxy in front of the emulator (AWS_ENDPOINT_URL).
@@ -133,6 +140,25 @@ func (p *FaultProxy) Disarm() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.seen, p.hits, p.hitOp, p.hitInv, p.calls = nil, 0, 0, "", "", nil
+}
+
+// SetDelay holds every following request for d before anything else happens
+// to it (0: none), whether or not a fault is armed, and independently of a
+// latency fault, which adds its own delay. Concurrent requests are delayed
+// concurrently, so d is the cost of one round trip, not a global throttle.
+func (p *FaultProxy) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
+// Requests returns how many AWS requests the proxy received since it started,
+// faulted or not, armed or not; Arm and Disarm do not reset it. The requests
+// of one command are the difference of two readings.
+func (p *FaultProxy) Requests() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests
 }
 
 // Calls returns the requests seen since the last Arm or Disarm.
@@ -191,6 +217,20 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	service, op := classify(r, body)
 	name := service + ":" + op
 	invocation := r.Header.Get(invocationHeader)
+
+	p.mu.Lock()
+	p.requests++
+	delay := p.delay
+	p.mu.Unlock()
+	if delay > 0 {
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done(): // the client gave up: nothing to forward
+			timer.Stop()
+			return
+		}
+	}
 
 	p.mu.Lock()
 	p.seen++
