@@ -85,9 +85,12 @@ start() {
   "$py" "$root/scripts/emulator/server.py" --port "$port" --http-port "$http_port" \
     --cert "$certs/server.pem" --key "$certs/server.key" --ready-file "$dir/ready" \
     >"$dir/server.log" 2>&1 &
-  echo $! >"$pidfile"
+  local pid=$!
+  echo "$pid" >"$pidfile"
   for _ in $(seq 1 150); do
-    if ! alive; then
+    # kill -0, not alive: until the forked shell has exec'd python, the
+    # process does not show server.py in its arguments yet.
+    if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 20 "$dir/server.log" >&2
       say "exited during start-up (log: $dir/server.log)"
       rm -f "$pidfile"
