@@ -33,6 +33,24 @@ func testSpec() Spec {
 	}
 }
 
+// observeAndEnsure does what the orchestrator does: one Find of the key in
+// state (keyID) or, without one, of the key behind the alias, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeKMS, spec Spec, keyID string) (*Observed, error) {
+	ref, tracked := keyID, keyID != ""
+	if !tracked {
+		ref = spec.Alias
+	}
+	have, err := Find(ctx, f, ref, spec.Alias)
+	if awserr.IsNotFound(err) {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f, spec, have, tracked)
+}
+
 // hardenedKey stores a key of the backend that already matches testSpec.
 func hardenedKey(f *fakeKMS) string {
 	spec := testSpec()
@@ -47,7 +65,7 @@ func TestEnsureCreatesAHardenedKey(t *testing.T) {
 	f := newFakeKMS()
 	f.reportPeriod = true
 	spec := testSpec()
-	o, err := Ensure(context.Background(), f, spec, "")
+	o, err := observeAndEnsure(context.Background(), f, spec, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +100,9 @@ func TestEnsureCreatesAHardenedKey(t *testing.T) {
 		t.Errorf("%d listing calls after a CreateKey answered at once, want none", n)
 	}
 	// The policy and tags were right from the start: no second write of them.
-	if want := []string{"CreateKey", "CreateAlias", "EnableKeyRotation"}; !slices.Equal(f.writes(), want) {
-		t.Errorf("writes %v, want %v", f.writes(), want)
+	// The alias and the rotation are written concurrently, after CreateKey.
+	if w := f.writes(); len(w) != 3 || w[0] != "CreateKey" || !slices.Equal(slices.Sorted(slices.Values(w[1:])), []string{"CreateAlias", "EnableKeyRotation"}) {
+		t.Errorf("writes %v, want CreateKey, then CreateAlias and EnableKeyRotation", w)
 	}
 	if o.KeyID != id || o.ARN != aws.ToString(f.keys[id].meta.Arn) || o.State != types.KeyStateEnabled || o.AliasTarget != id {
 		t.Errorf("observed %+v, want the new enabled key %s behind its alias", o, id)
@@ -122,7 +141,7 @@ func TestEnsureSetsTheRotationPeriod(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeKMS()
 			f.reportPeriod = tc.reportPeriod
-			o, err := Ensure(context.Background(), f, testSpec(), tc.setup(f))
+			o, err := observeAndEnsure(context.Background(), f, testSpec(), tc.setup(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +177,7 @@ func TestEnsureAdoptsTheBackendsKey(t *testing.T) {
 	k.policy, k.rotation = `{"Version":"2012-10-17","Statement":[]}`, false
 	k.tags = map[string]string{naming.OwnerTagKey: "acme", "stale": "x"}
 
-	o, err := Ensure(context.Background(), f, testSpec(), "")
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +213,7 @@ func TestEnsureRefusesAnotherBackendsKey(t *testing.T) {
 		f := newFakeKMS()
 		id := hardenedKey(f)
 		f.keys[id].tags = tags
-		_, err := Ensure(context.Background(), f, testSpec(), "")
+		_, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 		if err == nil || !strings.Contains(err.Error(), "did not create") || !strings.Contains(err.Error(), id) {
 			t.Errorf("%s: error %v, want a refusal naming key %s", name, err, id)
 		}
@@ -225,7 +244,7 @@ func TestEnsureRepairsATrackedKey(t *testing.T) {
 			f.reportPeriod = true
 			id := hardenedKey(f)
 			tc.setup(f, id)
-			o, err := Ensure(context.Background(), f, testSpec(), id)
+			o, err := observeAndEnsure(context.Background(), f, testSpec(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +269,7 @@ func TestEnsureAdoptsTheKeyOfALostCreateReply(t *testing.T) {
 	old := f.addKey(time.Now().Add(-time.Hour), map[string]string{naming.OwnerTagKey: "acme"})
 	f.lost = []error{errors.New("connection reset")}
 
-	o, err := Ensure(context.Background(), f, testSpec(), "")
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +307,7 @@ func TestEnsureCreateFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeKMS()
 			tc.setup(f)
-			_, err := Ensure(context.Background(), f, testSpec(), "")
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 			if err == nil {
 				t.Fatal("Ensure succeeded")
 			}
@@ -313,7 +332,7 @@ func TestEnsureCreateFailures(t *testing.T) {
 func TestEnsureRemovesDuplicatesOfARetriedCreate(t *testing.T) {
 	f := newFakeKMS()
 	f.lost = []error{apiError("MalformedPolicyDocumentException")}
-	o, err := Ensure(context.Background(), f, testSpec(), "")
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +352,7 @@ func TestEnsureRetriedCreateWhoseDuplicatesCannotBeListed(t *testing.T) {
 	f := newFakeKMS()
 	f.fail["CreateKey"] = []error{apiError("MalformedPolicyDocumentException")}
 	f.fail["ListKeys"] = []error{errors.New("denied")}
-	_, err := Ensure(context.Background(), f, testSpec(), "")
+	_, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 	if err == nil || !strings.Contains(err.Error(), "cannot be listed") || !strings.Contains(err.Error(), "kms:ListKeys: denied") {
 		t.Fatalf("error %v, want one saying the duplicates cannot be listed", err)
 	}
@@ -347,7 +366,7 @@ func TestEnsureDuplicateThatCannotBeDeleted(t *testing.T) {
 	f := newFakeKMS()
 	f.lost = []error{apiError("MalformedPolicyDocumentException")}
 	f.fail["ScheduleKeyDeletion"] = []error{errors.New("denied")}
-	_, err := Ensure(context.Background(), f, testSpec(), "")
+	_, err := observeAndEnsure(context.Background(), f, testSpec(), "")
 	if err == nil || !strings.Contains(err.Error(), "kms:ScheduleKeyDeletion "+f.order[0]) || !strings.Contains(err.Error(), "duplicate") {
 		t.Fatalf("error %v, want the failed deletion of duplicate %s", err, f.order[0])
 	}
@@ -372,7 +391,7 @@ func TestEnsureWriteFailures(t *testing.T) {
 			id := hardenedKey(f)
 			setup(f, id)
 			f.fail[op] = []error{boom}
-			_, err := Ensure(context.Background(), f, testSpec(), id)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), id)
 			if err == nil || !strings.Contains(err.Error(), "kms:"+op) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want kms:%s wrapping the failure", err, op)
 			}
@@ -411,30 +430,30 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find without its alias = %+v, %v; want no alias target", o, err)
 	}
 
-	// Pending deletion: returned as such, without the other reads.
+	// Pending deletion: returned with its state only; the other reads, made
+	// at the same time, are ignored, failures included (KMS refuses some
+	// reads of a key pending deletion).
 	f.keys[id].meta.KeyState = types.KeyStatePendingDeletion
-	f.calls = nil
-	if o, err = Find(context.Background(), f, id, alias); err != nil || o.State != types.KeyStatePendingDeletion || o.Policy != "" {
+	f.fail["GetKeyRotationStatus"] = []error{apiError("KMSInvalidStateException")}
+	if o, err = Find(context.Background(), f, id, alias); err != nil || o.State != types.KeyStatePendingDeletion || o.Policy != "" || o.Tags != nil || o.AliasTarget != "" {
 		t.Errorf("Find of a key pending deletion = %+v, %v", o, err)
 	}
-	if !slices.Equal(f.calls, []string{"DescribeKey"}) {
-		t.Errorf("calls %v, want DescribeKey only", f.calls)
-	}
 	f.keys[id].meta.KeyState = types.KeyStatePendingReplicaDeletion
-	f.calls = nil
-	if _, err = Find(context.Background(), f, id, alias); err != nil || !slices.Equal(f.calls, []string{"DescribeKey"}) {
-		t.Errorf("replica pending deletion: calls %v, error %v; want DescribeKey only", f.calls, err)
+	f.fail["GetKeyPolicy"] = []error{errors.New("denied")}
+	if o, err = Find(context.Background(), f, id, alias); err != nil || o.State != types.KeyStatePendingReplicaDeletion || o.Policy != "" {
+		t.Errorf("replica pending deletion: %+v, %v; want its state only", o, err)
 	}
+	f.fail = map[string][]error{}
 
 	if _, err = Find(context.Background(), f, "gone", alias); !awserr.IsNotFound(err) {
 		t.Errorf("Find of a missing key: %v, want not found", err)
 	}
-	f.fail["DescribeKey"] = []error{errors.New("denied")}
+	f.fail["DescribeKey "+id] = []error{errors.New("denied")}
 	if _, err = Find(context.Background(), f, id, alias); err == nil || awserr.IsNotFound(err) || !strings.Contains(err.Error(), "kms:DescribeKey "+id) {
 		t.Errorf("Find when DescribeKey fails: %v", err)
 	}
 	f.keys[id].meta.KeyState = types.KeyStateEnabled
-	f.fail["DescribeKey"] = []error{nil, errors.New("denied")}
+	f.fail["DescribeKey "+alias] = []error{errors.New("denied")}
 	if _, err = Find(context.Background(), f, id, alias); err == nil || !strings.Contains(err.Error(), "kms:DescribeKey "+alias) {
 		t.Errorf("Find when the alias lookup fails: %v", err)
 	}

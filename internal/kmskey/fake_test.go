@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,8 @@ import (
 // fakeKMS is an in-memory KMS that keeps keys, aliases, policies, rotation and
 // tags as AWS does, and records the calls and the inputs of every write.
 type fakeKMS struct {
+	mu sync.Mutex // Find and Ensure call concurrently
+
 	keys    map[string]*fakeKey
 	order   []string          // key IDs in creation order (ListKeys)
 	aliases map[string]string // alias name → key ID
@@ -23,7 +26,8 @@ type fakeKMS struct {
 	// AWS does (the emulator does not).
 	reportPeriod bool
 	// fail holds, per operation, the errors its next calls return (nil: the
-	// call succeeds). lost holds errors CreateKey returns after making the
+	// call succeeds); "DescribeKey <ref>" holds those of DescribeKey of one
+	// key or alias, answered before the operation's. lost holds errors CreateKey returns after making the
 	// key anyway: a reply lost on the way back.
 	fail map[string][]error
 	lost []error
@@ -51,8 +55,21 @@ func newFakeKMS() *fakeKMS {
 	return &fakeKMS{keys: map[string]*fakeKey{}, aliases: map[string]string{}, fail: map[string][]error{}, scheduled: map[string]int32{}}
 }
 
+// apiError is the error KMS answers with code: the SDK's typed error where
+// KMS has one, as the SDK's deserializer returns it.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "NotFoundException":
+		return &types.NotFoundException{Message: msg}
+	case "AlreadyExistsException":
+		return &types.AlreadyExistsException{Message: msg}
+	case "KMSInvalidStateException":
+		return &types.KMSInvalidStateException{Message: msg}
+	case "MalformedPolicyDocumentException":
+		return &types.MalformedPolicyDocumentException{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 // call records op and returns the error queued for it, if any.
@@ -107,6 +124,8 @@ func (f *fakeKMS) key(ref string) (*fakeKey, error) {
 }
 
 func (f *fakeKMS) CreateKey(_ context.Context, in *kms.CreateKeyInput, _ ...func(*kms.Options)) (*kms.CreateKeyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateKey"); err != nil {
 		return nil, err
 	}
@@ -128,6 +147,15 @@ func (f *fakeKMS) CreateKey(_ context.Context, in *kms.CreateKeyInput, _ ...func
 }
 
 func (f *fakeKMS) DescribeKey(_ context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if q := f.fail["DescribeKey "+aws.ToString(in.KeyId)]; len(q) > 0 {
+		f.fail["DescribeKey "+aws.ToString(in.KeyId)] = q[1:]
+		if q[0] != nil {
+			f.calls = append(f.calls, "DescribeKey")
+			return nil, q[0]
+		}
+	}
 	if err := f.call("DescribeKey"); err != nil {
 		return nil, err
 	}
@@ -140,6 +168,8 @@ func (f *fakeKMS) DescribeKey(_ context.Context, in *kms.DescribeKeyInput, _ ...
 }
 
 func (f *fakeKMS) CreateAlias(_ context.Context, in *kms.CreateAliasInput, _ ...func(*kms.Options)) (*kms.CreateAliasOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateAlias"); err != nil {
 		return nil, err
 	}
@@ -156,6 +186,8 @@ func (f *fakeKMS) CreateAlias(_ context.Context, in *kms.CreateAliasInput, _ ...
 }
 
 func (f *fakeKMS) UpdateAlias(_ context.Context, in *kms.UpdateAliasInput, _ ...func(*kms.Options)) (*kms.UpdateAliasOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UpdateAlias"); err != nil {
 		return nil, err
 	}
@@ -172,6 +204,8 @@ func (f *fakeKMS) UpdateAlias(_ context.Context, in *kms.UpdateAliasInput, _ ...
 }
 
 func (f *fakeKMS) DeleteAlias(_ context.Context, in *kms.DeleteAliasInput, _ ...func(*kms.Options)) (*kms.DeleteAliasOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteAlias"); err != nil {
 		return nil, err
 	}
@@ -184,6 +218,8 @@ func (f *fakeKMS) DeleteAlias(_ context.Context, in *kms.DeleteAliasInput, _ ...
 }
 
 func (f *fakeKMS) GetKeyPolicy(_ context.Context, in *kms.GetKeyPolicyInput, _ ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetKeyPolicy"); err != nil {
 		return nil, err
 	}
@@ -198,6 +234,8 @@ func (f *fakeKMS) GetKeyPolicy(_ context.Context, in *kms.GetKeyPolicyInput, _ .
 }
 
 func (f *fakeKMS) PutKeyPolicy(_ context.Context, in *kms.PutKeyPolicyInput, _ ...func(*kms.Options)) (*kms.PutKeyPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutKeyPolicy"); err != nil {
 		return nil, err
 	}
@@ -213,6 +251,8 @@ func (f *fakeKMS) PutKeyPolicy(_ context.Context, in *kms.PutKeyPolicyInput, _ .
 }
 
 func (f *fakeKMS) GetKeyRotationStatus(_ context.Context, in *kms.GetKeyRotationStatusInput, _ ...func(*kms.Options)) (*kms.GetKeyRotationStatusOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetKeyRotationStatus"); err != nil {
 		return nil, err
 	}
@@ -230,6 +270,8 @@ func (f *fakeKMS) GetKeyRotationStatus(_ context.Context, in *kms.GetKeyRotation
 // EnableKeyRotation keeps the period asked for, or KMS's default of 365 days
 // when none is given.
 func (f *fakeKMS) EnableKeyRotation(_ context.Context, in *kms.EnableKeyRotationInput, _ ...func(*kms.Options)) (*kms.EnableKeyRotationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("EnableKeyRotation"); err != nil {
 		return nil, err
 	}
@@ -246,6 +288,8 @@ func (f *fakeKMS) EnableKeyRotation(_ context.Context, in *kms.EnableKeyRotation
 }
 
 func (f *fakeKMS) ListResourceTags(_ context.Context, in *kms.ListResourceTagsInput, _ ...func(*kms.Options)) (*kms.ListResourceTagsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListResourceTags"); err != nil {
 		return nil, err
 	}
@@ -261,6 +305,8 @@ func (f *fakeKMS) ListResourceTags(_ context.Context, in *kms.ListResourceTagsIn
 }
 
 func (f *fakeKMS) TagResource(_ context.Context, in *kms.TagResourceInput, _ ...func(*kms.Options)) (*kms.TagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("TagResource"); err != nil {
 		return nil, err
 	}
@@ -276,6 +322,8 @@ func (f *fakeKMS) TagResource(_ context.Context, in *kms.TagResourceInput, _ ...
 }
 
 func (f *fakeKMS) UntagResource(_ context.Context, in *kms.UntagResourceInput, _ ...func(*kms.Options)) (*kms.UntagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("UntagResource"); err != nil {
 		return nil, err
 	}
@@ -291,6 +339,8 @@ func (f *fakeKMS) UntagResource(_ context.Context, in *kms.UntagResourceInput, _
 }
 
 func (f *fakeKMS) ScheduleKeyDeletion(_ context.Context, in *kms.ScheduleKeyDeletionInput, _ ...func(*kms.Options)) (*kms.ScheduleKeyDeletionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ScheduleKeyDeletion"); err != nil {
 		return nil, err
 	}
@@ -307,6 +357,8 @@ func (f *fakeKMS) ScheduleKeyDeletion(_ context.Context, in *kms.ScheduleKeyDele
 }
 
 func (f *fakeKMS) CancelKeyDeletion(_ context.Context, in *kms.CancelKeyDeletionInput, _ ...func(*kms.Options)) (*kms.CancelKeyDeletionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CancelKeyDeletion"); err != nil {
 		return nil, err
 	}
@@ -319,6 +371,8 @@ func (f *fakeKMS) CancelKeyDeletion(_ context.Context, in *kms.CancelKeyDeletion
 }
 
 func (f *fakeKMS) EnableKey(_ context.Context, in *kms.EnableKeyInput, _ ...func(*kms.Options)) (*kms.EnableKeyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("EnableKey"); err != nil {
 		return nil, err
 	}
@@ -334,6 +388,8 @@ func (f *fakeKMS) EnableKey(_ context.Context, in *kms.EnableKeyInput, _ ...func
 }
 
 func (f *fakeKMS) ListKeys(context.Context, *kms.ListKeysInput, ...func(*kms.Options)) (*kms.ListKeysOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListKeys"); err != nil {
 		return nil, err
 	}
@@ -345,6 +401,8 @@ func (f *fakeKMS) ListKeys(context.Context, *kms.ListKeysInput, ...func(*kms.Opt
 }
 
 func (f *fakeKMS) ListAliases(context.Context, *kms.ListAliasesInput, ...func(*kms.Options)) (*kms.ListAliasesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListAliases"); err != nil {
 		return nil, err
 	}

@@ -4,8 +4,11 @@ package kmskey
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -100,50 +103,99 @@ func render(d policydoc.Document) string {
 	return s
 }
 
-// Find reads the key by ID or ARN. A key that is gone or pending deletion is
-// reported with awserr.ErrNotFound only when it does not exist at all; a key
-// pending deletion is returned so that Ensure can cancel the deletion.
-func Find(ctx context.Context, api API, keyID, alias string) (*Observed, error) {
-	desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
-	if awserr.HasCode(err, "NotFoundException") {
-		return nil, awserr.NotFound("KMS key %s", keyID)
+// Find reads the key, its rotation, its policy, its tags and the key its
+// alias points to ("" for no alias to look up). ref is the key's ID, its ARN
+// or an alias name ("alias/..."). With an ID or ARN the five reads run
+// concurrently (one round trip); with an alias name the key is described
+// first, and the alias then points to it. A key that does not exist is
+// awserr.ErrNotFound; a key pending deletion is returned with its state only
+// (whatever the other reads said), so that Ensure can cancel the deletion.
+// Every other failure is reported.
+func Find(ctx context.Context, api API, ref, alias string) (*Observed, error) {
+	if strings.HasPrefix(ref, "alias/") {
+		desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &ref})
+		if isNotFound(err) {
+			return nil, awserr.NotFound("KMS key %s", ref)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("kms:DescribeKey %s: %w", ref, err)
+		}
+		if alias == ref {
+			alias = "" // the key is the alias's target: no need to look it up again
+		}
+		o, err := read(ctx, api, aws.ToString(desc.KeyMetadata.KeyId), alias, desc)
+		if err == nil && alias == "" {
+			o.AliasTarget = o.KeyID
+		}
+		return o, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("kms:DescribeKey %s: %w", keyID, err)
+	return read(ctx, api, ref, alias, nil)
+}
+
+// read is Find's concurrent part: desc is the key's description when it was
+// read already, nil to read it now.
+func read(ctx context.Context, api API, ref, alias string, desc *kms.DescribeKeyOutput) (*Observed, error) {
+	var (
+		wg                                        sync.WaitGroup
+		rot                                       *kms.GetKeyRotationStatusOutput
+		pol                                       *kms.GetKeyPolicyOutput
+		aliased                                   *kms.DescribeKeyOutput
+		tagged                                    map[string]string
+		descErr, rotErr, polErr, tagErr, aliasErr error
+	)
+	if desc == nil {
+		wg.Go(func() { desc, descErr = api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &ref}) })
+	}
+	wg.Go(func() {
+		if rot, rotErr = api.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &ref}); rotErr != nil {
+			rotErr = fmt.Errorf("kms:GetKeyRotationStatus %s: %w", ref, rotErr)
+		}
+	})
+	wg.Go(func() {
+		if pol, polErr = api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &ref, PolicyName: aws.String("default")}); polErr != nil {
+			polErr = fmt.Errorf("kms:GetKeyPolicy %s: %w", ref, polErr)
+		}
+	})
+	wg.Go(func() { tagged, tagErr = listTags(ctx, api, ref) })
+	if alias != "" {
+		wg.Go(func() {
+			aliased, aliasErr = api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+			switch {
+			case isNotFound(aliasErr):
+				aliased, aliasErr = nil, nil // no alias: reported as missing, not as an error
+			case aliasErr != nil:
+				aliasErr = fmt.Errorf("kms:DescribeKey %s: %w", alias, aliasErr)
+			}
+		})
+	}
+	wg.Wait()
+	if isNotFound(descErr) {
+		return nil, awserr.NotFound("KMS key %s", ref)
+	}
+	if descErr != nil {
+		return nil, errors.Join(fmt.Errorf("kms:DescribeKey %s: %w", ref, descErr), rotErr, polErr, tagErr, aliasErr)
 	}
 	md := desc.KeyMetadata
 	o := &Observed{KeyID: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn), State: md.KeyState}
 	if md.KeyState == types.KeyStatePendingDeletion || md.KeyState == types.KeyStatePendingReplicaDeletion {
 		return o, nil
 	}
-
-	rot, err := api.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &o.KeyID})
-	if err != nil {
-		return nil, fmt.Errorf("kms:GetKeyRotationStatus %s: %w", o.KeyID, err)
+	if err := errors.Join(rotErr, polErr, tagErr, aliasErr); err != nil {
+		return nil, err
 	}
 	o.RotationEnabled = rot.KeyRotationEnabled
 	o.RotationPeriodDays = aws.ToInt32(rot.RotationPeriodInDays)
-
-	pol, err := api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default")})
-	if err != nil {
-		return nil, fmt.Errorf("kms:GetKeyPolicy %s: %w", o.KeyID, err)
-	}
 	o.Policy = aws.ToString(pol.Policy)
-
-	if o.Tags, err = listTags(ctx, api, o.KeyID); err != nil {
-		return nil, err
-	}
-	if alias != "" {
-		a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
-		switch {
-		case awserr.HasCode(err, "NotFoundException"):
-		case err != nil:
-			return nil, fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
-		default:
-			o.AliasTarget = aws.ToString(a.KeyMetadata.KeyId)
-		}
+	o.Tags = tagged
+	if aliased != nil {
+		o.AliasTarget = aws.ToString(aliased.KeyMetadata.KeyId)
 	}
 	return o, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *types.NotFoundException
+	return errors.As(err, &nf)
 }
 
 func listTags(ctx context.Context, api API, keyID string) (map[string]string, error) {
@@ -161,89 +213,94 @@ func listTags(ctx context.Context, api API, keyID string) (map[string]string, er
 	return out, nil
 }
 
-// Ensure makes the key match the spec. keyID is the key already tracked in
-// state ("" on create). Without one, a key behind the backend's alias is
-// adopted when it carries the backend's ownership tag; otherwise a new key is
-// created and the alias pointed at it.
-func Ensure(ctx context.Context, api API, spec Spec, keyID string) (*Observed, error) {
-	if keyID == "" {
-		adopted, err := adopt(ctx, api, spec)
-		if err != nil {
-			return nil, err
-		}
-		keyID = adopted
+// Check refuses to adopt a key (found behind the backend's alias) that does
+// not carry the backend's ownership tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return nil
 	}
-	if keyID == "" {
-		created, err := create(ctx, api, spec)
-		if err != nil {
-			return nil, err
-		}
-		keyID = created
-	}
+	return fmt.Errorf("alias %s already points to KMS key %s, which this backend did not create (no %s=%s tag); import the existing backend with `terraform import` instead, or choose another name",
+		spec.Alias, o.KeyID, naming.OwnerTagKey, spec.Backend)
+}
 
-	o, err := Find(ctx, api, keyID, spec.Alias)
-	if err != nil {
-		return nil, err
+// Ensure makes the key match the spec, starting from have, what Find
+// observed (nil: no key, one is created and the alias pointed at it). Without
+// tracked (the key is not in state yet: found behind the alias) a key without
+// the ownership tag is refused. A key pending deletion is brought back and
+// read again (its settings could not be read before); then the policy,
+// rotation, alias and tags that differ are written concurrently, and the
+// result is one Find.
+func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
+	if have == nil {
+		id, err := create(ctx, api, spec)
+		if err != nil {
+			return nil, err
+		}
+		return Find(ctx, api, id, spec.Alias)
 	}
-	if o.State == types.KeyStatePendingDeletion {
+	if !tracked {
+		if err := Check(spec, have); err != nil {
+			return nil, err
+		}
+	}
+	o := have
+	pending := o.State == types.KeyStatePendingDeletion
+	if pending {
 		if _, err := api.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: &o.KeyID}); err != nil {
 			return nil, fmt.Errorf("kms:CancelKeyDeletion %s: %w", o.KeyID, err)
 		}
-		o.State = types.KeyStateDisabled
 	}
-	if o.State == types.KeyStateDisabled {
+	// A key must be enabled before its rotation can be.
+	if pending || o.State == types.KeyStateDisabled {
 		if _, err := api.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &o.KeyID}); err != nil {
 			return nil, fmt.Errorf("kms:EnableKey %s: %w", o.KeyID, err)
 		}
 	}
-	if o, err = Find(ctx, api, keyID, spec.Alias); err != nil {
-		return nil, err
-	}
-
-	drift := Drift(spec, o)
-	if drift[ControlPolicy] != "" {
-		err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() error {
-			_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &o.KeyID, PolicyName: aws.String("default"), Policy: aws.String(render(spec.Policy))})
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("kms:PutKeyPolicy %s: %w", o.KeyID, err)
-		}
-	}
-	if drift[ControlRotation] != "" || o.RotationPeriodDays == 0 {
-		if _, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: &o.KeyID, RotationPeriodInDays: aws.Int32(spec.RotationPeriodDays)}); err != nil {
-			return nil, fmt.Errorf("kms:EnableKeyRotation %s: %w", o.KeyID, err)
-		}
-	}
-	if drift[ControlAlias] != "" {
-		if err := pointAlias(ctx, api, spec.Alias, o.KeyID, o.AliasTarget == ""); err != nil {
+	if pending {
+		var err error
+		if o, err = Find(ctx, api, o.KeyID, spec.Alias); err != nil {
 			return nil, err
 		}
 	}
-	if err := syncTags(ctx, api, o.KeyID, o.Tags, spec.Tags); err != nil {
+	var (
+		wg   sync.WaitGroup
+		errs [4]error
+	)
+	drift := Drift(spec, o)
+	if drift[ControlPolicy] != "" {
+		wg.Go(func() { errs[0] = putPolicy(ctx, api, o.KeyID, spec.Policy) })
+	}
+	// Without a reported period (the emulator) Ensure cannot tell: it sets it again.
+	if drift[ControlRotation] != "" || o.RotationPeriodDays == 0 {
+		wg.Go(func() { errs[1] = enableRotation(ctx, api, o.KeyID, spec.RotationPeriodDays) })
+	}
+	if drift[ControlAlias] != "" {
+		wg.Go(func() { errs[2] = pointAlias(ctx, api, spec.Alias, o.KeyID, o.AliasTarget == "") })
+	}
+	wg.Go(func() { errs[3] = syncTags(ctx, api, o.KeyID, o.Tags, spec.Tags) })
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, keyID, spec.Alias)
+	return Find(ctx, api, o.KeyID, spec.Alias)
 }
 
-func adopt(ctx context.Context, api API, spec Spec) (string, error) {
-	existing, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &spec.Alias})
-	if awserr.HasCode(err, "NotFoundException") {
-		return "", nil
-	}
+func putPolicy(ctx context.Context, api API, keyID string, policy policydoc.Document) error {
+	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() error {
+		_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default"), Policy: aws.String(render(policy))})
+		return err
+	})
 	if err != nil {
-		return "", fmt.Errorf("kms:DescribeKey %s: %w", spec.Alias, err)
+		return fmt.Errorf("kms:PutKeyPolicy %s: %w", keyID, err)
 	}
-	id := aws.ToString(existing.KeyMetadata.KeyId)
-	t, err := listTags(ctx, api, id)
-	if err != nil {
-		return "", err
+	return nil
+}
+
+func enableRotation(ctx context.Context, api API, keyID string, days int32) error {
+	if _, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: &keyID, RotationPeriodInDays: aws.Int32(days)}); err != nil {
+		return fmt.Errorf("kms:EnableKeyRotation %s: %w", keyID, err)
 	}
-	if t[naming.OwnerTagKey] != spec.Backend {
-		return "", fmt.Errorf("alias %s already points to KMS key %s, which this backend did not create (no %s=%s tag); import the existing backend with `terraform import` instead, or choose another name",
-			spec.Alias, id, naming.OwnerTagKey, spec.Backend)
-	}
-	return id, nil
+	return nil
 }
 
 // create makes a new key and points the alias at it.
@@ -304,20 +361,33 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 			}
 		}
 	}
-	if err := pointAlias(ctx, api, spec.Alias, id, true); err != nil {
+	// The alias right after CreateKey; rotation meanwhile.
+	var (
+		wg                 sync.WaitGroup
+		aliasErr, rotation error
+	)
+	wg.Go(func() { aliasErr = pointAlias(ctx, api, spec.Alias, id, true) })
+	wg.Go(func() { rotation = enableRotation(ctx, api, id, spec.RotationPeriodDays) })
+	wg.Wait()
+	if aliasErr != nil {
 		// Without its alias the new key could not be found again: remove it
 		// (scheduled deletion) so a failed apply leaves nothing untracked.
 		duplicates = append(duplicates, id)
 		for _, k := range duplicates {
 			_, _ = api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)})
 		}
-		return "", err
+		return "", aliasErr
 	}
 	// The alias first: a key behind it is found again by the next apply.
 	for _, k := range duplicates {
 		if _, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)}); err != nil {
 			return "", fmt.Errorf("kms:ScheduleKeyDeletion %s (a duplicate made by a retried CreateKey): %w", k, err)
 		}
+	}
+	if rotation != nil {
+		// The key stays behind its alias: the next apply adopts it and turns
+		// rotation on.
+		return "", rotation
 	}
 	if unlisted != nil {
 		// The key is kept behind its alias, so the next apply adopts it.
@@ -379,7 +449,7 @@ func keysMadeSince(ctx context.Context, api API, backend string, since time.Time
 			}
 		}
 	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].created.After(found[j].created) })
+	slices.SortStableFunc(found, func(a, b made) int { return b.created.Compare(a.created) })
 	out := make([]string, len(found))
 	for i, f := range found {
 		out[i] = f.id
@@ -430,11 +500,11 @@ func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32)
 	if alias != "" {
 		a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
 		switch {
-		case awserr.HasCode(err, "NotFoundException"):
+		case isNotFound(err):
 		case err != nil:
 			return fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
 		case aws.ToString(a.KeyMetadata.KeyId) == keyID || aws.ToString(a.KeyMetadata.Arn) == keyID:
-			if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !awserr.HasCode(err, "NotFoundException") {
+			if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !isNotFound(err) {
 				return fmt.Errorf("kms:DeleteAlias %s: %w", alias, err)
 			}
 		}
@@ -443,7 +513,8 @@ func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32)
 		return nil
 	}
 	_, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &keyID, PendingWindowInDays: aws.Int32(windowDays)})
-	if err != nil && !awserr.HasCode(err, "NotFoundException", "KMSInvalidStateException") {
+	var invalidState *types.KMSInvalidStateException
+	if err != nil && !isNotFound(err) && !errors.As(err, &invalidState) {
 		return fmt.Errorf("kms:ScheduleKeyDeletion %s: %w", keyID, err)
 	}
 	return nil
