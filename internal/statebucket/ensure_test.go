@@ -37,7 +37,20 @@ func testSpec() Spec {
 // logSpec is the access-log bucket's: SSE-S3, current objects expire.
 func logSpec() Spec {
 	return Spec{Backend: "acme", Bucket: naming.LogBucket(bucket), Region: "us-east-1", NoncurrentDays: 30, ExpireDays: 365,
-		ControlPrefix: "log_bucket_", Policy: testSpec().Policy, Tags: map[string]string{naming.OwnerTagKey: "acme"}}
+		Role: RoleAccessLogs, Policy: testSpec().Policy, Tags: map[string]string{naming.OwnerTagKey: "acme"}}
+}
+
+// observeAndEnsure does what the orchestrator does: one Find, then Ensure
+// with what it observed.
+func observeAndEnsure(ctx context.Context, f *fakeS3, spec Spec, tracked bool) (*Observed, error) {
+	have, err := Find(ctx, f, spec.Bucket)
+	if awserr.IsNotFound(err) {
+		have, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Ensure(ctx, f, spec, have, tracked)
 }
 
 // hardenedBucket stores a bucket that matches spec.
@@ -77,7 +90,7 @@ func TestEnsureCreatesAHardenedBucket(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			spec := tc.spec
-			o, err := Ensure(context.Background(), f, spec, false)
+			o, err := observeAndEnsure(context.Background(), f, spec, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +227,7 @@ func TestEnsureHardensEachControl(t *testing.T) {
 			f := newFake()
 			spec := tc.spec()
 			tc.breakIt(f.hardenedBucket(spec))
-			o, err := Ensure(context.Background(), f, spec, true)
+			o, err := observeAndEnsure(context.Background(), f, spec, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +257,7 @@ func TestEnsureAdoption(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			f.hardenedBucket(testSpec()).tags = tc.tags
-			_, err := Ensure(context.Background(), f, testSpec(), tc.tracked)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), tc.tracked)
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "not created by this backend") {
 					t.Errorf("error %v, want a refusal", err)
@@ -285,15 +298,19 @@ func TestEnsureCreateReplies(t *testing.T) {
 			f.lost = []error{boom}
 			f.newTags = []types.Tag{{Key: aws.String("owner"), Value: aws.String("someone")}}
 		}, "s3:CreateBucket"},
-		"name taken elsewhere":    {func(f *fakeS3) { f.fail["CreateBucket"] = []error{apiError("BucketAlreadyExists")} }, "taken by another AWS account"},
-		"failed, made nothing":    {func(f *fakeS3) { f.fail["CreateBucket"] = []error{boom} }, "s3:CreateBucket " + bucket},
-		"failed, lookup fails":    {func(f *fakeS3) { f.lost = []error{boom}; f.fail["HeadBucket"] = []error{nil, apiError("Forbidden")} }, "s3:CreateBucket"},
-		"failed, tags unreadable": {func(f *fakeS3) { f.lost = []error{boom}; f.fail["GetBucketTagging"] = []error{errors.New("denied")} }, "s3:CreateBucket"},
+		"name taken elsewhere": {func(f *fakeS3) { f.fail["CreateBucket"] = []error{apiError("BucketAlreadyExists")} }, "taken by another AWS account"},
+		"failed, made nothing": {func(f *fakeS3) { f.fail["CreateBucket"] = []error{boom} }, "s3:CreateBucket " + bucket},
+		"failed, lookup fails": {func(f *fakeS3) { f.lost = []error{boom}; f.fail["HeadBucket"] = []error{nil, apiError("Forbidden")} }, "s3:CreateBucket"},
+		// The first GetBucketTagging is the observation's, of no bucket.
+		"failed, tags unreadable": {func(f *fakeS3) {
+			f.lost = []error{boom}
+			f.fail["GetBucketTagging"] = []error{nil, errors.New("denied")}
+		}, "s3:CreateBucket"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			tc.setup(f)
-			o, err := Ensure(context.Background(), f, testSpec(), false)
+			o, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("error %v, want %q", err, tc.wantErr)
@@ -316,7 +333,7 @@ func TestEnsureCreateReplies(t *testing.T) {
 func TestEnsureDeletesAnUntaggableBucket(t *testing.T) {
 	f := newFake()
 	f.fail["PutBucketTagging"] = []error{errors.New("denied")}
-	_, err := Ensure(context.Background(), f, testSpec(), false)
+	_, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 	if err == nil || !strings.Contains(err.Error(), "s3:PutBucketTagging "+bucket) {
 		t.Fatalf("error %v, want the tagging failure", err)
 	}
@@ -360,7 +377,7 @@ func TestEnsureFailures(t *testing.T) {
 				tc.breakIt(b)
 			}
 			f.fail[tc.op] = append(make([]error, tc.nth), boom)
-			_, err := Ensure(context.Background(), f, testSpec(), false)
+			_, err := observeAndEnsure(context.Background(), f, testSpec(), false)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}
@@ -372,7 +389,7 @@ func TestEnsureFailures(t *testing.T) {
 		f.hardenedBucket(spec)
 		spec.Logging = nil
 		f.fail["PutBucketLogging"] = []error{boom}
-		if _, err := Ensure(context.Background(), f, spec, true); err == nil || !strings.Contains(err.Error(), "turning logging off") {
+		if _, err := observeAndEnsure(context.Background(), f, spec, true); err == nil || !strings.Contains(err.Error(), "turning logging off") {
 			t.Errorf("error %v, want the failure to turn logging off", err)
 		}
 	})
@@ -433,25 +450,18 @@ func TestExists(t *testing.T) {
 	}
 }
 
-func TestCheckAdoptable(t *testing.T) {
-	f := newFake()
-	if err := CheckAdoptable(context.Background(), f, bucket, "acme"); err != nil {
+func TestCheck(t *testing.T) {
+	spec := testSpec()
+	if err := Check(spec, nil); err != nil {
 		t.Errorf("missing bucket: %v, want nil (nothing to adopt)", err)
 	}
-	f.fail["HeadBucket"] = []error{errors.New("boom")}
-	if err := CheckAdoptable(context.Background(), f, bucket, "acme"); err == nil {
-		t.Error("HeadBucket failure: want an error")
-	}
-	f.hardenedBucket(testSpec())
-	if err := CheckAdoptable(context.Background(), f, bucket, "acme"); err != nil {
+	if err := Check(spec, &Observed{Bucket: bucket, Tags: spec.Tags}); err != nil {
 		t.Errorf("own bucket: %v", err)
 	}
-	if err := CheckAdoptable(context.Background(), f, bucket, "acme-2"); err == nil || !strings.Contains(err.Error(), naming.OwnerTagKey+"=acme-2") {
+	spec.Backend = "acme-2"
+	if err := Check(spec, &Observed{Bucket: bucket, Tags: testSpec().Tags}); err == nil || !strings.Contains(err.Error(), naming.OwnerTagKey+"=acme-2") ||
+		!strings.Contains(err.Error(), "not created by this backend") {
 		t.Errorf("another backend's bucket: %v, want a refusal naming the tag", err)
-	}
-	f.fail["GetBucketTagging"] = []error{errors.New("denied")}
-	if err := CheckAdoptable(context.Background(), f, bucket, "acme"); err == nil || !strings.Contains(err.Error(), "s3:GetBucketTagging") {
-		t.Errorf("tags unreadable: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,6 +17,8 @@ import (
 // fakeS3 is an in-memory S3 holding buckets and their configuration as S3
 // reports it, recording the calls and the inputs of every write.
 type fakeS3 struct {
+	mu sync.Mutex // Find and Ensure call concurrently
+
 	buckets map[string]*fakeBucket
 
 	// fail holds, per operation, the errors its next calls return (nil: the
@@ -61,8 +64,22 @@ var _ API = (*fakeS3)(nil)
 
 func newFake() *fakeS3 { return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}} }
 
+// apiError is the error S3 answers with code: the SDK's typed error where S3
+// has one, as the SDK's deserializer returns it; sub-resources' "not
+// configured" answers have none.
 func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (fake)"}
+	msg := aws.String(code + " (fake)")
+	switch code {
+	case "NoSuchBucket":
+		return &types.NoSuchBucket{Message: msg}
+	case "NotFound":
+		return &types.NotFound{Message: msg}
+	case "BucketAlreadyExists":
+		return &types.BucketAlreadyExists{Message: msg}
+	case "BucketAlreadyOwnedByYou":
+		return &types.BucketAlreadyOwnedByYou{Message: msg}
+	}
+	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
 
 // httpError is a failure with an HTTP status and no AWS code, as HeadBucket
@@ -100,6 +117,8 @@ func (f *fakeS3) writes() []string {
 }
 
 func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...func(*s3.Options)) (*s3.CreateBucketOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("CreateBucket"); err != nil {
 		return nil, err
 	}
@@ -126,6 +145,8 @@ func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...
 }
 
 func (f *fakeS3) HeadBucket(_ context.Context, in *s3.HeadBucketInput, _ ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("HeadBucket"); err != nil {
 		return nil, err
 	}
@@ -136,6 +157,8 @@ func (f *fakeS3) HeadBucket(_ context.Context, in *s3.HeadBucketInput, _ ...func
 }
 
 func (f *fakeS3) DeleteBucket(_ context.Context, in *s3.DeleteBucketInput, _ ...func(*s3.Options)) (*s3.DeleteBucketOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteBucket"); err != nil {
 		return nil, err
 	}
@@ -151,6 +174,8 @@ func (f *fakeS3) DeleteBucket(_ context.Context, in *s3.DeleteBucketInput, _ ...
 }
 
 func (f *fakeS3) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInput, _ ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketTagging"); err != nil {
 		return nil, err
 	}
@@ -165,6 +190,8 @@ func (f *fakeS3) GetBucketTagging(_ context.Context, in *s3.GetBucketTaggingInpu
 }
 
 func (f *fakeS3) PutBucketTagging(_ context.Context, in *s3.PutBucketTaggingInput, _ ...func(*s3.Options)) (*s3.PutBucketTaggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketTagging"); err != nil {
 		return nil, err
 	}
@@ -178,6 +205,8 @@ func (f *fakeS3) PutBucketTagging(_ context.Context, in *s3.PutBucketTaggingInpu
 }
 
 func (f *fakeS3) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketEncryption"); err != nil {
 		return nil, err
 	}
@@ -192,6 +221,8 @@ func (f *fakeS3) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncrypti
 }
 
 func (f *fakeS3) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketEncryption"); err != nil {
 		return nil, err
 	}
@@ -206,6 +237,8 @@ func (f *fakeS3) PutBucketEncryption(_ context.Context, in *s3.PutBucketEncrypti
 }
 
 func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketVersioning"); err != nil {
 		return nil, err
 	}
@@ -217,6 +250,8 @@ func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioni
 }
 
 func (f *fakeS3) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioningInput, _ ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketVersioning"); err != nil {
 		return nil, err
 	}
@@ -230,6 +265,8 @@ func (f *fakeS3) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioni
 }
 
 func (f *fakeS3) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetPublicAccessBlock"); err != nil {
 		return nil, err
 	}
@@ -245,6 +282,8 @@ func (f *fakeS3) GetPublicAccessBlock(_ context.Context, in *s3.GetPublicAccessB
 }
 
 func (f *fakeS3) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessBlockInput, _ ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutPublicAccessBlock"); err != nil {
 		return nil, err
 	}
@@ -259,6 +298,8 @@ func (f *fakeS3) PutPublicAccessBlock(_ context.Context, in *s3.PutPublicAccessB
 }
 
 func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketOwnershipControls"); err != nil {
 		return nil, err
 	}
@@ -273,6 +314,8 @@ func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketO
 }
 
 func (f *fakeS3) PutBucketOwnershipControls(_ context.Context, in *s3.PutBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.PutBucketOwnershipControlsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketOwnershipControls"); err != nil {
 		return nil, err
 	}
@@ -286,6 +329,8 @@ func (f *fakeS3) PutBucketOwnershipControls(_ context.Context, in *s3.PutBucketO
 }
 
 func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketPolicy"); err != nil {
 		return nil, err
 	}
@@ -300,6 +345,8 @@ func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput,
 }
 
 func (f *fakeS3) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _ ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketPolicy"); err != nil {
 		return nil, err
 	}
@@ -313,6 +360,8 @@ func (f *fakeS3) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput,
 }
 
 func (f *fakeS3) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketLifecycleConfiguration"); err != nil {
 		return nil, err
 	}
@@ -327,6 +376,8 @@ func (f *fakeS3) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBu
 }
 
 func (f *fakeS3) PutBucketLifecycleConfiguration(_ context.Context, in *s3.PutBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.PutBucketLifecycleConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketLifecycleConfiguration"); err != nil {
 		return nil, err
 	}
@@ -340,6 +391,8 @@ func (f *fakeS3) PutBucketLifecycleConfiguration(_ context.Context, in *s3.PutBu
 }
 
 func (f *fakeS3) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInput, _ ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("GetBucketLogging"); err != nil {
 		return nil, err
 	}
@@ -351,6 +404,8 @@ func (f *fakeS3) GetBucketLogging(_ context.Context, in *s3.GetBucketLoggingInpu
 }
 
 func (f *fakeS3) PutBucketLogging(_ context.Context, in *s3.PutBucketLoggingInput, _ ...func(*s3.Options)) (*s3.PutBucketLoggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("PutBucketLogging"); err != nil {
 		return nil, err
 	}
@@ -366,6 +421,8 @@ func (f *fakeS3) PutBucketLogging(_ context.Context, in *s3.PutBucketLoggingInpu
 // ListObjectVersions answers with at most MaxKeys (default 2) versions and
 // delete markers per page, so that paging is exercised.
 func (f *fakeS3) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("ListObjectVersions"); err != nil {
 		return nil, err
 	}
@@ -396,6 +453,8 @@ func (f *fakeS3) ListObjectVersions(_ context.Context, in *s3.ListObjectVersions
 }
 
 func (f *fakeS3) DeleteObjects(_ context.Context, in *s3.DeleteObjectsInput, _ ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.call("DeleteObjects"); err != nil {
 		return nil, err
 	}

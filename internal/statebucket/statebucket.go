@@ -5,9 +5,12 @@ package statebucket
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,17 +57,37 @@ type Logging struct {
 // ControlAccessLogging names the access-logging control of the state bucket.
 const ControlAccessLogging = "bucket_access_logging"
 
+// Role says which of a backend's buckets a Spec describes.
+type Role int
+
+const (
+	// RoleState is the bucket holding the Terraform state; its controls are
+	// named "bucket_…".
+	RoleState Role = iota
+	// RoleAccessLogs is the bucket receiving the state bucket's server access
+	// logs (and the trail's files); its controls are named "log_bucket_…".
+	RoleAccessLogs
+)
+
+// controlPrefix starts the names of the controls of a bucket in this role.
+func (r Role) controlPrefix() string {
+	if r == RoleAccessLogs {
+		return "log_bucket_"
+	}
+	return "bucket_"
+}
+
 // Spec is the bucket a backend wants: the state bucket, or its access-log
 // bucket (no KMS key: log delivery supports only SSE-S3; current objects expire).
 type Spec struct {
 	Backend        string
 	Bucket         string
+	Role           Role // RoleState unless set
 	Region         string
 	KeyARN         string // "" for SSE-S3 (AES256)
 	Policy         policydoc.Document
 	NoncurrentDays int32
-	ExpireDays     int32  // > 0: current objects expire too (log buckets)
-	ControlPrefix  string // "" for "bucket_"; "log_bucket_" for the log bucket
+	ExpireDays     int32 // > 0: current objects expire too (log buckets)
 	Logging        *Logging
 	Tags           map[string]string
 }
@@ -106,23 +129,18 @@ type Observed struct {
 
 // ControlNames lists the controls of a bucket with this spec.
 func ControlNames(spec Spec) []string {
-	var out []string
-	for k := range Drift(spec, &Observed{}) {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(Drift(spec, &Observed{})))
 }
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
 func Drift(spec Spec, o *Observed) map[string]string {
 	base := drift(spec, o)
-	if spec.ControlPrefix == "" {
+	if spec.Role == RoleState {
 		return base
 	}
 	out := make(map[string]string, len(base))
 	for k, v := range base {
-		out[spec.ControlPrefix+strings.TrimPrefix(k, "bucket_")] = v
+		out[spec.Role.controlPrefix()+strings.TrimPrefix(k, "bucket_")] = v
 	}
 	return out
 }
@@ -155,7 +173,7 @@ func drift(spec Spec, o *Observed) map[string]string {
 		}
 	}
 	if len(off) > 0 {
-		sort.Strings(off)
+		slices.Sort(off)
 		out[ControlPublicAccess] = strings.Join(off, ", ") + " off"
 	}
 	if o.Ownership != string(types.ObjectOwnershipBucketOwnerEnforced) {
@@ -243,77 +261,91 @@ func Exists(ctx context.Context, api API, bucket string) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case awserr.IsHTTPNotFound(err) || awserr.HasCode(err, "NotFound", "NoSuchBucket"):
+	case isMissing(err):
 		return false, nil
 	default:
 		return false, fmt.Errorf("s3:HeadBucket %s: %w", bucket, err)
 	}
 }
 
-// Find reads every control of the bucket; a missing bucket is awserr.ErrNotFound.
+// isMissing reports an error saying the bucket does not exist: HeadBucket's
+// NotFound (often a bare 404, as HEAD has no body) or NoSuchBucket.
+func isMissing(err error) bool {
+	var (
+		notFound *types.NotFound
+		noBucket *types.NoSuchBucket
+	)
+	return errors.As(err, &notFound) || errors.As(err, &noBucket) || awserr.IsHTTPNotFound(err)
+}
+
+// Find reads every control of the bucket: HeadBucket and the eight reads of
+// its configuration, concurrently (one round trip). A missing bucket is
+// awserr.ErrNotFound, whatever the other reads said; every other failure is
+// reported. The "not configured" answers of S3's sub-resources (which have
+// no typed errors) read as the setting being absent.
 func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
-	ok, err := Exists(ctx, api, bucket)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, awserr.NotFound("S3 bucket %s", bucket)
-	}
 	o := &Observed{Bucket: bucket, Tags: map[string]string{}}
-
-	enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "ServerSideEncryptionConfigurationNotFoundError"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetBucketEncryption %s: %w", bucket, err)
-	case enc.ServerSideEncryptionConfiguration != nil && len(enc.ServerSideEncryptionConfiguration.Rules) > 0:
-		r := enc.ServerSideEncryptionConfiguration.Rules[0]
-		if d := r.ApplyServerSideEncryptionByDefault; d != nil {
-			o.SSEAlgorithm = string(d.SSEAlgorithm)
-			o.SSEKey = aws.ToString(d.KMSMasterKeyID)
+	b := &bucket
+	var (
+		wg   sync.WaitGroup
+		head error
+		errs [8]error
+	)
+	// read runs one Get concurrently: its error is kept unless S3 answered
+	// with one of the codes saying the setting is absent.
+	read := func(i int, op string, absent []string, get func() error) {
+		wg.Go(func() {
+			if err := get(); err != nil && (len(absent) == 0 || !awserr.HasCode(err, absent...)) {
+				errs[i] = fmt.Errorf("s3:%s %s: %w", op, bucket, err)
+			}
+		})
+	}
+	wg.Go(func() { _, head = api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b}) })
+	read(0, "GetBucketEncryption", []string{"ServerSideEncryptionConfigurationNotFoundError"}, func() error {
+		enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
+		if err == nil && enc.ServerSideEncryptionConfiguration != nil && len(enc.ServerSideEncryptionConfiguration.Rules) > 0 {
+			r := enc.ServerSideEncryptionConfiguration.Rules[0]
+			if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+				o.SSEAlgorithm = string(d.SSEAlgorithm)
+				o.SSEKey = aws.ToString(d.KMSMasterKeyID)
+			}
+			o.BucketKey = aws.ToBool(r.BucketKeyEnabled)
 		}
-		o.BucketKey = aws.ToBool(r.BucketKeyEnabled)
-	}
-
-	ver, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &bucket})
-	if err != nil {
-		return nil, fmt.Errorf("s3:GetBucketVersioning %s: %w", bucket, err)
-	}
-	o.Versioning = string(ver.Status)
-
-	pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "NoSuchPublicAccessBlockConfiguration"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetPublicAccessBlock %s: %w", bucket, err)
-	case pab.PublicAccessBlockConfiguration != nil:
-		o.PublicAccess = *pab.PublicAccessBlockConfiguration
-	}
-
-	own, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "OwnershipControlsNotFoundError"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetBucketOwnershipControls %s: %w", bucket, err)
-	case own.OwnershipControls != nil && len(own.OwnershipControls.Rules) > 0:
-		o.Ownership = string(own.OwnershipControls.Rules[0].ObjectOwnership)
-	}
-
-	pol, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "NoSuchBucketPolicy"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetBucketPolicy %s: %w", bucket, err)
-	default:
-		o.Policy = aws.ToString(pol.Policy)
-	}
-
-	lc, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "NoSuchLifecycleConfiguration"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetBucketLifecycleConfiguration %s: %w", bucket, err)
-	default:
+		return err
+	})
+	read(1, "GetBucketVersioning", nil, func() error {
+		ver, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+		if err == nil {
+			o.Versioning = string(ver.Status)
+		}
+		return err
+	})
+	read(2, "GetPublicAccessBlock", []string{"NoSuchPublicAccessBlockConfiguration"}, func() error {
+		pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+		if err == nil && pab.PublicAccessBlockConfiguration != nil {
+			o.PublicAccess = *pab.PublicAccessBlockConfiguration
+		}
+		return err
+	})
+	read(3, "GetBucketOwnershipControls", []string{"OwnershipControlsNotFoundError"}, func() error {
+		own, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b})
+		if err == nil && own.OwnershipControls != nil && len(own.OwnershipControls.Rules) > 0 {
+			o.Ownership = string(own.OwnershipControls.Rules[0].ObjectOwnership)
+		}
+		return err
+	})
+	read(4, "GetBucketPolicy", []string{"NoSuchBucketPolicy"}, func() error {
+		pol, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+		if err == nil {
+			o.Policy = aws.ToString(pol.Policy)
+		}
+		return err
+	})
+	read(5, "GetBucketLifecycleConfiguration", []string{"NoSuchLifecycleConfiguration"}, func() error {
+		lc, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: b})
+		if err != nil {
+			return err
+		}
 		o.Lifecycle = lc.Rules
 		for _, r := range lc.Rules {
 			if aws.ToString(r.ID) == LifecycleRuleID && r.NoncurrentVersionExpiration != nil {
@@ -323,74 +355,65 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 				o.ExpireDays = aws.ToInt32(r.Expiration.Days)
 			}
 		}
-	}
-
-	lg, err := api.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &bucket})
-	if err != nil {
-		return nil, fmt.Errorf("s3:GetBucketLogging %s: %w", bucket, err)
-	}
-	if e := lg.LoggingEnabled; e != nil {
-		o.Logging = Logging{TargetBucket: aws.ToString(e.TargetBucket), TargetPrefix: aws.ToString(e.TargetPrefix)}
-	}
-
-	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
-	switch {
-	case awserr.HasCode(err, "NoSuchTagSet"):
-	case err != nil:
-		return nil, fmt.Errorf("s3:GetBucketTagging %s: %w", bucket, err)
-	default:
-		o.HasTagging = true
-		for _, t := range tg.TagSet {
-			o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		return nil
+	})
+	read(6, "GetBucketLogging", nil, func() error {
+		lg, err := api.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: b})
+		if err == nil && lg.LoggingEnabled != nil {
+			o.Logging = Logging{TargetBucket: aws.ToString(lg.LoggingEnabled.TargetBucket), TargetPrefix: aws.ToString(lg.LoggingEnabled.TargetPrefix)}
 		}
+		return err
+	})
+	read(7, "GetBucketTagging", []string{"NoSuchTagSet"}, func() error {
+		tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b})
+		if err == nil {
+			o.HasTagging = true
+			for _, t := range tg.TagSet {
+				o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+		}
+		return err
+	})
+	wg.Wait()
+	if isMissing(head) {
+		return nil, awserr.NotFound("S3 bucket %s", bucket)
+	}
+	if head != nil {
+		head = fmt.Errorf("s3:HeadBucket %s: %w", bucket, head)
+	}
+	if err := errors.Join(append([]error{head}, errs[:]...)...); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
 
-// CheckAdoptable fails when the bucket exists without the backend's ownership
-// tag, so a create can stop before it makes anything else.
-func CheckAdoptable(ctx context.Context, api API, bucket, backend string) error {
-	exists, err := Exists(ctx, api, bucket)
-	if err != nil || !exists {
-		return err
-	}
-	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
-	if err != nil && !awserr.HasCode(err, "NoSuchTagSet") {
-		return fmt.Errorf("s3:GetBucketTagging %s: %w", bucket, err)
-	}
-	if err == nil {
-		for _, t := range tg.TagSet {
-			if aws.ToString(t.Key) == naming.OwnerTagKey && aws.ToString(t.Value) == backend {
-				return nil
-			}
-		}
+// Check refuses to adopt a bucket that does not carry the backend's
+// ownership tag. It reads nothing.
+func Check(spec Spec, o *Observed) error {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return nil
 	}
 	return fmt.Errorf("S3 bucket %s already exists and was not created by this backend (no %s=%s tag); import it with `terraform import` to harden it, or choose another bucket name",
-		bucket, naming.OwnerTagKey, backend)
+		spec.Bucket, naming.OwnerTagKey, spec.Backend)
 }
 
-// Ensure creates the bucket (or adopts one carrying the backend's ownership
-// tag) and brings every control to the spec.
-func Ensure(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
-	exists, err := Exists(ctx, api, spec.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
+// Ensure makes the bucket match the spec, starting from have, what Find
+// observed (nil: the bucket does not exist; it is created with its ownership
+// tags and ACLs disabled, and every other control is then written). Without
+// tracked (the bucket is not in state yet) a bucket without the ownership tag
+// is refused. Only what differs is written; the result is one Find.
+func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
+	if have == nil {
 		if err := create(ctx, api, spec); err != nil {
 			return nil, err
 		}
-	}
-	o, err := Find(ctx, api, spec.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	if exists && !tracked {
-		if err := CheckAdoptable(ctx, api, spec.Bucket, spec.Backend); err != nil {
+		have = &Observed{Bucket: spec.Bucket, Ownership: string(types.ObjectOwnershipBucketOwnerEnforced), Tags: maps.Clone(spec.Tags), HasTagging: true}
+	} else if !tracked {
+		if err := Check(spec, have); err != nil {
 			return nil, err
 		}
 	}
-	if err := harden(ctx, api, spec, o); err != nil {
+	if err := harden(ctx, api, spec, have); err != nil {
 		return nil, err
 	}
 	return Find(ctx, api, spec.Bucket)
@@ -402,10 +425,14 @@ func create(ctx context.Context, api API, spec Spec) error {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(spec.Region)}
 	}
 	if _, err := api.CreateBucket(ctx, in); err != nil {
+		var (
+			taken *types.BucketAlreadyExists
+			ours  *types.BucketAlreadyOwnedByYou
+		)
 		switch {
-		case awserr.HasCode(err, "BucketAlreadyExists"):
+		case errors.As(err, &taken):
 			return fmt.Errorf("S3 bucket name %s is taken by another AWS account; set `bucket` to another name: %w", spec.Bucket, err)
-		case awserr.HasCode(err, "BucketAlreadyOwnedByYou"):
+		case errors.As(err, &ours):
 			// The bucket did not exist a moment ago: this is the SDK's retry
 			// of our own create, whose first reply was lost.
 		case !madeAnyway(ctx, api, spec.Bucket):
@@ -413,17 +440,26 @@ func create(ctx context.Context, api API, spec Spec) error {
 		}
 	}
 	// The ownership tag comes first: with it a later failure is adopted by the
-	// next apply; without it the empty bucket is removed again.
-	if err := putTags(ctx, api, spec.Bucket, spec.Tags); err != nil {
+	// next apply; without it the empty bucket is removed again. Meanwhile the
+	// SDK's waiter reads the bucket until it is visible (read-after-create),
+	// retrying only "not found yet", bounded by ctx and two minutes; nothing
+	// else is written before both are done.
+	var (
+		wg              sync.WaitGroup
+		tagErr, waitErr error
+	)
+	wg.Go(func() { tagErr = putTags(ctx, api, spec.Bucket, spec.Tags) })
+	wg.Go(func() {
+		if err := s3.NewBucketExistsWaiter(api).Wait(ctx, &s3.HeadBucketInput{Bucket: &spec.Bucket}, 2*time.Minute); err != nil {
+			waitErr = fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
+		}
+	})
+	wg.Wait()
+	if tagErr != nil {
 		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
-		return err
+		return tagErr
 	}
-	// Read-after-create: the SDK's waiter retries only "not found yet", bounded
-	// by ctx (the resource timeout) and two minutes.
-	if err := s3.NewBucketExistsWaiter(api).Wait(ctx, &s3.HeadBucketInput{Bucket: &spec.Bucket}, 2*time.Minute); err != nil {
-		return fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
-	}
-	return nil
+	return waitErr
 }
 
 // madeAnyway reports whether a CreateBucket that returned an error made the
@@ -448,74 +484,121 @@ func putTags(ctx context.Context, api API, bucket string, want map[string]string
 	return nil
 }
 
+// harden writes the controls that differ in three rounds. First the public
+// access block and the ownership controls, concurrently: no other write
+// widens access, but none is made until the bucket refuses public policies
+// and ACLs, so a bucket found public stops being so before anything else
+// changes (and a failure here writes nothing more). Then every other control,
+// concurrently. Then the tags, so that a bucket is re-tagged only once the
+// rest succeeded.
 func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	b := &spec.Bucket
 	drift := drift(spec, o)
-	// Public access and ownership first, so the bucket is never public while
-	// the remaining controls are applied.
+	var first, rest []func() error
 	if drift[ControlPublicAccess] != "" {
-		if _, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
-			BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
-		}}); err != nil {
-			return fmt.Errorf("s3:PutPublicAccessBlock %s: %w", spec.Bucket, err)
-		}
+		first = append(first, func() error {
+			if _, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+				BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+			}}); err != nil {
+				return fmt.Errorf("s3:PutPublicAccessBlock %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlOwnership] != "" {
-		if _, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
-			Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}},
-		}}); err != nil {
-			return fmt.Errorf("s3:PutBucketOwnershipControls %s: %w", spec.Bucket, err)
-		}
+		first = append(first, func() error {
+			if _, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
+				Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}},
+			}}); err != nil {
+				return fmt.Errorf("s3:PutBucketOwnershipControls %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlEncryption] != "" {
-		rule := types.ServerSideEncryptionRule{
-			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(spec.KeyARN)},
-			BucketKeyEnabled:                   aws.Bool(true),
-		}
-		if spec.KeyARN == "" {
-			rule = types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}
-		}
-		if _, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
-			Rules: []types.ServerSideEncryptionRule{rule},
-		}}); err != nil {
-			return fmt.Errorf("s3:PutBucketEncryption %s: %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			rule := types.ServerSideEncryptionRule{
+				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(spec.KeyARN)},
+				BucketKeyEnabled:                   aws.Bool(true),
+			}
+			if spec.KeyARN == "" {
+				rule = types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}
+			}
+			if _, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+				Rules: []types.ServerSideEncryptionRule{rule},
+			}}); err != nil {
+				return fmt.Errorf("s3:PutBucketEncryption %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlVersioning] != "" {
-		if _, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
-			return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			if _, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+				return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlPolicy] != "" {
-		if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(render(spec.Policy))}); err != nil {
-			return fmt.Errorf("s3:PutBucketPolicy %s: %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(render(spec.Policy))}); err != nil {
+				return fmt.Errorf("s3:PutBucketPolicy %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlLifecycle] != "" {
-		if _, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: &types.BucketLifecycleConfiguration{
-			Rules: []types.LifecycleRule{lifecycleRule(spec)},
-		}}); err != nil {
-			return fmt.Errorf("s3:PutBucketLifecycleConfiguration %s: %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			if _, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: &types.BucketLifecycleConfiguration{
+				Rules: []types.LifecycleRule{lifecycleRule(spec)},
+			}}); err != nil {
+				return fmt.Errorf("s3:PutBucketLifecycleConfiguration %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
 	if drift[ControlAccessLogging] != "" {
-		if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
-			LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
-		}}); err != nil {
-			return fmt.Errorf("s3:PutBucketLogging %s: %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
+				LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
+			}}); err != nil {
+				return fmt.Errorf("s3:PutBucketLogging %s: %w", spec.Bucket, err)
+			}
+			return nil
+		})
 	}
-	if spec.Logging == nil && spec.ControlPrefix == "" && o.Logging.TargetBucket == naming.LogBucket(spec.Bucket) {
+	if spec.Role == RoleState && spec.Logging == nil && o.Logging.TargetBucket == naming.LogBucket(spec.Bucket) {
 		// access_logging was removed from the configuration; logging set up by
 		// others to other buckets is left alone.
-		if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{}}); err != nil {
-			return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", spec.Bucket, err)
-		}
+		rest = append(rest, func() error {
+			if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{}}); err != nil {
+				return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", spec.Bucket, err)
+			}
+			return nil
+		})
+	}
+	if err := all(first); err != nil {
+		return err
+	}
+	if err := all(rest); err != nil {
+		return err
 	}
 	if remove, set := tags.Diff(o.Tags, spec.Tags); len(remove)+len(set) > 0 {
 		return putTags(ctx, api, spec.Bucket, spec.Tags)
 	}
 	return nil
+}
+
+// all runs the writes concurrently and reports every failure.
+func all(writes []func() error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(writes))
+	for i, w := range writes {
+		wg.Go(func() { errs[i] = w() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // CountVersions counts every object version and delete marker in the bucket.
@@ -563,7 +646,7 @@ func Empty(ctx context.Context, api API, bucket string) error {
 // Delete removes the (empty) bucket; a bucket already gone counts as deleted.
 func Delete(ctx context.Context, api API, bucket string) error {
 	_, err := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket})
-	if err != nil && !awserr.HasCode(err, "NoSuchBucket") && !awserr.IsHTTPNotFound(err) {
+	if err != nil && !isMissing(err) {
 		return fmt.Errorf("s3:DeleteBucket %s: %w", bucket, err)
 	}
 	return nil
