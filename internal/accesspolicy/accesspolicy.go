@@ -66,7 +66,7 @@ type Observed struct {
 
 // Drift reports a problem, or "" when the default version is the wanted document.
 func Drift(spec Spec, o *Observed) string {
-	want, _ := spec.Document.JSON()
+	want := spec.Document.String()
 	if ok, err := policydoc.Equivalent(o.Document, want); err != nil || !ok {
 		return fmt.Sprintf("default version %s differs from the least-privilege policy", o.DefaultVersion)
 	}
@@ -125,10 +125,7 @@ func Check(spec Spec, o *Observed) error {
 // default version and the tags are written concurrently, and only when they
 // differ; the result is one Find after the writes.
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
-	doc, err := spec.Document.JSON()
-	if err != nil {
-		return nil, err
-	}
+	doc := spec.Document.String()
 	if have == nil {
 		_, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{
 			PolicyName:     &spec.Name,

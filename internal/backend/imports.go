@@ -81,7 +81,7 @@ func parseImportID(id string) (map[string]string, error) {
 // completeImport infers the arguments an import cannot carry from what exists:
 // environments from the access policies, locking from the table and policies,
 // principals from the key policy, retention from the lifecycle rule.
-func (r *backendResource) completeImport(ctx context.Context, c *awsclient.Client, m *model) diag.Diagnostics {
+func completeImport(ctx context.Context, c *awsclient.Client, m *model) diag.Diagnostics {
 	var diags diag.Diagnostics
 	name := m.Name.ValueString()
 	if name == "" {
@@ -130,7 +130,7 @@ func (r *backendResource) completeImport(ctx context.Context, c *awsclient.Clien
 	}
 	hasTable := false
 	if table != "" {
-		_, err := locktable.Find(ctx, c.DynamoDB, table)
+		_, err := locktable.Find(ctx, c.DynamoDB, table, "")
 		switch {
 		case err == nil:
 			hasTable = true
@@ -246,7 +246,7 @@ func importMonitoring(ctx context.Context, c *awsclient.Client, m *model, name s
 	if name == "" {
 		return nil
 	}
-	trail, err := audittrail.Find(ctx, c.CloudTrail, naming.Trail(name))
+	trail, err := audittrail.Find(ctx, c.CloudTrail, naming.Trail(name), "")
 	switch {
 	case awserr.IsNotFound(err):
 		return nil

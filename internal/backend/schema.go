@@ -328,7 +328,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 }
 
 func reservedTagKey(v string) error {
-	if strings.HasPrefix(v, "securestate:") {
+	if strings.HasPrefix(v, naming.OwnerTagPrefix) {
 		return fmt.Errorf("tag key %q is reserved for the provider's ownership tag; choose another key", v)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -59,13 +60,13 @@ func (s settings) trailARN() string {
 	if !s.Trail {
 		return ""
 	}
-	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", s.Partition, s.Region, s.AccountID, s.trailName())
+	return arn.ARN{Partition: s.Partition, Service: "cloudtrail", Region: s.Region, AccountID: s.AccountID, Resource: "trail/" + s.trailName()}.String()
 }
 
 func (s settings) logBucketSpec() statebucket.Spec {
 	return statebucket.Spec{Backend: s.Name, Bucket: s.LogBucket, Region: s.Region,
 		Policy:         policies.LogBucketPolicy(s.policyBackend(), s.LogBucket, s.LogPrefix),
-		NoncurrentDays: logNoncurrentDays, ExpireDays: s.LogRetention, ControlPrefix: "log_bucket_", Tags: s.awsTags()}
+		NoncurrentDays: logNoncurrentDays, ExpireDays: s.LogRetention, Role: statebucket.RoleAccessLogs, Tags: s.awsTags()}
 }
 
 func (s settings) trailSpec() audittrail.Spec {
@@ -84,10 +85,12 @@ func (s settings) tableARN() string {
 	if s.Table == "" {
 		return ""
 	}
-	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", s.Partition, s.Region, s.AccountID, s.Table)
+	return arn.ARN{Partition: s.Partition, Service: "dynamodb", Region: s.Region, AccountID: s.AccountID, Resource: "table/" + s.Table}.String()
 }
 
-func (s settings) bucketARN() string { return fmt.Sprintf("arn:%s:s3:::%s", s.Partition, s.Bucket) }
+func (s settings) bucketARN() string {
+	return arn.ARN{Partition: s.Partition, Service: "s3", Resource: s.Bucket}.String()
+}
 
 func (s settings) alias() string { return naming.KeyAlias(s.Name) }
 
@@ -130,39 +133,12 @@ func (s settings) bucketSpec() statebucket.Spec {
 }
 
 func (s settings) tableSpec() locktable.Spec {
-	return locktable.Spec{Backend: s.Name, Table: s.Table, KeyARN: s.KeyARN, Tags: s.awsTags()}
+	return locktable.Spec{Backend: s.Name, Table: s.Table, ARN: s.tableARN(), KeyARN: s.KeyARN, Tags: s.awsTags()}
 }
 
 func (s settings) policySpec(env string) accesspolicy.Spec {
 	return accesspolicy.Spec{Backend: s.Name, Environment: env, Name: naming.AccessPolicy(s.Name, env), ARN: s.policyARN(env),
 		Document: policies.AccessPolicy(s.policyBackend(), env), Tags: s.awsTags()}
-}
-
-// controlNames lists every control a backend with these settings has.
-func (s settings) controlNames() []string {
-	names := []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias,
-		statebucket.ControlEncryption, statebucket.ControlVersioning, statebucket.ControlPublicAccess,
-		statebucket.ControlOwnership, statebucket.ControlPolicy, statebucket.ControlLifecycle}
-	if s.Table != "" {
-		names = append(names, locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection)
-	}
-	for _, env := range s.Environments {
-		names = append(names, accesspolicy.Control(env))
-	}
-	if s.LogBucket != "" {
-		names = append(names, statebucket.ControlAccessLogging)
-	}
-	if s.LogManaged {
-		names = append(names, statebucket.ControlNames(s.logBucketSpec())...)
-	}
-	if s.Trail {
-		names = append(names, audittrail.ControlNames()...)
-	}
-	if s.AlarmTopic != "" {
-		names = append(names, alarms.ControlNames()...)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // settingsFrom resolves a model (plan or state) with the provider's identity.

@@ -55,7 +55,7 @@ func observeAndEnsure(ctx context.Context, f *fakeKMS, spec Spec, keyID string) 
 func hardenedKey(f *fakeKMS) string {
 	spec := testSpec()
 	id := f.addKey(time.Now().Add(-time.Hour), spec.Tags)
-	f.keys[id].policy = render(spec.Policy)
+	f.keys[id].policy = spec.Policy.String()
 	f.keys[id].rotation, f.keys[id].period = true, spec.RotationPeriodDays
 	f.aliases[alias] = id
 	return id
@@ -79,7 +79,7 @@ func TestEnsureCreatesAHardenedKey(t *testing.T) {
 	if d := aws.ToString(in.Description); !strings.Contains(d, "backend acme") {
 		t.Errorf("CreateKey description %q does not name the backend", d)
 	}
-	if ok, err := policydoc.Equivalent(aws.ToString(in.Policy), render(spec.Policy)); err != nil || !ok {
+	if ok, err := policydoc.Equivalent(aws.ToString(in.Policy), spec.Policy.String()); err != nil || !ok {
 		t.Errorf("CreateKey policy %s, want the spec's policy", aws.ToString(in.Policy))
 	}
 	var sent []string
@@ -187,7 +187,7 @@ func TestEnsureAdoptsTheBackendsKey(t *testing.T) {
 	if len(f.policies) != 1 || aws.ToString(f.policies[0].KeyId) != id || aws.ToString(f.policies[0].PolicyName) != "default" {
 		t.Fatalf("PutKeyPolicy inputs %v, want one for the default policy of %s", f.policies, id)
 	}
-	if ok, _ := policydoc.Equivalent(aws.ToString(f.policies[0].Policy), render(testSpec().Policy)); !ok {
+	if ok, _ := policydoc.Equivalent(aws.ToString(f.policies[0].Policy), testSpec().Policy.String()); !ok {
 		t.Errorf("PutKeyPolicy sent %s, want the spec's policy", aws.ToString(f.policies[0].Policy))
 	}
 	if len(f.untagged) != 1 || !slices.Equal(f.untagged[0].TagKeys, []string{"stale"}) {
@@ -409,7 +409,7 @@ func TestFind(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Observed{KeyID: id, ARN: "arn:aws:kms:us-east-1:123456789012:key/" + id, State: types.KeyStateEnabled, RotationEnabled: true,
-		RotationPeriodDays: 180, Policy: render(testSpec().Policy), AliasTarget: id, Tags: testSpec().Tags}
+		RotationPeriodDays: 180, Policy: testSpec().Policy.String(), AliasTarget: id, Tags: testSpec().Tags}
 	if o.KeyID != want.KeyID || o.ARN != want.ARN || o.State != want.State || o.RotationEnabled != want.RotationEnabled ||
 		o.RotationPeriodDays != want.RotationPeriodDays || o.Policy != want.Policy || o.AliasTarget != want.AliasTarget || !maps.Equal(o.Tags, want.Tags) {
 		t.Errorf("Find = %+v, want %+v", o, want)
@@ -462,7 +462,7 @@ func TestFind(t *testing.T) {
 func TestDrift(t *testing.T) {
 	spec := testSpec()
 	compliant := func() *Observed {
-		return &Observed{KeyID: "k", State: types.KeyStateEnabled, RotationEnabled: true, RotationPeriodDays: 180, Policy: render(spec.Policy), AliasTarget: "k"}
+		return &Observed{KeyID: "k", State: types.KeyStateEnabled, RotationEnabled: true, RotationPeriodDays: 180, Policy: spec.Policy.String(), AliasTarget: "k"}
 	}
 	drifttest.Compliant(t, "compliant key", Drift(spec, compliant()))
 	for name, tc := range map[string]struct {

@@ -85,7 +85,7 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	case o.RotationPeriodDays != 0 && o.RotationPeriodDays != spec.RotationPeriodDays:
 		out[ControlRotation] = fmt.Sprintf("rotation period is %d days", o.RotationPeriodDays)
 	}
-	if ok, err := policydoc.Equivalent(o.Policy, render(spec.Policy)); err != nil || !ok {
+	if ok, err := policydoc.Equivalent(o.Policy, spec.Policy.String()); err != nil || !ok {
 		out[ControlPolicy] = "key policy differs from the hardened policy"
 	}
 	if o.AliasTarget != o.KeyID {
@@ -96,11 +96,6 @@ func Drift(spec Spec, o *Observed) map[string]string {
 		}
 	}
 	return out
-}
-
-func render(d policydoc.Document) string {
-	s, _ := d.JSON()
-	return s
 }
 
 // Find reads the key, its rotation, its policy, its tags and the key its
@@ -287,7 +282,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 
 func putPolicy(ctx context.Context, api API, keyID string, policy policydoc.Document) error {
 	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() error {
-		_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default"), Policy: aws.String(render(policy))})
+		_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default"), Policy: aws.String(policy.String())})
 		return err
 	})
 	if err != nil {
@@ -324,7 +319,7 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 			Description: aws.String("Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"),
 			KeySpec:     types.KeySpecSymmetricDefault,
 			KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
-			Policy:      aws.String(render(spec.Policy)),
+			Policy:      aws.String(spec.Policy.String()),
 			Tags:        kmsTags(spec.Tags),
 		})
 		attempts++

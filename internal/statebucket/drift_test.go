@@ -18,7 +18,7 @@ func compliant(spec Spec) *Observed {
 	return &Observed{
 		SSEAlgorithm: "aws:kms", SSEKey: keyARN, BucketKey: true, Versioning: "Enabled",
 		PublicAccess: types.PublicAccessBlockConfiguration{BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on},
-		Ownership:    "BucketOwnerEnforced", Policy: render(spec.Policy), Lifecycle: []types.LifecycleRule{lifecycleRule(spec)},
+		Ownership:    "BucketOwnerEnforced", Policy: spec.Policy.String(), Lifecycle: []types.LifecycleRule{lifecycleRule(spec)},
 	}
 }
 

@@ -60,7 +60,7 @@ func (f *fakeS3) hardenedBucket(spec Spec) *fakeBucket {
 		versioning: types.BucketVersioningStatusEnabled,
 		pab:        &types.PublicAccessBlockConfiguration{BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on},
 		ownership:  types.ObjectOwnershipBucketOwnerEnforced,
-		policy:     render(spec.Policy),
+		policy:     spec.Policy.String(),
 		lifecycle:  []types.LifecycleRule{lifecycleRule(spec)},
 	}
 	if spec.KeyARN == "" {
@@ -183,7 +183,7 @@ func TestEnsureHardensEachControl(t *testing.T) {
 				}
 			}},
 		"policy removed": {testSpec, func(b *fakeBucket) { b.policy = "" }, []string{"PutBucketPolicy"}, func(t *testing.T, f *fakeS3, spec Spec) {
-			if ok, _ := policydoc.Equivalent(aws.ToString(f.policies[0].Policy), render(spec.Policy)); !ok || aws.ToString(f.policies[0].Bucket) != spec.Bucket {
+			if ok, _ := policydoc.Equivalent(aws.ToString(f.policies[0].Policy), spec.Policy.String()); !ok || aws.ToString(f.policies[0].Bucket) != spec.Bucket {
 				t.Errorf("PutBucketPolicy(%s, %s), want the spec's policy", aws.ToString(f.policies[0].Bucket), aws.ToString(f.policies[0].Policy))
 			}
 		}},

@@ -181,7 +181,7 @@ func drift(spec Spec, o *Observed) map[string]string {
 	}
 	if o.Policy == "" {
 		out[ControlPolicy] = "bucket policy is missing"
-	} else if ok, err := policydoc.Equivalent(o.Policy, render(spec.Policy)); err != nil || !ok {
+	} else if ok, err := policydoc.Equivalent(o.Policy, spec.Policy.String()); err != nil || !ok {
 		out[ControlPolicy] = "bucket policy differs from the hardened policy"
 	}
 	if !lifecycleMatches(spec, o.Lifecycle) {
@@ -206,11 +206,6 @@ func sameKey(have, wantARN string) bool {
 		return true
 	}
 	return have != "" && strings.HasSuffix(wantARN, ":key/"+have)
-}
-
-func render(d policydoc.Document) string {
-	s, _ := d.JSON()
-	return s
 }
 
 func lifecycleRule(spec Spec) types.LifecycleRule {
@@ -542,7 +537,7 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlPolicy] != "" {
 		rest = append(rest, func() error {
-			if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(render(spec.Policy))}); err != nil {
+			if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(spec.Policy.String())}); err != nil {
 				return fmt.Errorf("s3:PutBucketPolicy %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -571,12 +566,7 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	if spec.Role == RoleState && spec.Logging == nil && o.Logging.TargetBucket == naming.LogBucket(spec.Bucket) {
 		// access_logging was removed from the configuration; logging set up by
 		// others to other buckets is left alone.
-		rest = append(rest, func() error {
-			if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{}}); err != nil {
-				return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", spec.Bucket, err)
-			}
-			return nil
-		})
+		rest = append(rest, func() error { return DisableLogging(ctx, api, spec.Bucket) })
 	}
 	if err := all(first); err != nil {
 		return err
@@ -648,6 +638,15 @@ func Delete(ctx context.Context, api API, bucket string) error {
 	_, err := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket})
 	if err != nil && !isMissing(err) {
 		return fmt.Errorf("s3:DeleteBucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// DisableLogging turns the bucket's server access logging off (before its
+// log bucket is emptied and deleted, so no new deliveries arrive).
+func DisableLogging(ctx context.Context, api API, bucket string) error {
+	if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: &bucket, BucketLoggingStatus: &types.BucketLoggingStatus{}}); err != nil {
+		return fmt.Errorf("s3:PutBucketLogging %s (turning logging off): %w", bucket, err)
 	}
 	return nil
 }

@@ -1,0 +1,337 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/alarms"
+	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
+	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
+	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+)
+
+// component is one AWS object of a backend, described once. Create, update,
+// refresh, destroy, import, controls, tags_all and the critical path all walk
+// the list that settings.components returns: adding a component to a backend
+// means adding one entry there.
+type component struct {
+	id    string   // "kms_key", "access_policy/dev", …: unique within a backend
+	ident string   // the AWS object's own name; another value is another object
+	needs []string // components that must be ensured first (destroy reverses them)
+	// last: deleted after every other component (the state bucket: while it
+	// exists the backend stays in Terraform's state, so a destroy that failed
+	// part-way is finished by the next one).
+	last bool
+	// kept: an update never removes it, whatever the previous settings said
+	// (the key is tracked by its ID, not by its alias; the state bucket is
+	// replaced, never removed, when its name changes).
+	kept     bool
+	controls []string // the controls it reports
+	missing  string   // every control's problem while the object does not exist
+	cost     cost     // sequential round trips, for the critical path
+
+	find  func(ctx context.Context, r *run) error // reads into r; a missing object is no error
+	found func(r *run) bool
+	// tracked overrides "the previous settings had it" (the key: tracked by
+	// its ID in state, which a key found only behind the alias is not).
+	tracked func(r *run) bool
+	check   func(r *run) error                                    // refuses to adopt an object owned by someone else
+	ensure  func(ctx context.Context, r *run, tracked bool) error // creates or repairs; leaves the verified object in r
+	drift   func(r *run) map[string]string                        // control → problem ("" compliant); only when found
+	tags    func(r *run) map[string]string                        // the object's tags; nil: none reported
+	remove  func(ctx context.Context, r *run) error               // deletes it; already gone counts as deleted
+}
+
+// cost is a component's sequential AWS round trips per operation. The figures
+// follow the component packages' Find, Ensure and Delete (which calls they
+// make one after the other); `make bench` measures how close runs come.
+type cost struct {
+	find   int // refresh, and the observation before create/update
+	create int // ensure of a missing object, ending with its verification read
+	repair int // ensure of an object with one drifted control, with verification
+	keep   int // ensure of a compliant object
+	remove int
+}
+
+// Component IDs.
+const (
+	idKey         = "kms_key"
+	idStateBucket = "state_bucket"
+	idLogBucket   = "log_bucket"
+	idTable       = "lock_table"
+	idAlarms      = "alarms"
+	idTrail       = "trail"
+	idPolicy      = "access_policy/" // + environment
+)
+
+// components lists the backend's components for these settings: only those
+// enabled, each with what it needs first.
+func (s settings) components() []component {
+	stateNeeds := []string{idKey}
+	if s.LogManaged {
+		stateNeeds = append(stateNeeds, idLogBucket)
+	}
+	list := []component{s.keyComponent(), s.stateBucketComponent(stateNeeds)}
+	if s.Table != "" {
+		list = append(list, s.tableComponent())
+	}
+	for _, env := range s.Environments {
+		list = append(list, s.policyComponent(env))
+	}
+	if s.LogManaged {
+		list = append(list, s.logBucketComponent())
+	}
+	if s.AlarmTopic != "" {
+		list = append(list, s.alarmsComponent())
+	}
+	if s.Trail {
+		trailNeeds := []string{idKey, idLogBucket}
+		if s.AlarmTopic != "" {
+			trailNeeds = append(trailNeeds, idAlarms)
+		}
+		list = append(list, s.trailComponent(trailNeeds))
+	}
+	return list
+}
+
+func (s settings) keyComponent() component {
+	return component{
+		id: idKey, ident: s.alias(), kept: true,
+		controls: []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias},
+		missing:  "the KMS key is missing",
+		// Find by ID: one round trip. Create: CreateKey, then the alias and the
+		// rotation period together, then the verification read.
+		cost: cost{find: 1, create: 3, repair: 2, keep: 0, remove: 3},
+		find: func(ctx context.Context, r *run) error {
+			ref := r.keyID
+			if ref == "" {
+				if !r.converging {
+					return nil
+				}
+				ref = s.alias()
+			}
+			o, err := kmskey.Find(ctx, r.c.KMS, ref, s.alias())
+			if awserr.IsNotFound(err) && r.converging && ref != s.alias() {
+				// The tracked key is gone; a key of this backend behind the
+				// alias is adopted, otherwise a new one is made.
+				tflog.Warn(ctx, "tracked KMS key no longer exists", map[string]any{"key_id": ref})
+				r.keyID = ""
+				o, err = kmskey.Find(ctx, r.c.KMS, s.alias(), s.alias())
+			}
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			r.key = o
+			return err
+		},
+		found:   func(r *run) bool { return r.key != nil },
+		tracked: func(r *run) bool { return r.keyID != "" },
+		check:   func(r *run) error { return kmskey.Check(s.keySpec(), r.key) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := kmskey.Ensure(ctx, r.c.KMS, s.keySpec(), r.key, tracked)
+			r.key = o
+			return err
+		},
+		drift: func(r *run) map[string]string {
+			if r.key.State != "Enabled" {
+				// A key that is not enabled is not read further.
+				return map[string]string{kmskey.ControlState: fmt.Sprintf("key is %s", r.key.State),
+					kmskey.ControlRotation: "", kmskey.ControlPolicy: "", kmskey.ControlAlias: ""}
+			}
+			return kmskey.Drift(r.withKey().keySpec(), r.key)
+		},
+		tags: func(r *run) map[string]string { return r.key.Tags },
+		remove: func(ctx context.Context, r *run) error {
+			return kmskey.Delete(ctx, r.c.KMS, r.keyID, s.alias(), s.DeletionWindow)
+		},
+	}
+}
+
+func (s settings) stateBucketComponent(needs []string) component {
+	return component{
+		id: idStateBucket, ident: s.Bucket, needs: needs, last: true, kept: true,
+		controls: statebucket.ControlNames(s.bucketSpec()),
+		missing:  "the state bucket is missing",
+		// Create: CreateBucket, ownership tags, exists, public access block
+		// with the other controls, the policy, verification.
+		cost: cost{find: 1, create: 5, repair: 2, keep: 0, remove: 1},
+		find: func(ctx context.Context, r *run) error {
+			o, err := statebucket.Find(ctx, r.c.S3, s.Bucket)
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			r.bucket = o
+			return err
+		},
+		found: func(r *run) bool { return r.bucket != nil },
+		check: func(r *run) error { return statebucket.Check(s.bucketSpec(), r.bucket) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := statebucket.Ensure(ctx, r.c.S3, r.withKey().bucketSpec(), r.bucket, tracked)
+			r.bucket = o
+			return err
+		},
+		drift: func(r *run) map[string]string { return statebucket.Drift(r.withKey().bucketSpec(), r.bucket) },
+		tags:  func(r *run) map[string]string { return r.bucket.Tags },
+		remove: func(ctx context.Context, r *run) error {
+			if !r.stateExists {
+				return nil
+			}
+			return emptyAndDelete(ctx, r.c, s.Bucket, r.stateVersions)
+		},
+	}
+}
+
+func (s settings) logBucketComponent() component {
+	spec := s.logBucketSpec()
+	return component{
+		id: idLogBucket, ident: s.LogBucket,
+		controls: statebucket.ControlNames(spec),
+		missing:  "the log bucket is missing",
+		cost:     cost{find: 1, create: 5, repair: 2, keep: 0, remove: 2},
+		find: func(ctx context.Context, r *run) error {
+			o, err := statebucket.Find(ctx, r.c.S3, s.LogBucket)
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			r.logs = o
+			return err
+		},
+		found: func(r *run) bool { return r.logs != nil },
+		check: func(r *run) error { return statebucket.Check(spec, r.logs) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := statebucket.Ensure(ctx, r.c.S3, spec, r.logs, tracked)
+			r.logs = o
+			return err
+		},
+		drift: func(r *run) map[string]string { return statebucket.Drift(spec, r.logs) },
+		tags:  func(r *run) map[string]string { return r.logs.Tags },
+		remove: func(ctx context.Context, r *run) error {
+			if !r.destroying {
+				// access_logging removed: the state bucket stopped logging in
+				// its ensure; the logs are kept unless forced.
+				return removeLogBucket(ctx, r.c, s.LogBucket, r.force)
+			}
+			if r.stateExists {
+				// No new log deliveries into the bucket about to be emptied.
+				if err := statebucket.DisableLogging(ctx, r.c.S3, s.Bucket); err != nil {
+					return err
+				}
+			}
+			return emptyAndDelete(ctx, r.c, s.LogBucket, r.logVersions)
+		},
+	}
+}
+
+func (s settings) tableComponent() component {
+	return component{
+		id: idTable, ident: s.Table, needs: []string{idKey},
+		controls: []string{locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection},
+		missing:  "the lock table is missing",
+		// Create: CreateTable, ACTIVE, point-in-time recovery, verification.
+		cost: cost{find: 1, create: 4, repair: 2, keep: 0, remove: 2},
+		find: func(ctx context.Context, r *run) error {
+			o, err := locktable.Find(ctx, r.c.DynamoDB, s.Table, s.tableARN())
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			r.table = o
+			return err
+		},
+		found: func(r *run) bool { return r.table != nil },
+		check: func(r *run) error { return locktable.Check(s.tableSpec(), r.table) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := locktable.Ensure(ctx, r.c.DynamoDB, r.withKey().tableSpec(), r.table, tracked)
+			r.table = o
+			return err
+		},
+		drift:  func(r *run) map[string]string { return locktable.Drift(r.withKey().tableSpec(), r.table) },
+		tags:   func(r *run) map[string]string { return r.table.Tags },
+		remove: func(ctx context.Context, r *run) error { return locktable.Delete(ctx, r.c.DynamoDB, s.Table) },
+	}
+}
+
+func (s settings) policyComponent(env string) component {
+	slot := func(r *run) **accesspolicy.Observed { return &r.policies[env].o }
+	return component{
+		id: idPolicy + env, ident: s.policyARN(env), needs: []string{idKey},
+		controls: []string{accesspolicy.Control(env)},
+		missing:  "the policy is missing",
+		// Find: the policy and its tags, then the default version.
+		cost: cost{find: 2, create: 3, repair: 4, keep: 0, remove: 2},
+		find: func(ctx context.Context, r *run) error {
+			o, err := accesspolicy.Find(ctx, r.c.IAM, s.policyARN(env))
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			*slot(r) = o
+			return err
+		},
+		found: func(r *run) bool { return *slot(r) != nil },
+		check: func(r *run) error { return accesspolicy.Check(s.policySpec(env), *slot(r)) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := accesspolicy.Ensure(ctx, r.c.IAM, r.withKey().policySpec(env), *slot(r), tracked)
+			*slot(r) = o
+			return err
+		},
+		drift: func(r *run) map[string]string {
+			return map[string]string{accesspolicy.Control(env): accesspolicy.Drift(r.withKey().policySpec(env), *slot(r))}
+		},
+		tags:   func(r *run) map[string]string { return (*slot(r)).Tags },
+		remove: func(ctx context.Context, r *run) error { return accesspolicy.Delete(ctx, r.c.IAM, s.policyARN(env)) },
+	}
+}
+
+func (s settings) alarmsComponent() component {
+	return component{
+		id: idAlarms, ident: s.Name, needs: []string{idKey},
+		controls: alarms.ControlNames(),
+		missing:  "the alarms are missing",
+		cost:     cost{find: 2, create: 5, repair: 3, keep: 0, remove: 2},
+		find: func(ctx context.Context, r *run) error {
+			o, err := alarms.Find(ctx, alarmClients(r.c), s.alarmsSpec())
+			r.alarms = o
+			return err
+		},
+		found: func(r *run) bool { return r.alarms != nil },
+		check: func(r *run) error { return alarms.Check(s.alarmsSpec(), r.alarms) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := alarms.Ensure(ctx, alarmClients(r.c), r.withKey().alarmsSpec(), r.alarms, tracked)
+			r.alarms = o
+			return err
+		},
+		drift:  func(r *run) map[string]string { return alarms.Drift(r.withKey().alarmsSpec(), r.alarms) },
+		remove: func(ctx context.Context, r *run) error { return alarms.Delete(ctx, alarmClients(r.c), s.alarmsSpec()) },
+	}
+}
+
+func (s settings) trailComponent(needs []string) component {
+	return component{
+		id: idTrail, ident: s.trailName(), needs: needs,
+		controls: audittrail.ControlNames(),
+		missing:  "the trail is missing",
+		cost:     cost{find: 1, create: 3, repair: 2, keep: 0, remove: 1},
+		find: func(ctx context.Context, r *run) error {
+			o, err := audittrail.Find(ctx, r.c.CloudTrail, s.trailName(), s.trailARN())
+			if awserr.IsNotFound(err) {
+				return nil
+			}
+			r.trail = o
+			return err
+		},
+		found: func(r *run) bool { return r.trail != nil },
+		check: func(r *run) error { return audittrail.Check(s.trailSpec(), r.trail) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := audittrail.Ensure(ctx, r.c.CloudTrail, r.withKey().trailSpec(), r.trail, tracked)
+			r.trail = o
+			return err
+		},
+		drift:  func(r *run) map[string]string { return audittrail.Drift(r.withKey().trailSpec(), r.trail) },
+		tags:   func(r *run) map[string]string { return r.trail.Tags },
+		remove: func(ctx context.Context, r *run) error { return audittrail.Delete(ctx, r.c.CloudTrail, s.trailName()) },
+	}
+}

@@ -1,0 +1,324 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/securestate/terraform-provider-securestate/internal/accesspolicy"
+	"github.com/securestate/terraform-provider-securestate/internal/alarms"
+	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/graph"
+	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
+	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+)
+
+// run is one operation on one backend: the settings, and every component as
+// observed. Each component's steps write only its own fields; the graph's
+// ordering makes what one step wrote visible to the steps that need it.
+type run struct {
+	c *awsclient.Client
+	s settings // not written while steps run
+	// keyID is the key tracked in state ("" before the first create).
+	keyID string
+	// converging: a key missing from state is looked for behind the alias.
+	converging bool
+	destroying bool
+	force      bool // force_destroy: buckets no longer wanted may be emptied
+
+	key      *kmskey.Observed
+	bucket   *statebucket.Observed
+	logs     *statebucket.Observed
+	table    *locktable.Observed
+	policies map[string]*policySlot
+	trail    *audittrail.Observed
+	alarms   *alarms.Observed
+
+	// Destroy's first step counts what the buckets hold.
+	stateExists                bool
+	stateVersions, logVersions int
+}
+
+type policySlot struct{ o *accesspolicy.Observed }
+
+func newRun(c *awsclient.Client, s settings, keyID string) *run {
+	r := &run{c: c, s: s, keyID: keyID, policies: map[string]*policySlot{}}
+	for _, env := range s.Environments {
+		r.policies[env] = &policySlot{}
+	}
+	return r
+}
+
+// withKey is the settings with the key ARN as observed. Only steps that need
+// the key call it.
+func (r *run) withKey() settings {
+	s := r.s
+	if r.key != nil && r.key.ARN != "" {
+		s.KeyARN = r.key.ARN
+	}
+	return s
+}
+
+func alarmClients(c *awsclient.Client) alarms.Clients {
+	return alarms.Clients{Logs: c.Logs, Alarms: c.CloudWatch, IAM: c.IAM}
+}
+
+// observe reads every component at once.
+func (r *run) observe(ctx context.Context) error {
+	var steps []graph.Step
+	for _, comp := range r.s.components() {
+		steps = append(steps, graph.Step{ID: comp.id, Run: func(ctx context.Context) error { return comp.find(ctx, r) }})
+	}
+	return graph.Run(ctx, steps)
+}
+
+// converging says what Update knows from the previous state.
+type converging struct {
+	keyID    string
+	previous *settings // nil on create
+	force    bool
+}
+
+// converge brings every component to the settings: it observes them all at
+// once, refuses before writing anything when one belongs to someone else,
+// ensures each as soon as what it needs is done, and then removes what the
+// previous settings had and these do not.
+func converge(ctx context.Context, c *awsclient.Client, s settings, how converging) (*run, error) {
+	r := newRun(c, s, how.keyID)
+	r.converging, r.force = true, how.force
+	if err := r.observe(ctx); err != nil {
+		return nil, err
+	}
+	comps := s.components()
+	had := map[string]bool{}
+	if how.previous != nil {
+		for _, p := range how.previous.components() {
+			had[p.id+"\x00"+p.ident] = true
+		}
+	}
+	tracked := map[string]bool{}
+	for _, comp := range comps {
+		tracked[comp.id] = had[comp.id+"\x00"+comp.ident]
+		if comp.tracked != nil {
+			tracked[comp.id] = comp.tracked(r)
+		}
+	}
+	var refused []error
+	for _, comp := range comps {
+		if comp.found(r) && !tracked[comp.id] {
+			if err := comp.check(r); err != nil {
+				refused = append(refused, err)
+			}
+		}
+	}
+	if err := errors.Join(refused...); err != nil {
+		return nil, err
+	}
+
+	steps := make([]graph.Step, 0, len(comps))
+	for _, comp := range comps {
+		steps = append(steps, graph.Step{ID: comp.id, Needs: comp.needs, Run: func(ctx context.Context) error {
+			tflog.Debug(ctx, "ensuring component", map[string]any{"component": comp.id})
+			return comp.ensure(ctx, r, tracked[comp.id])
+		}})
+	}
+	if err := graph.Run(ctx, steps); err != nil {
+		return nil, err
+	}
+	if how.previous == nil {
+		return r, nil
+	}
+	// What the previous settings had and these do not, in reverse order of
+	// the previous graph, after everything wanted is in place (so the state
+	// bucket has stopped logging before its log bucket goes).
+	return r, graph.Run(ctx, removalSteps(r, removed(*how.previous, comps)))
+}
+
+// removed lists the components of the previous settings that these no
+// longer have (or have as another AWS object), except those never removed
+// by an update.
+func removed(previous settings, comps []component) []component {
+	wanted := map[string]bool{}
+	for _, comp := range comps {
+		wanted[comp.id+"\x00"+comp.ident] = true
+	}
+	var gone []component
+	for _, p := range previous.components() {
+		if !p.kept && !wanted[p.id+"\x00"+p.ident] {
+			gone = append(gone, p)
+		}
+	}
+	return gone
+}
+
+// removalSteps deletes components, each after the components that need it.
+func removalSteps(r *run, comps []component) []graph.Step {
+	ids := map[string]bool{}
+	for _, comp := range comps {
+		ids[comp.id] = true
+	}
+	steps := make([]graph.Step, 0, len(comps))
+	for _, comp := range comps {
+		var needs []string
+		for _, other := range comps {
+			if other.last || comp.last {
+				continue
+			}
+			if slices.Contains(other.needs, comp.id) {
+				needs = append(needs, other.id)
+			}
+		}
+		if comp.last {
+			for _, other := range comps {
+				if other.id != comp.id {
+					needs = append(needs, other.id)
+				}
+			}
+		}
+		steps = append(steps, graph.Step{ID: comp.id, Needs: needs, Cost: comp.cost.remove, Run: func(ctx context.Context) error {
+			tflog.Debug(ctx, "removing component", map[string]any{"component": comp.id})
+			return comp.remove(ctx, r)
+		}})
+	}
+	return steps
+}
+
+// refresh reads every component of a backend in state.
+func refresh(ctx context.Context, c *awsclient.Client, s settings, keyID string) (*run, error) {
+	r := newRun(c, s, keyID)
+	return r, r.observe(ctx)
+}
+
+// drift names every control of every component (problem "" when compliant).
+func (r *run) drift() map[string]string {
+	out := map[string]string{}
+	for _, comp := range r.s.components() {
+		if !comp.found(r) {
+			for _, n := range comp.controls {
+				out[n] = comp.missing
+			}
+			continue
+		}
+		maps.Copy(out, comp.drift(r))
+	}
+	return out
+}
+
+// tagsAll is the backend's tags as AWS has them: the state bucket's, unless
+// another component's differ, so that a tag changed out of band on any
+// component shows in the plan (as tags_all) and apply puts it back.
+func (r *run) tagsAll() map[string]string {
+	want := withoutOwnerTag(r.bucket.Tags)
+	for _, comp := range r.s.components() {
+		if comp.id == idStateBucket || comp.tags == nil || !comp.found(r) {
+			continue
+		}
+		if have := withoutOwnerTag(comp.tags(r)); !maps.Equal(have, want) {
+			return have
+		}
+	}
+	return want
+}
+
+func withoutOwnerTag(tags map[string]string) map[string]string {
+	out := maps.Clone(tags)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.DeleteFunc(out, func(k, _ string) bool { return strings.HasPrefix(k, naming.OwnerTagPrefix) })
+	return out
+}
+
+// controlNames lists every control a backend with these settings has.
+func (s settings) controlNames() []string {
+	var names []string
+	for _, comp := range s.components() {
+		names = append(names, comp.controls...)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// refusedError is a destroy refused to protect state.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
+
+const (
+	stateHolds = "Terraform states, their history and lock files"
+	logsHold   = "access logs and the audit trail"
+)
+
+// destroy refuses while the state bucket (or the managed log bucket) holds any
+// object version, unless forced, before anything is deleted. Then it deletes
+// every component after those that need it, the state bucket last: while a
+// destroy that failed part-way leaves the bucket, the backend stays in state
+// and the next destroy finishes the job (every step treats "already gone" as
+// done).
+func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string, force bool) error {
+	r := newRun(c, s, keyID)
+	r.destroying, r.force = true, force
+	guards := []graph.Step{{ID: idStateBucket, Run: func(ctx context.Context) (err error) {
+		r.stateExists, r.stateVersions, err = versionsHeld(ctx, c, s.Bucket, stateHolds,
+			"Destroying the backend (use terraform init -migrate-state to move states)", force)
+		return err
+	}}}
+	if s.LogManaged {
+		guards = append(guards, graph.Step{ID: idLogBucket, Run: func(ctx context.Context) (err error) {
+			_, r.logVersions, err = versionsHeld(ctx, c, s.LogBucket, logsHold, "Destroying the backend", force)
+			return err
+		}})
+	}
+	if err := graph.Run(ctx, guards); err != nil {
+		return err
+	}
+	return graph.Run(ctx, removalSteps(r, s.components()))
+}
+
+// versionsHeld says whether a bucket exists and how many object versions it
+// holds, and refuses, unless forced, when there are any: what lies in it
+// would be lost.
+func versionsHeld(ctx context.Context, c *awsclient.Client, bucket, holds, action string, force bool) (bool, int, error) {
+	exists, err := statebucket.Exists(ctx, c.S3, bucket)
+	if err != nil || !exists {
+		return exists, 0, err
+	}
+	n, err := statebucket.CountVersions(ctx, c.S3, bucket)
+	if err != nil {
+		return true, 0, err
+	}
+	if n > 0 && !force {
+		return true, n, &refusedError{msg: fmt.Sprintf("The bucket %s holds %d object versions (%s). %s would delete them. "+
+			"Move or copy them elsewhere first, or, to delete them on purpose, set force_destroy = true and apply before you try again.", bucket, n, holds, action)}
+	}
+	return true, n, nil
+}
+
+// emptyAndDelete removes a bucket's versions (when it has any) and the bucket.
+func emptyAndDelete(ctx context.Context, c *awsclient.Client, bucket string, versions int) error {
+	if versions > 0 {
+		tflog.Info(ctx, "emptying bucket before deletion", map[string]any{"bucket": bucket, "versions": versions})
+		if err := statebucket.Empty(ctx, c.S3, bucket); err != nil {
+			return err
+		}
+	}
+	return statebucket.Delete(ctx, c.S3, bucket)
+}
+
+// removeLogBucket deletes a managed log bucket no longer wanted, refusing
+// while it holds logs unless forced.
+func removeLogBucket(ctx context.Context, c *awsclient.Client, bucket string, force bool) error {
+	_, n, err := versionsHeld(ctx, c, bucket, logsHold, "Removing access_logging", force)
+	if err != nil {
+		return err
+	}
+	return emptyAndDelete(ctx, c, bucket, n)
+}
