@@ -312,29 +312,28 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 	}
 	drift := Drift(spec, have)
 	var (
-		wg                          sync.WaitGroup
-		groupErr, roleErr, alarmErr error
+		wg                sync.WaitGroup
+		groupErr, roleErr error
 	)
 	wg.Go(func() { groupErr = ensureGroup(ctx, c.Logs, spec, have) })
 	wg.Go(func() { roleErr = ensureRole(ctx, c.IAM, spec, have) })
-	wg.Go(func() {
-		var errs []error
-		for _, a := range spec.alarms() {
-			if drift[a.control] == "" {
-				continue
-			}
-			// Filters are the log group's; a changed alarm is repaired alone.
+	alarmErrs := make([]error, len(spec.alarms()))
+	for i, a := range spec.alarms() {
+		if drift[a.control] == "" {
+			continue
+		}
+		// Filters are the log group's; a changed alarm is repaired alone.
+		wg.Go(func() {
 			if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
 				MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
 				EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
 				TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN}}); err != nil {
-				errs = append(errs, fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err))
+				alarmErrs[i] = fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err)
 			}
-		}
-		alarmErr = errors.Join(errs...)
-	})
+		})
+	}
 	wg.Wait()
-	if err := errors.Join(groupErr, roleErr, alarmErr); err != nil {
+	if err := errors.Join(append([]error{groupErr, roleErr}, alarmErrs...)...); err != nil {
 		return nil, err
 	}
 	return Find(ctx, c, spec)
@@ -355,22 +354,38 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 			return fmt.Errorf("logs:AssociateKmsKey %s: %w", spec.LogGroup(), err)
 		}
 	}
-	var errs []error
+	// The retention and the filters are independent writes: at once.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
 	if have.Retention != RetentionFor(spec.RetentionDays) {
-		if _, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
-			errs = append(errs, fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err))
-		}
+		wg.Go(func() {
+			if _, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
+				fail(fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err))
+			}
+		})
 	}
 	for _, a := range spec.alarms() {
 		if have.Filters[a.name] == a.pattern {
 			continue
 		}
-		if _, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
-			FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
-				MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
-			errs = append(errs, fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err))
-		}
+		wg.Go(func() {
+			if _, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
+				FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
+					MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
+				fail(fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err))
+			}
+		})
 	}
+	wg.Wait()
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
 
@@ -404,20 +419,33 @@ func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) err
 // already gone count as deleted.
 func Delete(ctx context.Context, c Clients, spec Spec) error {
 	names := spec.alarmNames()
-	var alarmsGone *cwtypes.ResourceNotFound
-	if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !errors.As(err, &alarmsGone) {
-		return fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", strings.Join(names, ", "), err)
-	}
-	var groupGone *cwltypes.ResourceNotFoundException
-	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !errors.As(err, &groupGone) {
-		return fmt.Errorf("logs:DeleteLogGroup %s: %w", spec.LogGroup(), err)
-	}
-	role := aws.String(spec.RoleName())
-	if _, err := c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName)}); err != nil && !isNoSuchEntity(err) {
-		return fmt.Errorf("iam:DeleteRolePolicy %s: %w", spec.RoleName(), err)
-	}
-	if _, err := c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil && !isNoSuchEntity(err) {
-		return fmt.Errorf("iam:DeleteRole %s: %w", spec.RoleName(), err)
-	}
-	return nil
+	var (
+		wg                          sync.WaitGroup
+		alarmErr, groupErr, roleErr error
+	)
+	// Three independent chains, at once.
+	wg.Go(func() {
+		var gone *cwtypes.ResourceNotFound
+		if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !errors.As(err, &gone) {
+			alarmErr = fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", strings.Join(names, ", "), err)
+		}
+	})
+	wg.Go(func() {
+		var gone *cwltypes.ResourceNotFoundException
+		if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !errors.As(err, &gone) {
+			groupErr = fmt.Errorf("logs:DeleteLogGroup %s: %w", spec.LogGroup(), err)
+		}
+	})
+	wg.Go(func() {
+		role := aws.String(spec.RoleName())
+		if _, err := c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName)}); err != nil && !isNoSuchEntity(err) {
+			roleErr = fmt.Errorf("iam:DeleteRolePolicy %s: %w", spec.RoleName(), err)
+			return
+		}
+		if _, err := c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil && !isNoSuchEntity(err) {
+			roleErr = fmt.Errorf("iam:DeleteRole %s: %w", spec.RoleName(), err)
+		}
+	})
+	wg.Wait()
+	return errors.Join(alarmErr, groupErr, roleErr)
 }

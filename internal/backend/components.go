@@ -54,7 +54,7 @@ type cost struct {
 	find   int // refresh, and the observation before create/update
 	create int // ensure of a missing object, ending with its verification read
 	repair int // ensure of an object with one drifted control, with verification
-	keep   int // ensure of a compliant object
+	keep   int // ensure of a compliant object: its verification read
 	remove int
 }
 
@@ -106,7 +106,7 @@ func (s settings) keyComponent() component {
 		missing:  "the KMS key is missing",
 		// Find by ID: one round trip. Create: CreateKey, then the alias and the
 		// rotation period together, then the verification read.
-		cost: cost{find: 1, create: 3, repair: 2, keep: 0, remove: 3},
+		cost: cost{find: 1, create: 3, repair: 2, keep: 1, remove: 3},
 		find: func(ctx context.Context, r *run) error {
 			ref := r.keyID
 			if ref == "" {
@@ -157,9 +157,11 @@ func (s settings) stateBucketComponent(needs []string) component {
 		id: idStateBucket, ident: s.Bucket, needs: needs, last: true, kept: true,
 		controls: statebucket.ControlNames(s.bucketSpec()),
 		missing:  "the state bucket is missing",
-		// Create: CreateBucket, ownership tags, exists, public access block
-		// with the other controls, the policy, verification.
-		cost: cost{find: 1, create: 5, repair: 2, keep: 0, remove: 1},
+		// Create: CreateBucket; the ownership tags with the exists waiter; the
+		// public access block and ownership; every other control; the
+		// verification. Remove (destroy with states in it): list, delete the
+		// versions, list again, delete the bucket.
+		cost: cost{find: 1, create: 5, repair: 2, keep: 1, remove: 4},
 		find: func(ctx context.Context, r *run) error {
 			o, err := statebucket.Find(ctx, r.c.S3, s.Bucket)
 			if awserr.IsNotFound(err) {
@@ -192,7 +194,7 @@ func (s settings) logBucketComponent() component {
 		id: idLogBucket, ident: s.LogBucket,
 		controls: statebucket.ControlNames(spec),
 		missing:  "the log bucket is missing",
-		cost:     cost{find: 1, create: 5, repair: 2, keep: 0, remove: 2},
+		cost:     cost{find: 1, create: 5, repair: 2, keep: 1, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := statebucket.Find(ctx, r.c.S3, s.LogBucket)
 			if awserr.IsNotFound(err) {
@@ -233,7 +235,7 @@ func (s settings) tableComponent() component {
 		controls: []string{locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection},
 		missing:  "the lock table is missing",
 		// Create: CreateTable, ACTIVE, point-in-time recovery, verification.
-		cost: cost{find: 1, create: 4, repair: 2, keep: 0, remove: 2},
+		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := locktable.Find(ctx, r.c.DynamoDB, s.Table, s.tableARN())
 			if awserr.IsNotFound(err) {
@@ -261,8 +263,9 @@ func (s settings) policyComponent(env string) component {
 		id: idPolicy + env, ident: s.policyARN(env), needs: []string{idKey},
 		controls: []string{accesspolicy.Control(env)},
 		missing:  "the policy is missing",
-		// Find: the policy and its tags, then the default version.
-		cost: cost{find: 2, create: 3, repair: 4, keep: 0, remove: 2},
+		// Find: the policy and its tags, then the default version. Repair:
+		// the versions listed, a new default version, the verification.
+		cost: cost{find: 2, create: 3, repair: 4, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := accesspolicy.Find(ctx, r.c.IAM, s.policyARN(env))
 			if awserr.IsNotFound(err) {
@@ -291,7 +294,9 @@ func (s settings) alarmsComponent() component {
 		id: idAlarms, ident: s.Name, needs: []string{idKey},
 		controls: alarms.ControlNames(),
 		missing:  "the alarms are missing",
-		cost:     cost{find: 2, create: 5, repair: 3, keep: 0, remove: 2},
+		// Create: the log group, role and alarms chains at once (two steps
+		// each), then the verification (two).
+		cost: cost{find: 2, create: 4, repair: 3, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := alarms.Find(ctx, alarmClients(r.c), s.alarmsSpec())
 			r.alarms = o
@@ -314,7 +319,8 @@ func (s settings) trailComponent(needs []string) component {
 		id: idTrail, ident: s.trailName(), needs: needs,
 		controls: audittrail.ControlNames(),
 		missing:  "the trail is missing",
-		cost:     cost{find: 1, create: 3, repair: 2, keep: 0, remove: 1},
+		// Create: CreateTrail, the event selectors, StartLogging, verification.
+		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 1},
 		find: func(ctx context.Context, r *run) error {
 			o, err := audittrail.Find(ctx, r.c.CloudTrail, s.trailName(), s.trailARN())
 			if awserr.IsNotFound(err) {
