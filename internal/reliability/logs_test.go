@@ -82,7 +82,7 @@ resource "securestate_backend" "b" {
 	// destroy must be there first (with the backend's name as a field).
 	for _, msg := range []string{
 		`provider configured`,
-		`ensuring KMS key`,
+		`removing component`,
 		`ensuring component`,
 		`backend converged`,
 		`emptying bucket before deletion`,
