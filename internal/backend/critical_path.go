@@ -18,9 +18,10 @@ type Shape struct {
 // CriticalPath is the number of sequential AWS round trips of op ("create",
 // "refresh", "update", "destroy") for one backend of this shape, from the
 // component graph: the longest chain of needs, each component weighted by
-// its cost for the operation. "update" is an apply after one control of the
-// state bucket drifted. The provider's own round trips before the operation
-// (credentials) belong to the floor, not here.
+// its cost for the operation, as Terraform runs it: "update" (an apply after
+// one control of the state bucket drifted) and "destroy" begin with
+// Terraform's refresh of the backend. The provider's own round trips before
+// the operation (credentials) belong to the floor, not here.
 func CriticalPath(op string, shape Shape) int {
 	s := shape.settings()
 	comps := s.components()
@@ -33,6 +34,10 @@ func CriticalPath(op string, shape Shape) int {
 			steps = append(steps, graph.Step{ID: comp.id, Cost: weight(comp), Needs: append([]string{"observe"}, comp.needs...)})
 		}
 	}
+	refresh := 0 // every component's reads at once
+	for _, comp := range comps {
+		refresh = max(refresh, comp.cost.find)
+	}
 	switch op {
 	case "refresh":
 		for _, comp := range comps {
@@ -43,11 +48,8 @@ func CriticalPath(op string, shape Shape) int {
 		phase("observe", 1)
 		ensure(func(c component) int { return c.cost.create })
 	case "update":
-		observe := 0
-		for _, comp := range comps {
-			observe = max(observe, comp.cost.find)
-		}
-		phase("observe", observe)
+		phase("refresh", refresh)
+		phase("observe", refresh, "refresh")
 		ensure(func(c component) int {
 			if c.id == idStateBucket {
 				return c.cost.repair
@@ -55,8 +57,9 @@ func CriticalPath(op string, shape Shape) int {
 			return c.cost.keep
 		})
 	case "destroy":
-		// HeadBucket, then the versions are counted.
-		phase("guard", 2)
+		// After the refresh: HeadBucket, then the versions are counted.
+		phase("refresh", refresh)
+		phase("guard", 2, "refresh")
 		for _, st := range removalSteps(nil, comps) {
 			st.Needs = append(st.Needs, "guard")
 			steps = append(steps, st)
