@@ -116,8 +116,8 @@ func TestCriticalPath(t *testing.T) {
 		t.Errorf("create %d round trips, refresh %d", c, r)
 	}
 	defer func() {
-		if p := recover(); p == nil || !strings.Contains(p.(string), "unknown operation") {
-			t.Errorf("an unknown operation did not panic: %v", p)
+		if msg, _ := recover().(string); !strings.Contains(msg, "unknown operation") {
+			t.Errorf("an unknown operation did not panic with its name: %q", msg)
 		}
 	}()
 	CriticalPath("import", plain)
