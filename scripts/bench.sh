@@ -8,6 +8,9 @@
 #   RUNS        runs per scenario, the median is reported (default 5)
 #   RUNS_MANY   runs of the 20-backend shape (default: RUNS)
 #   SHAPES      comma-separated subset of plain, monitored, 20-backends (default: all)
+#   BASELINE    1 (default): every scenario, the floor included, also runs with the
+#               delay at 0 ms, interleaved, for the "wall at 0 ms" and "round trips
+#               waited" columns; 0 skips that pass (about half the time; the columns show –)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -30,7 +33,8 @@ trap 'scripts/emulator/emulator.sh stop' EXIT
 eval "$(scripts/emulator/emulator.sh env)"
 export TF_ACC=1 TF_ACC_TERRAFORM_PATH=$tf TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export SECURESTATE_BENCH=1 SECURESTATE_BENCH_DELAY=${DELAY:-30ms} SECURESTATE_BENCH_RUNS=${RUNS:-5} \
-  SECURESTATE_BENCH_RUNS_MANY=${RUNS_MANY:-} SECURESTATE_BENCH_SHAPES=${SHAPES:-} SECURESTATE_BENCH_OUT=$table
+  SECURESTATE_BENCH_RUNS_MANY=${RUNS_MANY:-} SECURESTATE_BENCH_SHAPES=${SHAPES:-} SECURESTATE_BENCH_OUT=$table \
+  SECURESTATE_BENCH_BASELINE=${BASELINE:-1}
 rm -f "$table"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -47,7 +51,12 @@ echo "== Latency benchmark =="
 echo "  date:      $started"
 echo "  machine:   $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sm); load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  terraform: $tf $tf_version; $(go version | cut -d' ' -f3); emulator moto 5.2.5 on :$EMULATOR_PORT"
-echo "  settings:  DELAY=$SECURESTATE_BENCH_DELAY RUNS=$SECURESTATE_BENCH_RUNS RUNS_MANY=${SECURESTATE_BENCH_RUNS_MANY:-$SECURESTATE_BENCH_RUNS}${SHAPES:+ SHAPES=$SHAPES}"
+if [ "$SECURESTATE_BENCH_BASELINE" = 0 ]; then
+  baseline="BASELINE=0 (no zero-delay pass: the wall-at-0 ms and round-trip columns show –)"
+else
+  baseline="BASELINE=$SECURESTATE_BENCH_BASELINE (each run also at 0 ms delay, interleaved; skipped when DELAY is 0)"
+fi
+echo "  settings:  DELAY=$SECURESTATE_BENCH_DELAY RUNS=$SECURESTATE_BENCH_RUNS RUNS_MANY=${SECURESTATE_BENCH_RUNS_MANY:-$SECURESTATE_BENCH_RUNS}${SHAPES:+ SHAPES=$SHAPES} $baseline"
 echo
 if [ -s "$table" ]; then
   cat "$table"

@@ -103,6 +103,12 @@ resource "securestate_backend" "b" {
 // without TF_ACC fails too, never skips. It asserts no timing: only that
 // every command succeeds, goes through the proxy, and that refresh finds no
 // change, update repairs the drift and destroy leaves nothing behind.
+//
+// Unless the zero-delay pass is off (BASELINE=0, or a delay of 0), every run
+// of every scenario, the floor included, is paired with a run at 0 ms on fresh
+// names, in alternating order (delay first on even runs, 0 ms first on odd
+// ones) so that drift in the machine's load falls on both alike. The smoke
+// run does the same, so that this part of the harness cannot rot either.
 func TestAccLatency(t *testing.T) {
 	settings, err := ParseSettings(os.Getenv)
 	if err != nil {
@@ -118,16 +124,25 @@ func TestAccLatency(t *testing.T) {
 	proxy := acctest.StartFaultProxy(t)
 	proxy.SetDelay(settings.Delay)
 	env := []string{"AWS_ENDPOINT_URL=" + proxy.URL, "AWS_CA_BUNDLE=" + proxy.CABundle}
-	t.Logf("delay %s per AWS request, %d runs per scenario (%d for %s)", settings.Delay, settings.Runs, settings.RunsMany, shapeTwenty)
+	t.Logf("delay %s per AWS request, %d runs per scenario (%d for %s), zero-delay pass: %t", settings.Delay, settings.Runs, settings.RunsMany, shapeTwenty, settings.Baseline)
 
 	// The floor: a plan and apply that read only the caller identity. A first
 	// run, not counted, warms the provider binary and the CLI's caches.
 	floor := Row{Shape: "–", Op: "floor"}
 	ws := acctest.NewWorkspace(t, floorConfig, env...)
 	measure(t, proxy, settings.Delay, "floor (warm-up, not counted)", ws.Apply)
-	for range settings.Runs {
-		floor.Samples = append(floor.Samples, measure(t, proxy, settings.Delay, "floor", ws.Apply))
+	for i := range settings.Runs {
+		for _, p := range passes(settings, i) {
+			proxy.SetDelay(p.delay)
+			s := measure(t, proxy, p.delay, "floor"+p.label, ws.Apply)
+			if p.zero {
+				floor.Samples0 = append(floor.Samples0, s)
+			} else {
+				floor.Samples = append(floor.Samples, s)
+			}
+		}
 	}
+	proxy.SetDelay(settings.Delay)
 	rows := []Row{floor}
 
 	for _, sh := range shapes(topic) {
@@ -148,9 +163,13 @@ func TestAccLatency(t *testing.T) {
 		}
 		t.Run(sh.name, func(t *testing.T) {
 			for i := range runs {
-				t.Logf("%s: run %d of %d", sh.name, i+1, runs)
-				runShape(t, c, proxy, settings, sh, env, byOp)
+				for _, p := range passes(settings, i) {
+					t.Logf("%s: run %d of %d%s", sh.name, i+1, runs, p.label)
+					proxy.SetDelay(p.delay)
+					runShape(t, c, proxy, settings, p, sh, env, byOp)
+				}
 			}
+			proxy.SetDelay(settings.Delay)
 		})
 		for _, op := range ops {
 			if r := byOp[op]; len(r.Samples) > 0 {
@@ -159,7 +178,7 @@ func TestAccLatency(t *testing.T) {
 		}
 	}
 
-	table := Table(rows, floor.Wall(), settings.Delay)
+	table := Table(rows, floor, settings.Delay)
 	t.Logf("latency at %s per AWS request:\n%s", settings.Delay, table)
 	if settings.Out != "" {
 		if err := os.WriteFile(settings.Out, []byte(table), 0o600); err != nil {
@@ -168,9 +187,33 @@ func TestAccLatency(t *testing.T) {
 	}
 }
 
+// pass is one measurement of a scenario: with the configured delay, or (zero)
+// with the delay at 0 ms.
+type pass struct {
+	delay time.Duration
+	zero  bool
+	label string // appended to the progress lines
+}
+
+// passes are the measurements of run i, in order: the delayed one alone, or,
+// with the zero-delay pass on, both, the delayed one first on even runs and
+// the zero-delay one first on odd runs.
+func passes(settings Settings, i int) []pass {
+	delayed := pass{delay: settings.Delay}
+	if !settings.Baseline {
+		return []pass{delayed}
+	}
+	zero := pass{zero: true, label: " (0 ms)"}
+	if i%2 == 1 {
+		return []pass{zero, delayed}
+	}
+	return []pass{delayed, zero}
+}
+
 // runShape makes one configuration of fresh backends and measures each of
-// ops on it, in order, appending a sample to its row.
-func runShape(t *testing.T, c *awsclient.Client, proxy *acctest.FaultProxy, settings Settings, sh shape, env []string, rows map[string]*Row) {
+// ops on it, in order, appending a sample to its row (to Samples0 for the
+// zero-delay pass). The proxy's delay must already be p.delay.
+func runShape(t *testing.T, c *awsclient.Client, proxy *acctest.FaultProxy, settings Settings, p pass, sh shape, env []string, rows map[string]*Row) {
 	t.Helper()
 	prefix := acctest.RandomName("perf")
 	ws := acctest.NewWorkspace(t, backendsConfig(prefix, sh), env...)
@@ -184,16 +227,20 @@ func runShape(t *testing.T, c *awsclient.Client, proxy *acctest.FaultProxy, sett
 	})
 	ctx := context.Background()
 	record := func(op string, s Sample) {
-		if r := rows[op]; r != nil {
+		switch r := rows[op]; {
+		case r == nil:
+		case p.zero:
+			r.Samples0 = append(r.Samples0, s)
+		default:
 			r.Samples = append(r.Samples, s)
 		}
 	}
 
-	record(opCreate, measure(t, proxy, settings.Delay, sh.name+" create", ws.Apply))
+	record(opCreate, measure(t, proxy, p.delay, sh.name+" create"+p.label, ws.Apply))
 	buckets := stateBuckets(t, ws, sh.count)
 
 	if rows[opRefresh] != nil {
-		s := measure(t, proxy, settings.Delay, sh.name+" refresh", func() (string, error) {
+		s := measure(t, proxy, p.delay, sh.name+" refresh"+p.label, func() (string, error) {
 			out, err := ws.Run("plan", "-detailed-exitcode", "-input=false", "-no-color", "-compact-warnings")
 			// -detailed-exitcode: 0 no changes, 1 error, 2 changes.
 			if exit := (*exec.ExitError)(nil); errors.As(err, &exit) && exit.ExitCode() == 2 {
@@ -214,7 +261,7 @@ func runShape(t *testing.T, c *awsclient.Client, proxy *acctest.FaultProxy, sett
 		}); err != nil {
 			t.Fatalf("suspending the versioning of %s: %s", buckets[0], err)
 		}
-		record(opUpdate, measure(t, proxy, settings.Delay, sh.name+" update", ws.Apply))
+		record(opUpdate, measure(t, proxy, p.delay, sh.name+" update"+p.label, ws.Apply))
 		v, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &buckets[0]})
 		if err != nil {
 			t.Fatal(err)
@@ -231,7 +278,7 @@ func runShape(t *testing.T, c *awsclient.Client, proxy *acctest.FaultProxy, sett
 			t.Fatalf("writing a state object to %s: %s", b, err)
 		}
 	}
-	record(opDestroy, measure(t, proxy, settings.Delay, sh.name+" destroy", ws.Destroy))
+	record(opDestroy, measure(t, proxy, p.delay, sh.name+" destroy"+p.label, ws.Destroy))
 	destroyed = true
 
 	// The state bucket is what destroy deletes last.

@@ -7,6 +7,13 @@
 // reads only the caller identity and the critical path (in sequential round
 // trips) comes from the provider's component graph (backend.CriticalPath).
 //
+// Much of a command's time is CPU (Terraform's, the provider's, the
+// emulator's) that does not depend on the delay, so unless BASELINE=0 every
+// scenario, the floor included, also runs with the proxy's delay at 0 ms, and
+// the table shows the round trips the command waited one after the other:
+// ((wall − wall₀) − (floor − floor₀)) / delay, the slope of its time in the
+// delay less the floor's, which compares with the critical path directly.
+//
 // This file holds the pure part (settings, medians, the bound, the table),
 // unit-tested without an emulator; the measurement is TestAccLatency in
 // latency_test.go. See PERFORMANCE.md.
@@ -33,6 +40,8 @@ const (
 	EnvRunsMany = "SECURESTATE_BENCH_RUNS_MANY" // runs of the 20-backend shape; default: as EnvRuns
 	EnvShapes   = "SECURESTATE_BENCH_SHAPES"    // comma-separated shape names to run; default: all
 	EnvOut      = "SECURESTATE_BENCH_OUT"       // file the table is also written to
+	// EnvBaseline: "0" skips the zero-delay pass; "1" or unset runs it.
+	EnvBaseline = "SECURESTATE_BENCH_BASELINE"
 )
 
 // DefaultRuns is how many times each scenario runs by default.
@@ -40,8 +49,11 @@ const DefaultRuns = 5
 
 // Settings are the benchmark's knobs.
 type Settings struct {
-	Full     bool
-	Delay    time.Duration
+	Full  bool
+	Delay time.Duration
+	// Baseline: every scenario also runs with the delay at 0 ms (off when
+	// Delay is 0 itself: there is no slope to measure).
+	Baseline bool
 	Runs     int
 	RunsMany int
 	Shapes   []string // empty: all
@@ -58,6 +70,14 @@ func ParseSettings(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("%s=%q: want a duration such as 30ms, zero or more", EnvDelay, v)
 		}
 		s.Delay = d
+	}
+	switch v := getenv(EnvBaseline); v {
+	case "", "1":
+		s.Baseline = s.Delay > 0
+	case "0":
+		s.Baseline = false
+	default:
+		return s, fmt.Errorf("%s=%q: want 1 (measure every scenario at 0 ms too) or 0 (skip that pass)", EnvBaseline, v)
 	}
 	runs := func(name string, def int) (int, error) {
 		v := getenv(name)
@@ -104,13 +124,19 @@ type Sample struct {
 type Row struct {
 	Shape        string
 	Op           string
-	Samples      []Sample
-	CriticalPath int // sequential round trips from the component graph; 0 for the floor
+	Samples      []Sample // with the configured delay
+	Samples0     []Sample // with the delay at 0 ms; none when the zero-delay pass is off
+	CriticalPath int      // sequential round trips from the component graph; 0 for the floor
 }
 
-// Wall is the median wall time of the row's runs.
+// Wall is the median wall time of the row's runs with the delay.
 func (r Row) Wall() time.Duration {
 	return median(r.Samples, func(s Sample) time.Duration { return s.Wall })
+}
+
+// Wall0 is the median wall time of the row's runs at 0 ms (0 for none).
+func (r Row) Wall0() time.Duration {
+	return median(r.Samples0, func(s Sample) time.Duration { return s.Wall })
 }
 
 // Requests is the median AWS request count of the row's runs.
@@ -123,6 +149,20 @@ func (r Row) Requests() int {
 // of round trips each costing the delay: floor + critical path × delay.
 func Bound(floor time.Duration, criticalPath int, delay time.Duration) time.Duration {
 	return floor + time.Duration(criticalPath)*delay
+}
+
+// RoundTrips is how many delays an operation waited one after the other,
+// beyond the floor's: the growth of its median wall time from 0 ms to the delay
+// (wall − wall0), less the floor's growth (floor − floor0, Terraform's and the
+// provider's own start-up round trips), divided by the delay. Time that does
+// not depend on the delay (CPU of Terraform, the provider and the emulator)
+// cancels out, so it compares with the critical path. 0 when delay is not
+// positive.
+func RoundTrips(wall, wall0, floor, floor0, delay time.Duration) float64 {
+	if delay <= 0 {
+		return 0
+	}
+	return float64((wall-wall0)-(floor-floor0)) / float64(delay)
 }
 
 // median returns the middle value (the mean of the two middle ones for an even
@@ -144,24 +184,38 @@ func median[T int | time.Duration](samples []Sample, get func(Sample) T) T {
 }
 
 // Table renders the rows as a Markdown table (it pastes into PERFORMANCE.md
-// as is). floor is the floor row's median; a row's request column shows the
-// range too when the runs differ.
-func Table(rows []Row, floor, delay time.Duration) string {
+// as is). floor is the floor row (its medians, with the delay and at 0 ms, are
+// the floor of every bound and of every round-trip figure); a row's request
+// column shows the range too when the runs differ. The zero-delay columns
+// show "–" when a row or the floor has no run at 0 ms or the delay is 0.
+func Table(rows []Row, floor Row, delay time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| shape | operation | runs | wall time (median) | AWS requests | critical path (round trips) | bound = floor + path × %s | measured / bound |\n", delay)
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "| shape | operation | runs | wall time (median) | AWS requests | wall at 0 ms (median) | critical path (round trips) | round trips waited = ((wall − wall₀) − (floor − floor₀)) / delay | bound = floor + path × %s | measured / bound |\n", delay)
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	baseline := delay > 0 && len(floor.Samples) > 0 && len(floor.Samples0) > 0
 	stub := true
 	for _, r := range rows {
-		bound := Bound(floor, r.CriticalPath, delay)
+		bound := Bound(floor.Wall(), r.CriticalPath, delay)
 		ratio := "–"
 		if bound > 0 {
 			ratio = fmt.Sprintf("%.2f", float64(r.Wall())/float64(bound))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %d | %s | %s |\n",
-			r.Shape, r.Op, len(r.Samples), seconds(r.Wall()), requests(r), r.CriticalPath, seconds(bound), ratio)
+		wall0, waited := "–", "–"
+		if len(r.Samples0) > 0 {
+			wall0 = seconds(r.Wall0())
+			if baseline && len(r.Samples) > 0 {
+				waited = fmt.Sprintf("%.1f", RoundTrips(r.Wall(), r.Wall0(), floor.Wall(), floor.Wall0(), delay))
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %d | %s | %s | %s |\n",
+			r.Shape, r.Op, len(r.Samples), seconds(r.Wall()), requests(r), wall0, r.CriticalPath, waited, seconds(bound), ratio)
 		if r.Op != "floor" && r.CriticalPath != 0 {
 			stub = false
 		}
+	}
+	if baseline {
+		fmt.Fprintf(&b, "\nThe floor itself waits %.1f round trips ((%s − %s) / %s: Terraform's and the provider's start-up), subtracted from every row's round trips.\n",
+			float64(floor.Wall()-floor.Wall0())/float64(delay), seconds(floor.Wall()), seconds(floor.Wall0()), delay)
 	}
 	if stub {
 		b.WriteString("\nEvery critical path is 0: backend.CriticalPath is still the stub, so each bound is the floor alone.\n")
