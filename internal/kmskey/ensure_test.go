@@ -430,12 +430,13 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find without its alias = %+v, %v; want no alias target", o, err)
 	}
 
-	// Pending deletion: returned with its state only; the other reads, made
-	// at the same time, are ignored, failures included (KMS refuses some
-	// reads of a key pending deletion).
+	// Pending deletion: returned with its state and tags (they tell whose key
+	// it is); the other reads, made at the same time, are ignored, failures
+	// included (KMS refuses some reads of a key pending deletion).
 	f.keys[id].meta.KeyState = types.KeyStatePendingDeletion
 	f.fail["GetKeyRotationStatus"] = []error{apiError("KMSInvalidStateException")}
-	if o, err = Find(context.Background(), f, id, alias); err != nil || o.State != types.KeyStatePendingDeletion || o.Policy != "" || o.Tags != nil || o.AliasTarget != "" {
+	if o, err = Find(context.Background(), f, id, alias); err != nil || o.State != types.KeyStatePendingDeletion || o.Policy != "" ||
+		!maps.Equal(o.Tags, f.keys[id].tags) || o.AliasTarget != "" {
 		t.Errorf("Find of a key pending deletion = %+v, %v", o, err)
 	}
 	f.keys[id].meta.KeyState = types.KeyStatePendingReplicaDeletion
@@ -549,5 +550,44 @@ func TestDelete(t *testing.T) {
 				t.Errorf("alias kept: %v, want %v", kept, aliasKept[name])
 			}
 		})
+	}
+}
+
+// The SDK's retry of a CreateAlias whose reply was lost meets the alias the
+// first attempt made: the new key is kept, not scheduled for deletion.
+func TestEnsureKeepsTheKeyOfALostCreateAliasReply(t *testing.T) {
+	f := newFakeKMS()
+	f.lostAlias = true
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.created) != 1 || len(f.scheduled) != 0 || f.aliases[alias] != o.KeyID {
+		t.Fatalf("created %d keys, scheduled %v, alias → %s, key %s; want one key behind the alias and none scheduled",
+			len(f.created), f.scheduled, f.aliases[alias], o.KeyID)
+	}
+}
+
+// The backend's own key, scheduled for deletion behind its alias (what a
+// create that failed after CreateKey may leave), is recognised by its tags
+// and brought back, not refused as someone else's.
+func TestEnsureAdoptsItsKeyPendingDeletion(t *testing.T) {
+	f := newFakeKMS()
+	id := hardenedKey(f)
+	f.keys[id].meta.KeyState = types.KeyStatePendingDeletion
+	o, err := observeAndEnsure(context.Background(), f, testSpec(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.KeyID != id || o.State != types.KeyStateEnabled || len(f.created) != 0 {
+		t.Fatalf("key %s in state %s, %d created; want %s adopted and enabled", o.KeyID, o.State, len(f.created), id)
+	}
+	// Someone else's key pending deletion stays refused.
+	f = newFakeKMS()
+	id = hardenedKey(f)
+	f.keys[id].meta.KeyState = types.KeyStatePendingDeletion
+	f.keys[id].tags = map[string]string{"team": "platform"}
+	if _, err := observeAndEnsure(context.Background(), f, testSpec(), ""); err == nil || !strings.Contains(err.Error(), "did not create") {
+		t.Fatalf("error %v, want a refusal", err)
 	}
 }

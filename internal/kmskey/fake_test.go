@@ -31,6 +31,9 @@ type fakeKMS struct {
 	// key anyway: a reply lost on the way back.
 	fail map[string][]error
 	lost []error
+	// lostAlias: CreateAlias makes the alias and answers AlreadyExists, as
+	// the SDK's retry of a CreateAlias whose first reply was lost does.
+	lostAlias bool
 
 	calls     []string
 	created   []*kms.CreateKeyInput
@@ -182,6 +185,9 @@ func (f *fakeKMS) CreateAlias(_ context.Context, in *kms.CreateAliasInput, _ ...
 		return nil, err
 	}
 	f.aliases[name] = aws.ToString(k.meta.KeyId)
+	if f.lostAlias {
+		return nil, apiError("AlreadyExistsException")
+	}
 	return &kms.CreateAliasOutput{}, nil
 }
 

@@ -173,6 +173,15 @@ func read(ctx context.Context, api API, ref, alias string, desc *kms.DescribeKey
 	md := desc.KeyMetadata
 	o := &Observed{KeyID: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn), State: md.KeyState}
 	if md.KeyState == types.KeyStatePendingDeletion || md.KeyState == types.KeyStatePendingReplicaDeletion {
+		// Its settings are not read, but its tags are: they tell whether the
+		// key is the backend's own (to cancel the deletion) or someone else's.
+		if tagErr != nil {
+			return nil, tagErr
+		}
+		o.Tags = tagged
+		if aliased != nil {
+			o.AliasTarget = aws.ToString(aliased.KeyMetadata.KeyId)
+		}
 		return o, nil
 	}
 	if err := errors.Join(rotErr, polErr, tagErr, aliasErr); err != nil {
@@ -454,7 +463,16 @@ func keysMadeSince(ctx context.Context, api API, backend string, since time.Time
 
 func pointAlias(ctx context.Context, api API, alias, keyID string, create bool) error {
 	if create {
-		if _, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &alias, TargetKeyId: &keyID}); err != nil {
+		_, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &alias, TargetKeyId: &keyID})
+		var exists *types.AlreadyExistsException
+		if errors.As(err, &exists) {
+			// The SDK's retry of a CreateAlias whose reply was lost meets the
+			// alias the first attempt made: done, if it points to this key.
+			if a, derr := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias}); derr == nil && aws.ToString(a.KeyMetadata.KeyId) == keyID {
+				return nil
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("kms:CreateAlias %s: %w", alias, err)
 		}
 		return nil
