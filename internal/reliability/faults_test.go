@@ -508,6 +508,8 @@ func TestAccReliability_lostCreateReplies(t *testing.T) {
 	}{
 		{"key, the retry answers", plainBackend, "kms:CreateKey", 1},
 		{"key, every reply lost", plainBackend, "kms:CreateKey", maxRetries + 1},
+		// The retry meets the alias the first attempt made, pointing at the new key.
+		{"alias, the retry answers", plainBackend, "kms:CreateAlias", 1},
 		{"state bucket, every reply lost", plainBackend, "s3:PUTBucket", maxRetries + 1},
 		// The log bucket is made first, before the state bucket.
 		{"log bucket, every reply lost", monitoredBackend, "s3:PUTBucket", maxRetries + 1},
