@@ -127,7 +127,7 @@ func TestUpdateRemovesOnlyWhatIsNoLongerWanted(t *testing.T) {
 	prev := monitoredSettings()
 	now := testSettings(LockingLockfile)
 	now.Environments = []string{"dev"}
-	got := ids(removed(prev, now.components()))
+	got := ids(removed(prev.components(), now.components()))
 	slices.Sort(got)
 	want := []string{idAlarms, idPolicy + "prod", idLogBucket, idTable, idTrail}
 	slices.Sort(want)
@@ -138,12 +138,12 @@ func TestUpdateRemovesOnlyWhatIsNoLongerWanted(t *testing.T) {
 	// the configuration: the key and the state bucket stay all the same.
 	prev = testSettings(LockingBoth)
 	prev.Name, prev.Bucket = "", "legacy-state"
-	for _, id := range ids(removed(prev, testSettings(LockingBoth).components())) {
+	for _, id := range ids(removed(prev.components(), testSettings(LockingBoth).components())) {
 		if id == idKey || id == idStateBucket {
 			t.Errorf("an update would remove the %s", id)
 		}
 	}
-	if got := removed(testSettings(LockingBoth), testSettings(LockingBoth).components()); len(got) != 0 {
+	if got := removed(testSettings(LockingBoth).components(), testSettings(LockingBoth).components()); len(got) != 0 {
 		t.Errorf("an unchanged backend removes %v", ids(got))
 	}
 }

@@ -25,8 +25,9 @@ import (
 // observed. Each component's steps write only its own fields; the graph's
 // ordering makes what one step wrote visible to the steps that need it.
 type run struct {
-	c *awsclient.Client
-	s settings // not written while steps run
+	c     *awsclient.Client
+	s     settings    // not written while steps run
+	comps []component // s.components(), built once per operation
 	// keyID is the key tracked in state ("" before the first create).
 	keyID string
 	// converging: a key missing from state is looked for behind the alias.
@@ -50,7 +51,7 @@ type run struct {
 type policySlot struct{ o *accesspolicy.Observed }
 
 func newRun(c *awsclient.Client, s settings, keyID string) *run {
-	r := &run{c: c, s: s, keyID: keyID, policies: map[string]*policySlot{}}
+	r := &run{c: c, s: s, comps: s.components(), keyID: keyID, policies: map[string]*policySlot{}}
 	for _, env := range s.Environments {
 		r.policies[env] = &policySlot{}
 	}
@@ -74,7 +75,7 @@ func alarmClients(c *awsclient.Client) alarms.Clients {
 // observe reads every component at once.
 func (r *run) observe(ctx context.Context) error {
 	var steps []graph.Step
-	for _, comp := range r.s.components() {
+	for _, comp := range r.comps {
 		steps = append(steps, graph.Step{ID: comp.id, Run: func(ctx context.Context) error { return comp.find(ctx, r) }})
 	}
 	return graph.Run(ctx, steps)
@@ -97,12 +98,14 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	if err := r.observe(ctx); err != nil {
 		return nil, err
 	}
-	comps := s.components()
-	had := map[string]bool{}
+	comps := r.comps
+	var previous []component
 	if how.previous != nil {
-		for _, p := range how.previous.components() {
-			had[p.id+"\x00"+p.ident] = true
-		}
+		previous = how.previous.components()
+	}
+	had := map[string]bool{}
+	for _, p := range previous {
+		had[p.id+"\x00"+p.ident] = true
 	}
 	tracked := map[string]bool{}
 	for _, comp := range comps {
@@ -139,19 +142,19 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	// What the previous settings had and these do not, in reverse order of
 	// the previous graph, after everything wanted is in place (so the state
 	// bucket has stopped logging before its log bucket goes).
-	return r, graph.Run(ctx, removalSteps(r, removed(*how.previous, comps)))
+	return r, graph.Run(ctx, removalSteps(r, removed(previous, comps)))
 }
 
 // removed lists the components of the previous settings that these no
 // longer have (or have as another AWS object), except those never removed
 // by an update.
-func removed(previous settings, comps []component) []component {
+func removed(previous, comps []component) []component {
 	wanted := map[string]bool{}
 	for _, comp := range comps {
 		wanted[comp.id+"\x00"+comp.ident] = true
 	}
 	var gone []component
-	for _, p := range previous.components() {
+	for _, p := range previous {
 		if !p.kept && !wanted[p.id+"\x00"+p.ident] {
 			gone = append(gone, p)
 		}
@@ -200,7 +203,7 @@ func refresh(ctx context.Context, c *awsclient.Client, s settings, keyID string)
 // drift names every control of every component (problem "" when compliant).
 func (r *run) drift() map[string]string {
 	out := map[string]string{}
-	for _, comp := range r.s.components() {
+	for _, comp := range r.comps {
 		if !comp.found(r) {
 			for _, n := range comp.controls {
 				out[n] = comp.missing
@@ -217,7 +220,7 @@ func (r *run) drift() map[string]string {
 // component shows in the plan (as tags_all) and apply puts it back.
 func (r *run) tagsAll() map[string]string {
 	want := withoutOwnerTag(r.bucket.Tags)
-	for _, comp := range r.s.components() {
+	for _, comp := range r.comps {
 		if comp.id == idStateBucket || comp.tags == nil || !comp.found(r) {
 			continue
 		}
@@ -280,7 +283,7 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 	if err := graph.Run(ctx, guards); err != nil {
 		return err
 	}
-	return graph.Run(ctx, removalSteps(r, s.components()))
+	return graph.Run(ctx, removalSteps(r, r.comps))
 }
 
 // versionsHeld says whether a bucket exists and how many object versions it
