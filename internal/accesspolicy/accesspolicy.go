@@ -18,6 +18,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
@@ -152,7 +153,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		case err != nil:
 			return nil, fmt.Errorf("iam:CreatePolicy %s: %w", spec.Name, err)
 		}
-		return Find(ctx, api, spec.ARN)
+		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.ARN) })
 	}
 	if !tracked {
 		if err := Check(spec, have); err != nil {
@@ -178,7 +179,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := errors.Join(versionErr, tagErr); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.ARN)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.ARN) })
 }
 
 func isNoSuchEntity(err error) bool {

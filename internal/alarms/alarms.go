@@ -24,6 +24,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
@@ -336,7 +337,7 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 	if err := errors.Join(append([]error{groupErr, roleErr}, alarmErrs...)...); err != nil {
 		return nil, err
 	}
-	return Find(ctx, c, spec)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, c, spec) })
 }
 
 // ensureGroup makes the log group (or gives it the backend key), then sets

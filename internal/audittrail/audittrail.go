@@ -253,7 +253,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := errors.Join(destErr, selErr, logErr, tagErr); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.Name, have.ARN)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Name, have.ARN) })
 }
 
 // create makes the trail with its destination, validation and tags, and

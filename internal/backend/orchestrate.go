@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
@@ -90,8 +92,11 @@ type converging struct {
 
 // converge brings every component to the settings: it observes them all at
 // once, refuses before writing anything when one belongs to someone else,
-// ensures each as soon as what it needs is done, and then removes what the
-// previous settings had and these do not.
+// ensures each as soon as what it needs is done and waits until its reads
+// show the writes, and then removes what the previous settings had and these
+// do not. Controls whose writes never showed within the propagation bound do
+// not stop the rest: converge then returns the run with every
+// *retry.NotSettledError joined, and the caller keeps the backend in state.
 func converge(ctx context.Context, c *awsclient.Client, s settings, how converging) (*run, error) {
 	r := newRun(c, s, how.keyID)
 	r.converging, r.force = true, how.force
@@ -126,23 +131,59 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 		return nil, err
 	}
 
+	var (
+		mu        sync.Mutex
+		unsettled []error
+	)
 	steps := make([]graph.Step, 0, len(comps))
 	for _, comp := range comps {
 		steps = append(steps, graph.Step{ID: comp.id, Needs: comp.needs, Run: func(ctx context.Context) error {
 			tflog.Debug(ctx, "ensuring component", map[string]any{"component": comp.id})
-			return comp.ensure(ctx, r, tracked[comp.id])
+			if err := comp.ensure(ctx, r, tracked[comp.id]); err != nil {
+				return err
+			}
+			err := settle(ctx, r, comp)
+			var notSettled *retry.NotSettledError
+			if errors.As(err, &notSettled) {
+				// The object exists and what needs it can go on; the
+				// controls that did not take effect are reported at the end.
+				mu.Lock()
+				unsettled = append(unsettled, err)
+				mu.Unlock()
+				return nil
+			}
+			return err
 		}})
 	}
 	if err := graph.Run(ctx, steps); err != nil {
 		return nil, err
 	}
-	if how.previous == nil {
-		return r, nil
+	if how.previous != nil {
+		// What the previous settings had and these do not, in reverse order
+		// of the previous graph, after everything wanted is in place (so the
+		// state bucket has stopped logging before its log bucket goes).
+		if err := graph.Run(ctx, removalSteps(r, removed(previous, comps))); err != nil {
+			return nil, err
+		}
 	}
-	// What the previous settings had and these do not, in reverse order of
-	// the previous graph, after everything wanted is in place (so the state
-	// bucket has stopped logging before its log bucket goes).
-	return r, graph.Run(ctx, removalSteps(r, removed(previous, comps)))
+	return r, errors.Join(unsettled...)
+}
+
+// settle waits, after a component's writes, until its reads show them: AWS
+// answers reads from replicas that may, for seconds, still have the previous
+// value, or not yet know a new object. It reads the component again until
+// every control is compliant (retry.Settle), within the propagation bound.
+func settle(ctx context.Context, r *run, comp component) error {
+	return retry.Settle(ctx, comp.id, func(ctx context.Context) error { return comp.find(ctx, r) }, func() map[string]string {
+		if !comp.found(r) {
+			out := map[string]string{}
+			for _, n := range comp.controls {
+				out[n] = comp.missing
+			}
+			return out
+		}
+		return comp.drift(r)
+	})
 }
 
 // removed lists the components of the previous settings that these no

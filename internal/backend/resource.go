@@ -21,6 +21,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
 var (
@@ -191,11 +192,15 @@ func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	run, err := converge(ctx, c, s, converging{})
-	if err != nil {
+	if run == nil {
 		addComponentError(&resp.Diagnostics, "create", s.Name, err)
 		return
 	}
-	r.finish(ctx, &plan, s, run, &resp.Diagnostics)
+	// Terraform taints a resource whose create returns an error, and the
+	// next apply replaces it: destroys the key and the bucket. A create that
+	// made the backend but could not see every control take effect keeps it
+	// in state and warns; the next plan then updates it in place.
+	r.finish(ctx, &plan, s, run, err, resp.Diagnostics.AddWarning)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -226,37 +231,49 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	old, _ := settingsFrom(ctx, state, c, &resp.Diagnostics)
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	run, err := converge(ctx, c, s, converging{keyID: state.KMSKeyID.ValueString(), previous: &old, force: plan.ForceDestroy.ValueBool()})
-	if err != nil {
+	if run == nil {
 		addComponentError(&resp.Diagnostics, "update", s.Name, err)
 		return
 	}
-	r.finish(ctx, &plan, s, run, &resp.Diagnostics)
+	r.finish(ctx, &plan, s, run, err, resp.Diagnostics.AddError)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// finish writes the converged backend into the model and refuses to report
-// success while any control is still not compliant.
-func (r *backendResource) finish(ctx context.Context, m *model, s settings, run *run, diags *diag.Diagnostics) {
+// finish writes the converged backend into the model, with every control as
+// last read, and reports the controls that are still not compliant (with
+// report: an error after an update, a warning after a create) — those whose
+// writes did not show within the propagation bound (unsettled), or that a
+// final read found changed.
+func (r *backendResource) finish(ctx context.Context, m *model, s settings, run *run, unsettled error, report func(summary, detail string)) {
 	s.KeyARN = run.key.ARN
 	m.KMSKeyARN = types.StringValue(run.key.ARN)
 	m.KMSKeyID = types.StringValue(run.key.KeyID)
 	setDerived(m, s, true)
-	drift := run.drift()
+	controls := map[string]string{}
 	var bad []string
-	for name, problem := range drift {
+	for name, problem := range run.drift() {
+		controls[name] = Compliant
 		if problem != "" {
+			controls[name] = "drifted: " + problem
 			bad = append(bad, name+": "+problem)
 		}
 	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		diags.AddError("Backend "+s.Name+" is not fully hardened",
-			"After applying, these controls still differ from the hardened settings:\n  "+strings.Join(bad, "\n  ")+
-				"\nSomething outside Terraform may be changing them (an SCP, a config rule, another tool). Check them and apply again.")
+	m.Controls = stringMap(controls)
+	if len(bad) == 0 && unsettled == nil {
+		tflog.Debug(ctx, "backend converged", map[string]any{"bucket": s.Bucket})
 		return
 	}
-	m.Controls = compliantControls(s)
-	tflog.Debug(ctx, "backend converged", map[string]any{"bucket": s.Bucket})
+	sort.Strings(bad)
+	detail := "After applying, these controls of backend " + s.Name + " still differ from the hardened settings:\n  " + strings.Join(bad, "\n  ")
+	if unsettled != nil {
+		detail += "\n\nThe provider wrote them and read them again until the propagation bound (" + retry.PropagationTimeout.String() +
+			", or less when the resource timeout is shorter); the reads never showed the writes:\n" + unsettled.Error()
+	}
+	detail += "\n\nAWS propagates a change within seconds, so something outside Terraform is likely reverting them: " +
+		"an organisation policy (SCP or resource control policy), an AWS Config remediation, another tool or a person. " +
+		"Find it (CloudTrail shows who wrote the control last), then apply again. The backend stays in the Terraform state " +
+		"with these controls shown as drifted, and the next plan updates it in place."
+	report("Backend "+s.Name+" is not fully hardened", detail)
 }
 
 func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

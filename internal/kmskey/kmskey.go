@@ -240,7 +240,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		if err != nil {
 			return nil, err
 		}
-		return Find(ctx, api, id, spec.Alias)
+		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, id, spec.Alias) })
 	}
 	if !tracked {
 		if err := Check(spec, have); err != nil {
@@ -286,7 +286,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, o.KeyID, spec.Alias)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, o.KeyID, spec.Alias) })
 }
 
 func putPolicy(ctx context.Context, api API, keyID string, policy policydoc.Document) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
@@ -214,7 +215,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := errors.Join(pitrErr, tagErr); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.Table, have.ARN)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, have.ARN) })
 }
 
 // createTable makes the table with its tags, encryption, billing and deletion
@@ -251,7 +252,7 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 	if err := enablePITR(ctx, api, spec.Table); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.Table, spec.ARN)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, spec.ARN) })
 }
 
 func enablePITR(ctx context.Context, api API, table string) error {

@@ -1,13 +1,21 @@
 // Package retry is the one place that decides when a failed AWS call is tried
-// again beyond the SDK's own retryer: only on named error codes (eventual
-// consistency, such as a new IAM principal not yet visible to KMS), and only
-// until a bound that never outlives the request's context (the resource timeout).
+// again beyond the SDK's own retryer, and how long the provider waits for its
+// own writes to show (AWS is eventually consistent): only on named error codes
+// (such as a new IAM principal not yet visible to KMS, or an object just
+// created not yet visible to reads), and only until a bound that never
+// outlives the request's context (the resource timeout).
 package retry
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 )
@@ -32,10 +40,20 @@ var TrailPropagation = Codes{"InvalidCloudWatchLogsRoleArnException", "Insuffici
 func OnCodes(ctx context.Context, timeout time.Duration, codes Codes, f func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	return poll(ctx, func() (bool, error) {
+		err := f()
+		return err == nil || !awserr.HasCode(err, codes...), err
+	})
+}
+
+// poll calls f until it says done, with a delay that doubles from 250 ms up
+// to 5 s between calls; when ctx ends first it returns the last error joined
+// with the context's.
+func poll(ctx context.Context, f func() (done bool, err error)) error {
 	delay := 250 * time.Millisecond
 	for {
-		err := f()
-		if err == nil || !awserr.HasCode(err, codes...) {
+		done, err := f()
+		if done {
 			return err
 		}
 		select {
@@ -45,6 +63,138 @@ func OnCodes(ctx context.Context, timeout time.Duration, codes Codes, f func() e
 		}
 		if delay < 5*time.Second {
 			delay *= 2
+		}
+	}
+}
+
+// reserve is kept from an operation's deadline when a propagation wait is
+// bounded by it, so that what was done can still be saved and reported.
+const reserve = 10 * time.Second
+
+// bound is how long a propagation wait may take: PropagationTimeout, or less
+// when the operation's own deadline (the resource timeout) comes sooner,
+// keeping a quarter of the time left, at most reserve, for afterwards.
+func bound(ctx context.Context) time.Duration {
+	d := PropagationTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		left -= min(reserve, left/4)
+		d = min(d, left)
+	}
+	return max(d, 0)
+}
+
+// NotVisible are the codes AWS answers a read with while an object written
+// moments before is not yet visible to it (finders also report a missing
+// object as awserr.ErrNotFound).
+var NotVisible = Codes{"NoSuchBucket", "NotFoundException", "ResourceNotFoundException", "NoSuchEntity", "TrailNotFoundException"}
+
+// notVisible reports whether a read failed only because what it reads is not
+// visible yet.
+func notVisible(err error) bool {
+	return awserr.IsNotFound(err) || awserr.HasCode(err, NotVisible...) || awserr.IsHTTPNotFound(err)
+}
+
+// Visible reads until the object a write just created or changed can be read:
+// it retries "not found", and nothing else, until the propagation bound.
+func Visible[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	var v T
+	ctx, cancel := context.WithTimeout(ctx, bound(ctx))
+	defer cancel()
+	err := poll(ctx, func() (bool, error) {
+		var err error
+		v, err = read()
+		if err != nil && notVisible(err) {
+			return false, err
+		}
+		return true, err
+	})
+	return v, err
+}
+
+// ConsistentReads is how many reads in a row must show a component's writes
+// once one read has shown them missing: AWS answers reads from replicas, and
+// a read that has the change may be followed by one that has not. When the
+// first read after the writes already shows them, it is taken as it is.
+const ConsistentReads = 2
+
+// NotSettledError says that a component's controls still read differently
+// from what was written when the propagation bound was reached.
+type NotSettledError struct {
+	Component string
+	Pending   map[string]string // control → problem, as last read
+	Waited    time.Duration
+}
+
+func (e *NotSettledError) Error() string {
+	names := slices.Sorted(maps.Keys(e.Pending))
+	lines := make([]string, 0, len(names))
+	for _, n := range names {
+		lines = append(lines, n+": "+e.Pending[n])
+	}
+	return fmt.Sprintf("%s: after writing, %s still read differently %s later:\n  %s", e.Component,
+		plural(len(names), "this control", "these controls"), e.Waited.Round(time.Second), strings.Join(lines, "\n  "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Settle waits until what a component's writes set shows in its reads.
+// pending says, from the last read, which controls still differ (control →
+// problem; "" is compliant); read reads the component again. The first check
+// uses the read the component's ensure ended with. Each wait is logged at
+// debug with the component and control. Settle gives up at the propagation
+// bound with *NotSettledError, and returns the error of a read that fails
+// other than with "not found".
+func Settle(ctx context.Context, component string, read func(context.Context) error, pending func() map[string]string) error {
+	start := time.Now()
+	waitCtx, cancel := context.WithTimeout(ctx, bound(ctx))
+	defer cancel()
+	delay := 250 * time.Millisecond
+	inconsistent, clean := false, 0
+	for {
+		differ := map[string]string{}
+		for control, problem := range pending() {
+			if problem != "" {
+				differ[control] = problem
+			}
+		}
+		if len(differ) == 0 {
+			clean++
+			if !inconsistent || clean >= ConsistentReads {
+				return nil
+			}
+		} else {
+			inconsistent, clean = true, 0
+			for control, problem := range differ {
+				tflog.Debug(ctx, "waiting for a write to propagate", map[string]any{"component": component, "control": control, "problem": problem})
+			}
+		}
+		select {
+		case <-waitCtx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if len(differ) == 0 {
+				return nil // consistent at the last read: the bound ended the confirmation
+			}
+			return &NotSettledError{Component: component, Pending: differ, Waited: time.Since(start)}
+		case <-time.After(delay):
+		}
+		if len(differ) == 0 {
+			delay = 250 * time.Millisecond
+		} else if delay < 5*time.Second {
+			delay *= 2
+		}
+		if err := read(waitCtx); err != nil && !notVisible(err) {
+			if ctx.Err() == nil && waitCtx.Err() != nil && len(differ) > 0 {
+				return &NotSettledError{Component: component, Pending: differ, Waited: time.Since(start)}
+			}
+			return err
 		}
 	}
 }

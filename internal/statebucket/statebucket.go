@@ -20,6 +20,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
@@ -411,7 +412,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := harden(ctx, api, spec, have); err != nil {
 		return nil, err
 	}
-	return Find(ctx, api, spec.Bucket)
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Bucket) })
 }
 
 func create(ctx context.Context, api API, spec Spec) error {
