@@ -193,7 +193,7 @@ func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	run, err := converge(ctx, c, s, converging{})
 	if run == nil {
-		addComponentError(&resp.Diagnostics, "create", s.Name, err)
+		addComponentError(&resp.Diagnostics, "create", s, err)
 		return
 	}
 	// Terraform taints a resource whose create returns an error, and the
@@ -232,7 +232,7 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	run, err := converge(ctx, c, s, converging{keyID: state.KMSKeyID.ValueString(), previous: &old, force: plan.ForceDestroy.ValueBool()})
 	if run == nil {
-		addComponentError(&resp.Diagnostics, "update", s.Name, err)
+		addComponentError(&resp.Diagnostics, "update", s, err)
 		return
 	}
 	r.finish(ctx, &plan, s, run, err, resp.Diagnostics.AddError)
@@ -301,7 +301,7 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 	ctx = tflog.SetField(ctx, "backend", s.Name)
 	run, err := refresh(ctx, c, s, state.KMSKeyID.ValueString())
 	if err != nil {
-		addComponentError(&resp.Diagnostics, "read", s.Name, err)
+		addComponentError(&resp.Diagnostics, "read", s, err)
 		return
 	}
 	if run.bucket == nil {
@@ -355,19 +355,23 @@ func (r *backendResource) Delete(ctx context.Context, req resource.DeleteRequest
 			resp.Diagnostics.AddAttributeError(path.Root("force_destroy"), "Backend still holds state or logs", refused.Error())
 			return
 		}
-		addComponentError(&resp.Diagnostics, "delete", s.Name, err)
+		addComponentError(&resp.Diagnostics, "delete", s, err)
 	}
 }
 
 // addComponentError is the one way component failures become diagnostics: the
 // summary names the operation and backend, the detail the component, its
-// identifier (in the error text) and the AWS error code.
-func addComponentError(diags *diag.Diagnostics, op, name string, err error) {
+// identifier (in the error text) and the AWS error code; a refused call is
+// spelt out (component, action, resource) with its likely causes.
+func addComponentError(diags *diag.Diagnostics, op string, s settings, err error) {
 	detail := err.Error()
 	if code := awserr.Code(err); code != "" {
 		detail += "\n\nAWS error code: " + code
 	}
-	diags.AddError(fmt.Sprintf("Cannot %s backend %s", op, name), detail)
+	if denied := s.explainDenials(err); denied != "" {
+		detail += "\n\n" + denied
+	}
+	diags.AddError(fmt.Sprintf("Cannot %s backend %s", op, s.Name), detail)
 }
 
 // ImportState accepts a backend name (a backend this provider created), or
