@@ -48,19 +48,31 @@ var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, Faul
 // of the same operation that happens to come next. So a fault can outlast the
 // SDK's retries. (A client that sends no invocation ID is matched by service
 // and operation.)
+//
+// For the consistency kinds (ConsistencyKinds) only writes are candidates and
+// Attempts counts distinct write calls, AllWrites for all of them; Window is
+// how long a FaultStaleRead's stale reads last after the write's answer
+// (default DefaultStaleWindow). See consistency.go.
 type Fault struct {
 	Kind     FaultKind
 	Call     int
 	Match    string
 	Attempts int
 	Latency  time.Duration
+	Window   time.Duration
 }
 
-// Call describes one AWS request that went through the proxy.
+// Call describes one AWS request that went through the proxy. Injected is the
+// kind of the armed fault when it selected the request (for FaultStaleRead:
+// the write that opened a window; for FaultIgnoredWrite: the write not
+// forwarded); Stale marks a read the proxy answered from a stale window;
+// Denied a request a guardrail refused.
 type Call struct {
 	Service   string
 	Operation string
 	Injected  FaultKind
+	Stale     bool
+	Denied    bool
 }
 
 // DefaultDelay is the fixed per-request delay of the latency benchmark: about
@@ -77,6 +89,8 @@ type FaultProxy struct {
 
 	server *httptest.Server
 	proxy  *httputil.ReverseProxy
+	target *url.URL     // the emulator
+	client *http.Client // the proxy's own requests to the emulator
 
 	mu       sync.Mutex
 	fault    *Fault
@@ -86,8 +100,12 @@ type FaultProxy struct {
 	hitInv   string // its amz-sdk-invocation-id
 	calls    []Call
 	injected int
-	requests int           // every request since the proxy started
-	delay    time.Duration // added to every request (SetDelay)
+	requests int             // every request since the proxy started
+	delay    time.Duration   // added to every request (SetDelay)
+	picked   map[string]bool // consistency faults: the write calls selected, by invocation ID
+	windows  []*window       // FaultStaleRead: open windows, oldest first
+	gen      int             // Arm and Disarm count: tells a stale index into calls
+	rules    guardrails
 }
 
 // StartFaultProxy starts a proxy in front of the emulator (AWS_ENDPOINT_URL).
@@ -101,9 +119,10 @@ func StartFaultProxy(t *testing.T) *FaultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FaultProxy{}
+	p := &FaultProxy{target: target}
 	p.proxy = httputil.NewSingleHostReverseProxy(target)
 	p.proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: false}
+	p.client = &http.Client{Transport: p.proxy.Transport, Timeout: time.Minute}
 	p.proxy.ErrorLog = nil
 	p.server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	p.server.StartTLS()
@@ -132,7 +151,12 @@ func (p *FaultProxy) Arm(f Fault) {
 	if f.Latency == 0 {
 		f.Latency = 2 * time.Second
 	}
+	if f.Window == 0 {
+		f.Window = DefaultStaleWindow
+	}
 	p.fault, p.seen, p.hits, p.hitOp, p.hitInv, p.calls = &f, 0, 0, "", "", nil
+	p.picked, p.windows = map[string]bool{}, nil
+	p.gen++
 }
 
 // Disarm stops injecting and restarts the call count.
@@ -140,6 +164,8 @@ func (p *FaultProxy) Disarm() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.seen, p.hits, p.hitOp, p.hitInv, p.calls = nil, 0, 0, "", "", nil
+	p.picked, p.windows = nil, nil
+	p.gen++
 }
 
 // SetDelay holds every following request for d before anything else happens
@@ -215,7 +241,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	service, op := classify(r, body)
-	name := service + ":" + op
+	q := parseRequest(r, body, service, op)
 	invocation := r.Header.Get(invocationHeader)
 
 	p.mu.Lock()
@@ -234,23 +260,27 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 
 	p.mu.Lock()
 	p.seen++
-	var inject *Fault
-	if f := p.fault; f != nil && p.hits < f.Attempts &&
-		(f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == name) && (p.hits == 0 || p.sameCall(name, invocation)) {
-		inject = f
-		p.hits++
-		p.hitOp, p.hitInv = name, invocation
-		p.injected++
+	if denied := p.denial(q); denied != nil {
+		p.calls = append(p.calls, Call{Service: service, Operation: op, Denied: true})
+		p.mu.Unlock()
+		denied.write(w)
+		return
 	}
+	inject := p.selectFault(q.name(), invocation)
 	call := Call{Service: service, Operation: op}
+	var stale staleLookup
 	if inject != nil {
 		call.Injected = inject.Kind
+	} else {
+		stale = p.lookup(q, time.Now())
+		call.Stale = stale.answer != nil
 	}
 	p.calls = append(p.calls, call)
+	index, gen := len(p.calls)-1, p.gen
 	p.mu.Unlock()
 
 	if inject == nil {
-		p.proxy.ServeHTTP(w, r)
+		p.answerRead(w, q, stale, index, gen)
 		return
 	}
 	switch inject.Kind {
@@ -262,9 +292,136 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	case FaultLostResponse:
 		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
 		resetConnection(w)
+	case FaultStaleRead:
+		win := p.openWindow(q)
+		tee := &teeWriter{ResponseWriter: w}
+		p.proxy.ServeHTTP(tee, r)
+		p.closeWindow(win, q, tee.status, tee.body.Bytes(), inject.Window)
+	case FaultIgnoredWrite:
+		ignoredAnswer(q).write(w)
 	default:
 		writeFault(w, service, r.Header.Get("X-Amz-Target") != "", inject.Kind)
 	}
+}
+
+// selectFault decides whether the armed fault hits a request, and counts it.
+// Callers hold p.mu.
+func (p *FaultProxy) selectFault(name, invocation string) *Fault {
+	f := p.fault
+	switch {
+	case f == nil:
+		return nil
+	case f.Kind == FaultStaleRead || f.Kind == FaultIgnoredWrite:
+		if !p.pickWrite(f, name, invocation) {
+			return nil
+		}
+	case p.hits < f.Attempts && (f.Call == 0 || p.seen >= f.Call) && (f.Match == "" || f.Match == name) && (p.hits == 0 || p.sameCall(name, invocation)):
+		p.hits++
+		p.hitOp, p.hitInv = name, invocation
+	default:
+		return nil
+	}
+	p.injected++
+	return f
+}
+
+// pickWrite selects the write calls of a consistency fault: a retry of a
+// call selected already, or a new candidate while Attempts allows. Callers
+// hold p.mu.
+func (p *FaultProxy) pickWrite(f *Fault, name, invocation string) bool {
+	if !candidate(f.Kind, name) {
+		return false
+	}
+	if invocation != "" && p.picked[invocation] {
+		return true
+	}
+	if (f.Call != 0 && p.seen < f.Call) || (f.Match != "" && f.Match != name) || (f.Attempts != AllWrites && len(p.picked) >= f.Attempts) {
+		return false
+	}
+	id := invocation
+	if id == "" {
+		id = fmt.Sprintf("#%d", p.seen)
+	}
+	p.picked[id] = true
+	return true
+}
+
+// answerRead answers a request no fault selected: from a stale window when
+// one holds its answer, else the emulator's.
+func (p *FaultProxy) answerRead(w http.ResponseWriter, q *awsRequest, stale staleLookup, index, gen int) {
+	switch {
+	case stale.answer != nil:
+		stale.answer.write(w)
+		return
+	case stale.alarms != nil || stale.resolveAlias:
+	default:
+		p.proxy.ServeHTTP(w, q.r)
+		return
+	}
+	live, err := p.forward(q)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	out := live
+	if stale.alarms != nil {
+		out = mergeAlarms(live, stale.alarms)
+	} else {
+		if id := describedKeyID(live.body); live.ok() && id != "" {
+			byID := &awsRequest{r: q.r, service: "kms", op: q.op, region: q.region, params: map[string]any{"KeyId": id}}
+			p.mu.Lock()
+			if a := p.lookup(byID, time.Now()).answer; a != nil {
+				out = a
+			}
+			p.mu.Unlock()
+		}
+	}
+	if out != live {
+		p.mu.Lock()
+		if gen == p.gen && index < len(p.calls) {
+			p.calls[index].Stale = true
+		}
+		p.mu.Unlock()
+	}
+	out.write(w)
+}
+
+// forward sends a request as received to the emulator and reads the answer.
+func (p *FaultProxy) forward(q *awsRequest) (*answer, error) {
+	u := *p.target
+	u.Path, u.RawQuery = q.r.URL.Path, q.r.URL.RawQuery
+	req, err := http.NewRequestWithContext(q.r.Context(), q.r.Method, u.String(), bytes.NewReader(q.body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = q.r.Header.Clone()
+	req.ContentLength = int64(len(q.body))
+	return send(p.client, req)
+}
+
+// teeWriter passes an answer through and keeps a copy of its status and body.
+type teeWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (t *teeWriter) WriteHeader(status int) {
+	if t.status == 0 {
+		t.status = status
+	}
+	t.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (t *teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	if t.status == 0 {
+		t.status = http.StatusOK
+	}
+	t.body.Write(b)
+	return t.ResponseWriter.Write(b)
 }
 
 // invocationHeader is the SDK's ID of one operation call, the same on each of
