@@ -173,7 +173,7 @@ func TestScopesCoverTheBackendsObjects(t *testing.T) {
 		{passTrailRole, []string{spec.RoleARN()}, nil},
 		{logGroup, []string{spec.GroupARN(), spec.LogGroupARN()}, []string{regional("logs", "log-group:/aws/lambda/x")}},
 		{logGroups, []string{spec.GroupARN()}, nil},
-		{alarmsScope, []string{spec.AlarmARN(naming.StateDeletedAlarm(name)), spec.AlarmARN(naming.AccessDeniedAlarm(name))}, []string{spec.AlarmARN("other")}},
+		{alarmsScope, []string{regional("cloudwatch", "alarm:"+naming.StateDeletedAlarm(name)), regional("cloudwatch", "alarm:"+naming.AccessDeniedAlarm(name))}, []string{regional("cloudwatch", "alarm:other")}},
 		{trails, []string{regional("cloudtrail", "trail/"+naming.Trail(name))}, []string{regional("cloudtrail", "trail/management-events")}},
 	}
 	covered := map[*Scope]bool{anyResource: true, assumedRole: true}
