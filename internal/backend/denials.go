@@ -11,10 +11,30 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/graph"
+	"github.com/securestate/terraform-provider-securestate/internal/permissions"
 )
 
 // deniedCodes are the codes AWS services answer a refused call with.
 var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "UnauthorizedAccess"}
+
+// iamAction names the IAM action AWS checks for an API call, from the
+// permissions table (S3's differ from the operation names: GetBucketEncryption
+// is s3:GetEncryptionConfiguration), with the others AWS checks for the same
+// call; a call missing from the table is named service:Operation.
+func iamAction(service, operation string) string {
+	if o, ok := permissions.Lookup(service, operation); ok && len(o.Actions) > 0 {
+		names := o.ActionNames()
+		if len(names) == 1 {
+			return names[0]
+		}
+		return names[0] + " (AWS also checks " + strings.Join(names[1:], ", ") + " for this call)"
+	}
+	prefix := iamPrefixes[service]
+	if prefix == "" {
+		prefix = strings.ToLower(strings.ReplaceAll(service, " ", ""))
+	}
+	return prefix + ":" + operation
+}
 
 // iamPrefixes maps the SDK's service IDs to the prefixes of IAM actions.
 var iamPrefixes = map[string]string{
@@ -31,6 +51,10 @@ type denial struct {
 // deniedResource finds the resource in AWS's own wording ("… on resource:
 // arn:aws:s3:::b …").
 var deniedResource = regexp.MustCompile(`on resource:? "?(arn:[^"\s,]+)`)
+
+// deniedAction finds the action in AWS's own wording ("… not authorized to
+// perform: s3:CreateBucket …").
+var deniedAction = regexp.MustCompile(`to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)`)
 
 // denials lists the refused calls in err (each graph step's failure, joined),
 // in the order they were joined.
@@ -64,14 +88,13 @@ func (s settings) denials(err error) []denial {
 		d := denial{component: component, code: awserr.Code(err), resource: s.componentARN(component)}
 		var op *smithy.OperationError
 		if errors.As(err, &op) {
-			prefix := iamPrefixes[op.Service()]
-			if prefix == "" {
-				prefix = strings.ToLower(strings.ReplaceAll(op.Service(), " ", ""))
-			}
-			d.action = prefix + ":" + op.Operation()
+			d.action = iamAction(op.Service(), op.Operation())
 		}
 		if m := deniedResource.FindStringSubmatch(err.Error()); m != nil {
 			d.resource = m[1]
+		}
+		if m := deniedAction.FindStringSubmatch(err.Error()); m != nil {
+			d.action = m[1] // the very action refused, when AWS says which
 		}
 		out = append(out, d)
 	}

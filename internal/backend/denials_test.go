@@ -62,3 +62,11 @@ func TestDenialOutsideAStepNamesTheResourceAWSNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestDenialNamesTheIAMAction(t *testing.T) {
+	s := testSettings(LockingBoth)
+	got := s.denials(&graph.StepError{Step: idStateBucket, Err: refused("S3", "GetBucketEncryption", "AccessDenied", "denied")})
+	if len(got) != 1 || got[0].action != "s3:GetEncryptionConfiguration" {
+		t.Fatalf("denials = %+v, want the IAM action s3:GetEncryptionConfiguration", got)
+	}
+}
