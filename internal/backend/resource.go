@@ -166,6 +166,11 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	keyKnown := !plan.KMSKeyARN.IsUnknown() && !plan.KMSKeyARN.IsNull()
 	setDerived(&plan, s, keyKnown)
 	plan.Controls = compliantControls(s)
+	if req.State.Raw.IsNull() {
+		// A create reports the controls as read after it: one whose write
+		// never showed stays drifted in state (see finish).
+		plan.Controls = types.MapUnknown(types.StringType)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
