@@ -3,7 +3,13 @@
 // the tags it should have.
 package tags
 
-import "sort"
+import (
+	"errors"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+)
 
 // SortedKeys returns the keys of m in order, so API calls are deterministic.
 func SortedKeys(m map[string]string) []string {
@@ -15,11 +21,44 @@ func SortedKeys(m map[string]string) []string {
 	return keys
 }
 
+// reservedPrefix starts the tag keys AWS reserves for itself (CloudFormation,
+// Service Catalog, …): no caller can set, change or remove them, in any case.
+const reservedPrefix = "aws:"
+
+// Reserved reports whether AWS reserves the tag key (it starts with "aws:",
+// in any case).
+func Reserved(key string) bool {
+	return len(key) >= len(reservedPrefix) && strings.EqualFold(key[:len(reservedPrefix)], reservedPrefix)
+}
+
+// WithoutReserved returns m without the keys AWS reserves (a copy; never nil).
+func WithoutReserved(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if !Reserved(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// OnlyReserved returns the tags of m that AWS reserves (a copy; never nil):
+// what a call replacing a whole tag set (S3) has to send back unchanged.
+func OnlyReserved(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if Reserved(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // Diff returns the keys to remove (sorted) and the tags to add or change to
-// turn have into want.
+// turn have into want. Keys AWS reserves are never removed.
 func Diff(have, want map[string]string) (remove []string, set map[string]string) {
 	for k := range have {
-		if _, ok := want[k]; !ok {
+		if _, ok := want[k]; !ok && !Reserved(k) {
 			remove = append(remove, k)
 		}
 	}
@@ -33,17 +72,28 @@ func Diff(have, want map[string]string) (remove []string, set map[string]string)
 	return remove, set
 }
 
+// Differ reports whether have is not want, leaving aside the keys AWS
+// reserves: whether a sync has anything to do.
+func Differ(have, want map[string]string) bool {
+	return !maps.Equal(WithoutReserved(have), WithoutReserved(want))
+}
+
 // Apply turns have into want with a service's own calls: untag with the keys to
-// remove, tag with the tags to add or change; a call with nothing to do is skipped.
+// remove, tag with the tags to add or change; a call with nothing to do is
+// skipped. The two touch different keys, so they run concurrently (one round
+// trip); both errors are reported.
 func Apply(have, want map[string]string, untag func([]string) error, tag func(map[string]string) error) error {
 	remove, set := Diff(have, want)
+	var (
+		wg               sync.WaitGroup
+		untagErr, tagErr error
+	)
 	if len(remove) > 0 {
-		if err := untag(remove); err != nil {
-			return err
-		}
+		wg.Go(func() { untagErr = untag(remove) })
 	}
 	if len(set) > 0 {
-		return tag(set)
+		wg.Go(func() { tagErr = tag(set) })
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(untagErr, tagErr)
 }

@@ -1,6 +1,7 @@
 package tags
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -53,3 +54,45 @@ func TestApplyCallsOnlyWhatIsNeeded(t *testing.T) {
 		}
 	}
 }
+
+// Keys AWS reserves ("aws:…", in any case) are never removed nor counted as
+// a difference: no caller can remove them.
+func TestReservedKeysAreLeftAlone(t *testing.T) {
+	have := map[string]string{"aws:cloudformation:stack-name": "s", "AWS:Other": "o", "team": "x", "extra": "y"}
+	want := map[string]string{"team": "platform"}
+	remove, set := Diff(have, want)
+	if !reflect.DeepEqual(remove, []string{"extra"}) || !reflect.DeepEqual(set, map[string]string{"team": "platform"}) {
+		t.Errorf("Diff = %v, %v", remove, set)
+	}
+	if Differ(map[string]string{"aws:x": "1", "team": "platform"}, want) {
+		t.Error("a reserved tag counts as a difference")
+	}
+	if !Differ(have, want) {
+		t.Error("an added and a changed tag do not count as a difference")
+	}
+	if got := WithoutReserved(have); !reflect.DeepEqual(got, map[string]string{"team": "x", "extra": "y"}) {
+		t.Errorf("WithoutReserved = %v", got)
+	}
+	if got := OnlyReserved(have); !reflect.DeepEqual(got, map[string]string{"aws:cloudformation:stack-name": "s", "AWS:Other": "o"}) {
+		t.Errorf("OnlyReserved = %v", got)
+	}
+	for _, k := range []string{"aws", "aw:x", "awsx:y", "team"} {
+		if Reserved(k) {
+			t.Errorf("Reserved(%q)", k)
+		}
+	}
+}
+
+// Both calls are made and both failures reported.
+func TestApplyReportsBothFailures(t *testing.T) {
+	err := Apply(map[string]string{"old": "x"}, map[string]string{"new": "y"},
+		func([]string) error { return errUntag }, func(map[string]string) error { return errTag })
+	if !errors.Is(err, errUntag) || !errors.Is(err, errTag) {
+		t.Errorf("Apply = %v, want both failures", err)
+	}
+}
+
+var (
+	errUntag = errors.New("untag failed")
+	errTag   = errors.New("tag failed")
+)
