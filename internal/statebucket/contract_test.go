@@ -69,8 +69,9 @@ func TestEnsureNothingObservedCreates(t *testing.T) {
 		t.Errorf("calls %v, want CreateBucket first", f.calls)
 	}
 	last := slices.Index(f.calls, w[len(w)-1])
-	// Before the writes, only the waiter reads the new bucket (HeadBucket).
-	if slices.ContainsFunc(f.calls[:last], func(c string) bool { return strings.HasPrefix(c, "Get") }) {
+	// Before the writes, only the tag read waits for the new bucket (and
+	// shows the tags the emulator dropped from CreateBucket).
+	if slices.ContainsFunc(f.calls[:last], func(c string) bool { return strings.HasPrefix(c, "Get") && c != "GetBucketTagging" }) {
 		t.Errorf("calls %v, want no read of a control before the writes", f.calls)
 	}
 	if after := slices.Sorted(slices.Values(f.calls[last+1:])); !slices.Equal(after, findReads) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,6 +31,10 @@ type fakeS3 struct {
 	// (GetBucketTagging answers NoSuchTagSet), empty, or tags someone else
 	// put there the moment it was made.
 	newTags []types.Tag
+	// createTags: CreateBucket keeps the tags of CreateBucketConfiguration,
+	// as AWS does (moto 5.2.5 accepts and ignores them, as the fake does
+	// without it).
+	createTags bool
 
 	calls []string
 	// inputs of the writes, by operation
@@ -136,6 +141,9 @@ func (f *fakeS3) CreateBucket(_ context.Context, in *s3.CreateBucketInput, _ ...
 		ownership:  in.ObjectOwnership,
 	}
 	f.buckets[name].tags = f.newTags
+	if f.createTags && in.CreateBucketConfiguration != nil {
+		f.buckets[name].tags = slices.Clone(in.CreateBucketConfiguration.Tags)
+	}
 	if len(f.lost) > 0 {
 		err := f.lost[0]
 		f.lost = f.lost[1:]

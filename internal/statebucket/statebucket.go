@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -394,8 +393,9 @@ func Check(spec Spec, o *Observed) error {
 }
 
 // Ensure makes the bucket match the spec, starting from have, what Find
-// observed (nil: the bucket does not exist; it is created with its ownership
-// tags and ACLs disabled, and every other control is then written). Without
+// observed (nil: the bucket does not exist; it is created with its tags
+// (ownership tag included) and ACLs disabled, and every other control is then
+// written). Without
 // tracked (the bucket is not in state yet) a bucket without the ownership tag
 // is refused. Only what differs is written; the result is one Find.
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
@@ -415,10 +415,14 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Bucket) })
 }
 
+// create makes the bucket with ACLs disabled and its tags in the
+// CreateBucket request itself (an organisation may deny creating an untagged
+// bucket; S3 asks for s3:TagResource besides s3:CreateBucket then).
 func create(ctx context.Context, api API, spec Spec) error {
-	in := &s3.CreateBucketInput{Bucket: &spec.Bucket, ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}
+	in := &s3.CreateBucketInput{Bucket: &spec.Bucket, ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced,
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{Tags: s3Tags(spec.Tags)}}
 	if spec.Region != "us-east-1" {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(spec.Region)}
+		in.CreateBucketConfiguration.LocationConstraint = types.BucketLocationConstraint(spec.Region)
 	}
 	if _, err := api.CreateBucket(ctx, in); err != nil {
 		var (
@@ -431,50 +435,74 @@ func create(ctx context.Context, api API, spec Spec) error {
 		case errors.As(err, &ours):
 			// The bucket did not exist a moment ago: this is the SDK's retry
 			// of our own create, whose first reply was lost.
-		case !madeAnyway(ctx, api, spec.Bucket):
+		case !madeAnyway(ctx, api, spec):
 			return fmt.Errorf("s3:CreateBucket %s: %w", spec.Bucket, err)
 		}
 	}
-	// The ownership tag comes first: with it a later failure is adopted by the
-	// next apply; without it the empty bucket is removed again. Meanwhile the
-	// SDK's waiter reads the bucket until it is visible (read-after-create),
-	// retrying only "not found yet", bounded by ctx and two minutes; nothing
-	// else is written before both are done.
-	var (
-		wg              sync.WaitGroup
-		tagErr, waitErr error
-	)
-	wg.Go(func() { tagErr = putTags(ctx, api, spec.Bucket, spec.Tags) })
-	wg.Go(func() {
-		if err := s3.NewBucketExistsWaiter(api).Wait(ctx, &s3.HeadBucketInput{Bucket: &spec.Bucket}, 2*time.Minute); err != nil {
-			waitErr = fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
-		}
-	})
-	wg.Wait()
-	if tagErr != nil {
-		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
-		return tagErr
+	// The bucket's tags are read until the bucket is visible (read after
+	// create; only "not found yet" is retried, within the propagation bound).
+	// They are written only when the read shows them missing or different (a
+	// service that ignores tags on create): the ownership tag comes before
+	// any other write, so a later failure is adopted by the next apply;
+	// without it the empty bucket is removed again.
+	have, err := retry.Visible(ctx, func() (map[string]string, error) { return readTags(ctx, api, spec.Bucket) })
+	if err != nil {
+		return fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
 	}
-	return waitErr
+	if !tags.Differ(have, spec.Tags) {
+		return nil
+	}
+	if err := putTags(ctx, api, spec.Bucket, have, spec.Tags); err != nil {
+		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
+		return err
+	}
+	return nil
+}
+
+// readTags reads a bucket's tags; a bucket without tags has none (S3 answers
+// NoSuchTagSet).
+func readTags(ctx context.Context, api API, bucket string) (map[string]string, error) {
+	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
+	switch {
+	case awserr.HasCode(err, "NoSuchTagSet"):
+		return map[string]string{}, nil
+	case err != nil:
+		return nil, fmt.Errorf("s3:GetBucketTagging %s: %w", bucket, err)
+	}
+	out := make(map[string]string, len(tg.TagSet))
+	for _, t := range tg.TagSet {
+		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out, nil
 }
 
 // madeAnyway reports whether a CreateBucket that returned an error made the
 // bucket all the same (its reply was lost): the bucket, absent just before,
-// now exists in this account and carries no tags yet.
-func madeAnyway(ctx context.Context, api API, bucket string) bool {
-	if ok, err := Exists(ctx, api, bucket); err != nil || !ok {
+// now exists in this account and carries no tags yet, or the tags the
+// request sent (the ownership tag of this backend).
+func madeAnyway(ctx context.Context, api API, spec Spec) bool {
+	if ok, err := Exists(ctx, api, spec.Bucket); err != nil || !ok {
 		return false
 	}
-	tg, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
-	return awserr.HasCode(err, "NoSuchTagSet") || (err == nil && len(tg.TagSet) == 0)
+	have, err := readTags(ctx, api, spec.Bucket)
+	return err == nil && (len(have) == 0 || have[naming.OwnerTagKey] == spec.Backend)
 }
 
-func putTags(ctx context.Context, api API, bucket string, want map[string]string) error {
-	set := make([]types.Tag, 0, len(want))
-	for _, k := range tags.SortedKeys(want) {
-		set = append(set, types.Tag{Key: aws.String(k), Value: aws.String(want[k])})
+func s3Tags(m map[string]string) []types.Tag {
+	set := make([]types.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
+		set = append(set, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
-	if _, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: set}}); err != nil {
+	return set
+}
+
+// putTags replaces the bucket's tag set with want. S3 has no call that adds
+// or removes single tags, and refuses a set that drops the keys AWS reserves
+// ("aws:…"), so those of have are sent back unchanged.
+func putTags(ctx context.Context, api API, bucket string, have, want map[string]string) error {
+	all := tags.OnlyReserved(have)
+	maps.Copy(all, tags.WithoutReserved(want))
+	if _, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: s3Tags(all)}}); err != nil {
 		return fmt.Errorf("s3:PutBucketTagging %s: %w", bucket, err)
 	}
 	return nil
@@ -575,8 +603,8 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	if err := all(rest); err != nil {
 		return err
 	}
-	if remove, set := tags.Diff(o.Tags, spec.Tags); len(remove)+len(set) > 0 {
-		return putTags(ctx, api, spec.Bucket, spec.Tags)
+	if tags.Differ(o.Tags, spec.Tags) {
+		return putTags(ctx, api, spec.Bucket, o.Tags, spec.Tags)
 	}
 	return nil
 }
