@@ -34,6 +34,9 @@ type fakeKMS struct {
 	// lostAlias: CreateAlias makes the alias and answers AlreadyExists, as
 	// the SDK's retry of a CreateAlias whose first reply was lost does.
 	lostAlias bool
+	// dropCreateTags: CreateKey accepts tags and keeps none, as a service
+	// (or an emulator) that ignores tags on create would.
+	dropCreateTags bool
 
 	calls     []string
 	created   []*kms.CreateKeyInput
@@ -135,7 +138,9 @@ func (f *fakeKMS) CreateKey(_ context.Context, in *kms.CreateKeyInput, _ ...func
 	f.created = append(f.created, in)
 	tags := map[string]string{}
 	for _, t := range in.Tags {
-		tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+		if !f.dropCreateTags {
+			tags[aws.ToString(t.TagKey)] = aws.ToString(t.TagValue)
+		}
 	}
 	// Keys made by one Ensure are a second apart, newest last.
 	id := f.addKey(time.Now().Add(time.Duration(len(f.order))*time.Second), tags)

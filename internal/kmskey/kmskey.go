@@ -240,6 +240,15 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		if err != nil {
 			return nil, err
 		}
+		o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, id, spec.Alias) })
+		if err != nil || !tags.Differ(o.Tags, spec.Tags) {
+			return o, err
+		}
+		// CreateKey carried the tags; a service that dropped them (an
+		// emulator) gets them again.
+		if err := syncTags(ctx, api, id, o.Tags, spec.Tags); err != nil {
+			return nil, err
+		}
 		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, id, spec.Alias) })
 	}
 	if !tracked {
@@ -307,7 +316,8 @@ func enableRotation(ctx context.Context, api API, keyID string, days int32) erro
 	return nil
 }
 
-// create makes a new key and points the alias at it.
+// create makes a new key, tagged in the CreateKey request itself (an
+// organisation may deny creating an untagged key), and points the alias at it.
 //
 // CreateKey is not idempotent: when its reply is lost, KMS may have made the
 // key and the SDK's retry makes another, and a failed call may still have
