@@ -25,6 +25,9 @@ type fakeDynamoDB struct {
 	// table anyway.
 	fail map[string][]error
 	lost []error
+	// dropCreateTags: CreateTable accepts tags and keeps none, as a service
+	// (or an emulator) that ignores tags on create would.
+	dropCreateTags bool
 
 	calls    []string
 	created  []*dynamodb.CreateTableInput
@@ -120,7 +123,9 @@ func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableIn
 		t.sse = &types.SSEDescription{Status: types.SSEStatusEnabled, SSEType: s.SSEType, KMSMasterKeyArn: s.KMSMasterKeyId}
 	}
 	for _, tg := range in.Tags {
-		t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		if !f.dropCreateTags {
+			t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
 	}
 	f.table = t
 	if len(f.lost) > 0 {

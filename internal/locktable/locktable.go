@@ -218,8 +218,9 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, have.ARN) })
 }
 
-// createTable makes the table with its tags, encryption, billing and deletion
-// protection, waits until it is ACTIVE and turns on point-in-time recovery.
+// createTable makes the table with its tags (in the CreateTable request
+// itself: an organisation may deny creating an untagged table), encryption,
+// billing and deletion protection, waits until it is ACTIVE and turns on point-in-time recovery.
 // A table found in use (the SDK's retry of a create whose reply was lost, or
 // a table made meanwhile) is read and brought to the spec like any other.
 func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
@@ -252,7 +253,16 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 	if err := enablePITR(ctx, api, spec.Table); err != nil {
 		return nil, err
 	}
-	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, spec.ARN) })
+	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, spec.ARN) })
+	if err != nil || !tags.Differ(o.Tags, spec.Tags) {
+		return o, err
+	}
+	// CreateTable carried the tags; a service that dropped them (an
+	// emulator) gets them again.
+	if err := syncTags(ctx, api, o.ARN, o.Tags, spec.Tags); err != nil {
+		return nil, err
+	}
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, o.ARN) })
 }
 
 func enablePITR(ctx context.Context, api API, table string) error {
