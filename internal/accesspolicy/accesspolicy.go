@@ -121,7 +121,9 @@ func Check(spec Spec, o *Observed) error {
 }
 
 // Ensure makes the policy match the spec, starting from have, what Find
-// observed (nil: the policy does not exist). Without tracked (the policy is
+// observed (nil: the policy does not exist; it is created with its tags in
+// the CreatePolicy request itself, as an organisation may deny creating an
+// untagged policy). Without tracked (the policy is
 // not in state yet) a policy without the ownership tag is refused. A new
 // default version and the tags are written concurrently, and only when they
 // differ; the result is one Find after the writes.
@@ -152,6 +154,15 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			return o, nil
 		case err != nil:
 			return nil, fmt.Errorf("iam:CreatePolicy %s: %w", spec.Name, err)
+		}
+		o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.ARN) })
+		if err != nil || !tags.Differ(o.Tags, spec.Tags) {
+			return o, err
+		}
+		// CreatePolicy carried the tags; a service that dropped them (an
+		// emulator) gets them again.
+		if err := syncTags(ctx, api, spec.ARN, o.Tags, spec.Tags); err != nil {
+			return nil, err
 		}
 		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.ARN) })
 	}

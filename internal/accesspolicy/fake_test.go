@@ -28,6 +28,9 @@ type fakeIAM struct {
 	// policy anyway.
 	fail map[string][]error
 	lost []error
+	// dropCreateTags: CreatePolicy accepts tags and keeps none, as a service
+	// (or an emulator) that ignores tags on create would.
+	dropCreateTags bool
 
 	calls          []string
 	created        []*iam.CreatePolicyInput
@@ -140,7 +143,9 @@ func (f *fakeIAM) CreatePolicy(_ context.Context, in *iam.CreatePolicyInput, _ .
 	p := &fakePolicy{name: aws.ToString(in.PolicyName), path: aws.ToString(in.Path), next: 1, tags: map[string]string{}}
 	p.addVersion(aws.ToString(in.PolicyDocument), time.Now())
 	for _, t := range in.Tags {
-		p.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		if !f.dropCreateTags {
+			p.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
 	}
 	f.policies[arn] = p
 	if len(f.lost) > 0 {
