@@ -34,6 +34,7 @@ type API interface {
 	GetEventSelectors(context.Context, *cloudtrail.GetEventSelectorsInput, ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
 	ListTags(context.Context, *cloudtrail.ListTagsInput, ...func(*cloudtrail.Options)) (*cloudtrail.ListTagsOutput, error)
 	AddTags(context.Context, *cloudtrail.AddTagsInput, ...func(*cloudtrail.Options)) (*cloudtrail.AddTagsOutput, error)
+	RemoveTags(context.Context, *cloudtrail.RemoveTagsInput, ...func(*cloudtrail.Options)) (*cloudtrail.RemoveTagsOutput, error)
 }
 
 // Spec is the trail a backend wants.
@@ -187,7 +188,10 @@ func Check(spec Spec, o *Observed) error {
 // observed (nil: the trail does not exist and is created). Without tracked
 // (the trail is not in state yet) a trail without the ownership tag is
 // refused. Only what differs is written: the destination and the event
-// selectors before logging is started, missing tags meanwhile. The result is one Find after the writes.
+// selectors before logging is started, the tags meanwhile (added, changed and
+// removed ones). The result is one Find after the writes; a new trail whose
+// tags it shows missing (a service that ignores tags on create) is tagged and
+// read again.
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
 	if have == nil {
 		created, err := create(ctx, api, spec)
@@ -205,13 +209,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		wg                              sync.WaitGroup
 		destErr, selErr, logErr, tagErr error
 	)
-	if _, set := tags.Diff(have.Tags, spec.Tags); len(set) > 0 {
-		wg.Go(func() {
-			if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &have.ARN, TagsList: trailTags(set)}); err != nil {
-				tagErr = fmt.Errorf("cloudtrail:AddTags %s: %w", spec.Name, err)
-			}
-		})
-	}
+	wg.Go(func() { tagErr = syncTags(ctx, api, spec.Name, have.ARN, have.Tags, spec.Tags) })
 	// The destination and the selectors first, concurrently; logging is
 	// started after both, so no event goes where it should not.
 	var first sync.WaitGroup
@@ -253,11 +251,41 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if err := errors.Join(destErr, selErr, logErr, tagErr); err != nil {
 		return nil, err
 	}
-	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Name, have.ARN) })
+	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Name, have.ARN) })
+	if err != nil || !tags.Differ(o.Tags, spec.Tags) {
+		return o, err
+	}
+	// CreateTrail carried the tags; a service that dropped them (an
+	// emulator) gets them again.
+	if err := syncTags(ctx, api, spec.Name, o.ARN, o.Tags, spec.Tags); err != nil {
+		return nil, err
+	}
+	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Name, o.ARN) })
 }
 
-// create makes the trail with its destination, validation and tags, and
-// returns it as made: not logging yet, without event selectors.
+// syncTags turns the trail's tags from have into want: a tag added out of
+// band is removed, a removed or changed one written again.
+func syncTags(ctx context.Context, api API, name, arn string, have, want map[string]string) error {
+	return tags.Apply(have, want, func(keys []string) error {
+		list := make([]types.Tag, 0, len(keys))
+		for _, k := range keys {
+			list = append(list, types.Tag{Key: aws.String(k)})
+		}
+		if _, err := api.RemoveTags(ctx, &cloudtrail.RemoveTagsInput{ResourceId: &arn, TagsList: list}); err != nil {
+			return fmt.Errorf("cloudtrail:RemoveTags %s: %w", name, err)
+		}
+		return nil
+	}, func(set map[string]string) error {
+		if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &arn, TagsList: trailTags(set)}); err != nil {
+			return fmt.Errorf("cloudtrail:AddTags %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// create makes the trail with its destination, validation and tags (in the
+// CreateTrail request itself: an organisation may deny creating an untagged
+// trail), and returns it as made: not logging yet, without event selectors.
 func create(ctx context.Context, api API, spec Spec) (*Observed, error) {
 	in := &cloudtrail.CreateTrailInput{
 		Name: &spec.Name, S3BucketName: &spec.LogBucket, S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN,

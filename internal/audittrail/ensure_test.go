@@ -121,15 +121,16 @@ func TestEnsureHardensTheTrail(t *testing.T) {
 		mutate func(*fakeTrail)
 		writes []string
 	}{
-		"compliant":      {testSpec, func(*fakeTrail) {}, nil},
-		"stopped":        {testSpec, func(t *fakeTrail) { t.logging = false }, []string{"StartLogging"}},
-		"validation off": {testSpec, func(t *fakeTrail) { t.trail.LogFileValidationEnabled = aws.Bool(false) }, []string{"UpdateTrail"}},
-		"other bucket":   {testSpec, func(t *fakeTrail) { t.trail.S3BucketName = aws.String("elsewhere") }, []string{"UpdateTrail"}},
-		"key removed":    {testSpec, func(t *fakeTrail) { t.trail.KmsKeyId = nil }, []string{"UpdateTrail"}},
-		"log group gone": {testSpec, func(t *fakeTrail) { t.trail.CloudWatchLogsLogGroupArn = nil }, []string{"UpdateTrail"}},
-		"selectors gone": {testSpec, func(t *fakeTrail) { t.selectors = nil }, []string{"PutEventSelectors"}},
-		"tag changed":    {testSpec, func(t *fakeTrail) { t.tags["team"] = "x" }, []string{"AddTags"}},
-		"extra tag kept": {testSpec, func(t *fakeTrail) { t.tags["other"] = "x" }, nil},
+		"compliant":         {testSpec, func(*fakeTrail) {}, nil},
+		"stopped":           {testSpec, func(t *fakeTrail) { t.logging = false }, []string{"StartLogging"}},
+		"validation off":    {testSpec, func(t *fakeTrail) { t.trail.LogFileValidationEnabled = aws.Bool(false) }, []string{"UpdateTrail"}},
+		"other bucket":      {testSpec, func(t *fakeTrail) { t.trail.S3BucketName = aws.String("elsewhere") }, []string{"UpdateTrail"}},
+		"key removed":       {testSpec, func(t *fakeTrail) { t.trail.KmsKeyId = nil }, []string{"UpdateTrail"}},
+		"log group gone":    {testSpec, func(t *fakeTrail) { t.trail.CloudWatchLogsLogGroupArn = nil }, []string{"UpdateTrail"}},
+		"selectors gone":    {testSpec, func(t *fakeTrail) { t.selectors = nil }, []string{"PutEventSelectors"}},
+		"tag changed":       {testSpec, func(t *fakeTrail) { t.tags["team"] = "x" }, []string{"AddTags"}},
+		"extra tag removed": {testSpec, func(t *fakeTrail) { t.tags["other"] = "x" }, []string{"RemoveTags"}},
+		"reserved tag kept": {testSpec, func(t *fakeTrail) { t.tags["aws:cloudformation:stack-name"] = "x" }, nil},
 		"alarms removed": {func() Spec {
 			s := testSpec()
 			s.LogGroupARN, s.LogRoleARN = "", ""
@@ -158,6 +159,11 @@ func TestEnsureHardensTheTrail(t *testing.T) {
 					in.CloudWatchLogsLogGroupArn == nil || *in.CloudWatchLogsLogGroupArn != spec.LogGroupARN ||
 					in.CloudWatchLogsRoleArn == nil || *in.CloudWatchLogsRoleArn != spec.LogRoleARN {
 					t.Errorf("UpdateTrail %+v, want every destination field of the spec (empty log group and role to remove them)", in)
+				}
+			}
+			for _, in := range f.removed {
+				if len(in.TagsList) != 1 || aws.ToString(in.TagsList[0].Key) != "other" || aws.ToString(in.ResourceId) != o.ARN {
+					t.Errorf("RemoveTags(%s, %+v), want the other tag only removed from %s", aws.ToString(in.ResourceId), in.TagsList, o.ARN)
 				}
 			}
 			for _, in := range f.added {
@@ -209,6 +215,7 @@ func TestEnsureFailures(t *testing.T) {
 		"put":         {true, func(t *fakeTrail) { t.selectors = nil }, "PutEventSelectors", "cloudtrail:PutEventSelectors"},
 		"start":       {true, func(t *fakeTrail) { t.logging = false }, "StartLogging", "cloudtrail:StartLogging"},
 		"add tags":    {true, func(t *fakeTrail) { delete(t.tags, "team") }, "AddTags", "cloudtrail:AddTags"},
+		"remove tags": {true, func(t *fakeTrail) { t.tags["other"] = "x" }, "RemoveTags", "cloudtrail:RemoveTags"},
 		"read create": {false, nil, "ListTags", "cloudtrail:ListTags"},
 	} {
 		t.Run(name, func(t *testing.T) {

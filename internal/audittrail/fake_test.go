@@ -21,6 +21,9 @@ type fakeCloudTrail struct {
 	// fail holds, per operation, the errors its next calls return (nil: the
 	// call succeeds).
 	fail map[string][]error
+	// dropCreateTags: CreateTrail accepts tags and keeps none, as a service
+	// (or an emulator) that ignores tags on create would.
+	dropCreateTags bool
 
 	calls     []string
 	created   []*cloudtrail.CreateTrailInput
@@ -28,6 +31,7 @@ type fakeCloudTrail struct {
 	selectors []*cloudtrail.PutEventSelectorsInput
 	started   int
 	added     []*cloudtrail.AddTagsInput
+	removed   []*cloudtrail.RemoveTagsInput
 }
 
 type fakeTrail struct {
@@ -123,7 +127,9 @@ func (f *fakeCloudTrail) CreateTrail(_ context.Context, in *cloudtrail.CreateTra
 	t := &fakeTrail{trail: types.Trail{Name: in.Name, TrailARN: aws.String("arn:aws:cloudtrail:us-east-1:123456789012:trail/" + aws.ToString(in.Name))}, tags: map[string]string{}}
 	set(&t.trail, in.S3BucketName, in.S3KeyPrefix, in.KmsKeyId, in.EnableLogFileValidation, in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn)
 	for _, tg := range in.TagsList {
-		t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		if !f.dropCreateTags {
+			t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
 	}
 	f.trail = t
 	return &cloudtrail.CreateTrailOutput{TrailARN: t.trail.TrailARN}, nil
@@ -263,4 +269,21 @@ func (f *fakeCloudTrail) AddTags(_ context.Context, in *cloudtrail.AddTagsInput,
 		t.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
 	return &cloudtrail.AddTagsOutput{}, nil
+}
+
+func (f *fakeCloudTrail) RemoveTags(_ context.Context, in *cloudtrail.RemoveTagsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.RemoveTagsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("RemoveTags"); err != nil {
+		return nil, err
+	}
+	f.removed = append(f.removed, in)
+	t, err := f.get(in.ResourceId)
+	if err != nil {
+		return nil, err
+	}
+	for _, tg := range in.TagsList {
+		delete(t.tags, aws.ToString(tg.Key))
+	}
+	return &cloudtrail.RemoveTagsOutput{}, nil
 }
