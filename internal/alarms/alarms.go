@@ -24,9 +24,10 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
-	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/retry"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // LogsAPI is the part of the CloudWatch Logs client this package uses.
@@ -38,6 +39,9 @@ type LogsAPI interface {
 	DeleteLogGroup(context.Context, *cloudwatchlogs.DeleteLogGroupInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error)
 	PutMetricFilter(context.Context, *cloudwatchlogs.PutMetricFilterInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error)
 	DescribeMetricFilters(context.Context, *cloudwatchlogs.DescribeMetricFiltersInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+	ListTagsForResource(context.Context, *cloudwatchlogs.ListTagsForResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
+	TagResource(context.Context, *cloudwatchlogs.TagResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.TagResourceOutput, error)
+	UntagResource(context.Context, *cloudwatchlogs.UntagResourceInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.UntagResourceOutput, error)
 }
 
 // MetricAlarmsAPI is the part of the CloudWatch client this package uses.
@@ -45,6 +49,9 @@ type MetricAlarmsAPI interface {
 	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
+	ListTagsForResource(context.Context, *cloudwatch.ListTagsForResourceInput, ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	TagResource(context.Context, *cloudwatch.TagResourceInput, ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error)
+	UntagResource(context.Context, *cloudwatch.UntagResourceInput, ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error)
 }
 
 // RoleAPI is the part of the IAM client this package uses.
@@ -56,6 +63,8 @@ type RoleAPI interface {
 	DeleteRolePolicy(context.Context, *iam.DeleteRolePolicyInput, ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
 	DeleteRole(context.Context, *iam.DeleteRoleInput, ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
 	UpdateAssumeRolePolicy(context.Context, *iam.UpdateAssumeRolePolicyInput, ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
+	TagRole(context.Context, *iam.TagRoleInput, ...func(*iam.Options)) (*iam.TagRoleOutput, error)
+	UntagRole(context.Context, *iam.UntagRoleInput, ...func(*iam.Options)) (*iam.UntagRoleOutput, error)
 }
 
 // Clients bundles the three services.
@@ -107,6 +116,12 @@ func (s Spec) GroupARN() string {
 // LogGroupARN is the ARN CloudTrail is given (with its ":*" stream suffix).
 func (s Spec) LogGroupARN() string { return s.GroupARN() + ":*" }
 
+// AlarmARN is the ARN of one of the alarms, by name (its tags are read and
+// written by ARN).
+func (s Spec) AlarmARN(name string) string {
+	return arn.ARN{Partition: s.Partition, Service: "cloudwatch", Region: s.Region, AccountID: s.AccountID, Resource: "alarm:" + name}.String()
+}
+
 // RoleName is the role CloudTrail assumes to write to the log group.
 func (s Spec) RoleName() string { return naming.TrailLogsRole(s.Backend) }
 
@@ -148,29 +163,42 @@ type Observed struct {
 	RolePolicy string
 	Filters    map[string]string              // filter name -> pattern
 	Alarms     map[string]cwtypes.MetricAlarm // alarm name -> alarm
+	// The tags of each part that exists: the log group's (nil without it),
+	// the role's (nil without it) and each alarm's, by name.
+	GroupTags map[string]string
+	RoleTags  map[string]string
+	AlarmTags map[string]map[string]string
 }
 
-// Find reads every part: the log group and then its metric filters, the role
-// and then its policy, and the alarms, the three concurrently (two round
-// trips). Every failure is reported.
+// TagSets lists the tags of every part that exists (log group, role, each
+// alarm by name), so that a tag changed on any of them shows.
+func (o *Observed) TagSets() []map[string]string {
+	var out []map[string]string
+	if o.LogGroup {
+		out = append(out, o.GroupTags)
+	}
+	if o.Role {
+		out = append(out, o.RoleTags)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Alarms)) {
+		out = append(out, o.AlarmTags[name])
+	}
+	return out
+}
+
+// Find reads every part: the log group (with its tags) and then its metric
+// filters, the role (with its tags) and then its policy, and the alarms with
+// each alarm's tags, the three concurrently (two round trips). Every failure
+// is reported.
 func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
-	o := &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}}
+	o := &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}, AlarmTags: map[string]map[string]string{}}
 	var (
 		wg                       sync.WaitGroup
 		groupErr, roleErr, alErr error
 	)
 	wg.Go(func() { groupErr = findGroup(ctx, c.Logs, spec, o) })
 	wg.Go(func() { roleErr = findRole(ctx, c.IAM, spec, o) })
-	wg.Go(func() {
-		al, err := c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: spec.alarmNames()})
-		if err != nil {
-			alErr = fmt.Errorf("cloudwatch:DescribeAlarms: %w", err)
-			return
-		}
-		for _, a := range al.MetricAlarms {
-			o.Alarms[aws.ToString(a.AlarmName)] = a
-		}
-	})
+	wg.Go(func() { alErr = findAlarms(ctx, c.Alarms, spec, o) })
 	wg.Wait()
 	if err := errors.Join(groupErr, roleErr, alErr); err != nil {
 		return nil, err
@@ -178,11 +206,84 @@ func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
 	return o, nil
 }
 
-// findGroup fills the log group's fields of o, and its filters.
+// findAlarms fills the alarms of o and their tags: DescribeAlarms and each
+// alarm's tags (by the ARN the name gives) at once.
+func findAlarms(ctx context.Context, api MetricAlarmsAPI, spec Spec, o *Observed) error {
+	names := spec.alarmNames()
+	var (
+		wg      sync.WaitGroup
+		al      *cloudwatch.DescribeAlarmsOutput
+		descErr error
+		tagged  = make([]map[string]string, len(names))
+		tagErrs = make([]error, len(names))
+	)
+	wg.Go(func() {
+		if al, descErr = api.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names}); descErr != nil {
+			descErr = fmt.Errorf("cloudwatch:DescribeAlarms: %w", descErr)
+		}
+	})
+	for i, name := range names {
+		wg.Go(func() {
+			out, err := api.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(spec.AlarmARN(name))})
+			var gone *cwtypes.ResourceNotFoundException
+			switch {
+			case errors.As(err, &gone):
+				// No alarm: its tags do not matter.
+			case err != nil:
+				tagErrs[i] = fmt.Errorf("cloudwatch:ListTagsForResource %s: %w", name, err)
+			default:
+				tagged[i] = map[string]string{}
+				for _, t := range out.Tags {
+					tagged[i][aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(append([]error{descErr}, tagErrs...)...); err != nil {
+		return err
+	}
+	for _, a := range al.MetricAlarms {
+		o.Alarms[aws.ToString(a.AlarmName)] = a
+	}
+	for i, name := range names {
+		if _, ok := o.Alarms[name]; ok {
+			o.AlarmTags[name] = tagged[i]
+			if o.AlarmTags[name] == nil {
+				o.AlarmTags[name] = map[string]string{}
+			}
+		}
+	}
+	return nil
+}
+
+// findGroup fills the log group's fields of o, its tags (read at once with
+// the group, by the ARN its name gives) and then its filters.
 func findGroup(ctx context.Context, api LogsAPI, spec Spec, o *Observed) error {
-	lg, err := api.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(spec.LogGroup())})
-	if err != nil {
-		return fmt.Errorf("logs:DescribeLogGroups %s: %w", spec.LogGroup(), err)
+	var (
+		wg              sync.WaitGroup
+		lg              *cloudwatchlogs.DescribeLogGroupsOutput
+		tagged          *cloudwatchlogs.ListTagsForResourceOutput
+		descErr, tagErr error
+	)
+	wg.Go(func() {
+		if lg, descErr = api.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(spec.LogGroup())}); descErr != nil {
+			descErr = fmt.Errorf("logs:DescribeLogGroups %s: %w", spec.LogGroup(), descErr)
+		}
+	})
+	wg.Go(func() {
+		tagged, tagErr = api.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(spec.GroupARN())})
+		var gone *cwltypes.ResourceNotFoundException
+		switch {
+		case errors.As(tagErr, &gone):
+			tagged, tagErr = nil, nil // no group: its tags do not matter
+		case tagErr != nil:
+			tagErr = fmt.Errorf("logs:ListTagsForResource %s: %w", spec.LogGroup(), tagErr)
+		}
+	})
+	wg.Wait()
+	if err := errors.Join(descErr, tagErr); err != nil {
+		return err
 	}
 	for _, g := range lg.LogGroups {
 		if aws.ToString(g.LogGroupName) == spec.LogGroup() {
@@ -191,6 +292,10 @@ func findGroup(ctx context.Context, api LogsAPI, spec Spec, o *Observed) error {
 	}
 	if !o.LogGroup {
 		return nil
+	}
+	o.GroupTags = map[string]string{}
+	if tagged != nil {
+		maps.Copy(o.GroupTags, tagged.Tags)
 	}
 	mf, err := api.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(spec.LogGroup())})
 	if err != nil {
@@ -212,9 +317,11 @@ func findRole(ctx context.Context, api RoleAPI, spec Spec, o *Observed) error {
 		return fmt.Errorf("iam:GetRole %s: %w", spec.RoleName(), err)
 	}
 	o.Role, o.Trust = true, aws.ToString(r.Role.AssumeRolePolicyDocument)
-	if i := slices.IndexFunc(r.Role.Tags, func(t iamtypes.Tag) bool { return aws.ToString(t.Key) == naming.OwnerTagKey }); i >= 0 {
-		o.RoleOwner = aws.ToString(r.Role.Tags[i].Value)
+	o.RoleTags = map[string]string{}
+	for _, t := range r.Role.Tags {
+		o.RoleTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
+	o.RoleOwner = o.RoleTags[naming.OwnerTagKey]
 	p, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(spec.RoleName()), PolicyName: aws.String(rolePolicyName)})
 	switch {
 	case isNoSuchEntity(err):
@@ -299,9 +406,12 @@ func RetentionFor(days int32) int32 {
 // Ensure creates or repairs every part, starting from have, what Find
 // observed (nil: nothing observed, everything is made). tracked says the role
 // was created by this backend before (otherwise a role without the ownership
-// tag is refused, before anything is written). Three chains run concurrently,
+// tag is refused, before anything is written). Four chains run concurrently,
 // each writing only what differs: the log group, then its retention and
-// filters; the role, then its policy; the alarms. The result is one Find.
+// filters; the role, then its policy; the alarms; the tags of the parts that
+// exist. New parts are made with their tags. The result is one Find; parts
+// whose tags it shows missing or different (a service that ignores tags on
+// create) are tagged and read again.
 func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked bool) (*Observed, error) {
 	if have == nil {
 		have = &Observed{Filters: map[string]string{}, Alarms: map[string]cwtypes.MetricAlarm{}}
@@ -316,8 +426,10 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 		wg                sync.WaitGroup
 		groupErr, roleErr error
 	)
+	var tagErr error
 	wg.Go(func() { groupErr = ensureGroup(ctx, c.Logs, spec, have) })
 	wg.Go(func() { roleErr = ensureRole(ctx, c.IAM, spec, have) })
+	wg.Go(func() { tagErr = syncTags(ctx, c, spec, have) })
 	alarmErrs := make([]error, len(spec.alarms()))
 	for i, a := range spec.alarms() {
 		if drift[a.control] == "" {
@@ -328,16 +440,111 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 			if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
 				MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
 				EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
-				TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN}}); err != nil {
+				TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN},
+				Tags: cwTags(spec.Tags)}); err != nil {
 				alarmErrs[i] = fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err)
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(append([]error{groupErr, roleErr}, alarmErrs...)...); err != nil {
+	if err := errors.Join(append([]error{groupErr, roleErr, tagErr}, alarmErrs...)...); err != nil {
+		return nil, err
+	}
+	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, c, spec) })
+	if err != nil || !tagsDiffer(spec, o) {
+		return o, err
+	}
+	if err := syncTags(ctx, c, spec, o); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, c, spec) })
+}
+
+// tagsDiffer reports whether any part that exists has other tags than the spec's.
+func tagsDiffer(spec Spec, o *Observed) bool {
+	return slices.ContainsFunc(o.TagSets(), func(have map[string]string) bool { return tags.Differ(have, spec.Tags) })
+}
+
+// syncTags gives every part that exists in o (the log group, the role, each
+// alarm) the spec's tags, concurrently: tags added out of band are removed,
+// removed or changed ones written again. Parts o does not have are left to
+// their create, which carries the tags.
+func syncTags(ctx context.Context, c Clients, spec Spec, o *Observed) error {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	run := func(have map[string]string, untag func([]string) error, tag func(map[string]string) error) {
+		wg.Go(func() {
+			if err := tags.Apply(have, spec.Tags, untag, tag); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	if o.LogGroup {
+		group := aws.String(spec.GroupARN())
+		run(o.GroupTags, func(keys []string) error {
+			if _, err := c.Logs.UntagResource(ctx, &cloudwatchlogs.UntagResourceInput{ResourceArn: group, TagKeys: keys}); err != nil {
+				return fmt.Errorf("logs:UntagResource %s: %w", spec.LogGroup(), err)
+			}
+			return nil
+		}, func(set map[string]string) error {
+			if _, err := c.Logs.TagResource(ctx, &cloudwatchlogs.TagResourceInput{ResourceArn: group, Tags: set}); err != nil {
+				return fmt.Errorf("logs:TagResource %s: %w", spec.LogGroup(), err)
+			}
+			return nil
+		})
+	}
+	if o.Role {
+		role := aws.String(spec.RoleName())
+		run(o.RoleTags, func(keys []string) error {
+			if _, err := c.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: role, TagKeys: keys}); err != nil {
+				return fmt.Errorf("iam:UntagRole %s: %w", spec.RoleName(), err)
+			}
+			return nil
+		}, func(set map[string]string) error {
+			if _, err := c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: role, Tags: iamTags(set)}); err != nil {
+				return fmt.Errorf("iam:TagRole %s: %w", spec.RoleName(), err)
+			}
+			return nil
+		})
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Alarms)) {
+		alarm := aws.String(spec.AlarmARN(name))
+		run(o.AlarmTags[name], func(keys []string) error {
+			if _, err := c.Alarms.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: alarm, TagKeys: keys}); err != nil {
+				return fmt.Errorf("cloudwatch:UntagResource %s: %w", name, err)
+			}
+			return nil
+		}, func(set map[string]string) error {
+			if _, err := c.Alarms.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: alarm, Tags: cwTags(set)}); err != nil {
+				return fmt.Errorf("cloudwatch:TagResource %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+func cwTags(m map[string]string) []cwtypes.Tag {
+	out := make([]cwtypes.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
+		out = append(out, cwtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func iamTags(m map[string]string) []iamtypes.Tag {
+	out := make([]iamtypes.Tag, 0, len(m))
+	for _, k := range tags.SortedKeys(m) {
+		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
 }
 
 // ensureGroup makes the log group (or gives it the backend key), then sets
@@ -394,12 +601,8 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) error {
 	role := aws.String(spec.RoleName())
 	if !have.Role {
-		var tags []iamtypes.Tag
-		for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
-			tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(spec.Tags[k])})
-		}
 		if _, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, Path: aws.String(naming.PolicyPath),
-			AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: tags,
+			AssumeRolePolicyDocument: aws.String(spec.trustPolicy()), Tags: iamTags(spec.Tags),
 			Description: aws.String("Lets the trail of backend " + spec.Backend + " write to its log group (managed by securestate)")}); err != nil {
 			return fmt.Errorf("iam:CreateRole %s: %w", spec.RoleName(), err)
 		}

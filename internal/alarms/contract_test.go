@@ -14,8 +14,11 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 )
 
-// findReads are the calls of one Find of everything, sorted.
-var findReads = []string{"DescribeAlarms", "DescribeLogGroups", "DescribeMetricFilters", "GetRole", "GetRolePolicy"}
+// findReads are the calls of one Find of everything, sorted: the tags of the
+// log group and of each alarm are read at once with them (the role's come
+// with GetRole).
+var findReads = []string{"DescribeAlarms", "DescribeLogGroups", "DescribeMetricFilters", "GetRole", "GetRolePolicy",
+	"ListTagsForResource cloudwatch", "ListTagsForResource cloudwatch", "ListTagsForResource logs"}
 
 func observe(t *testing.T, f *fakeAWS) *Observed {
 	t.Helper()

@@ -2,6 +2,8 @@ package alarms
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +26,12 @@ type fakeAWS struct {
 	filters map[string]map[string]cwltypes.MetricFilter // group → name → filter
 	alarms  map[string]cwtypes.MetricAlarm
 	roles   map[string]*fakeRole
+	// tags of log groups and alarms, by ARN
+	tags map[string]map[string]string
+	// dropCreateTags: CreateLogGroup, CreateRole and PutMetricAlarm accept
+	// tags and keep none, as a service (or an emulator) that ignores tags on
+	// create would.
+	dropCreateTags bool
 
 	// fail holds, per operation, the errors its next calls return (nil: the
 	// call succeeds). lostGroups holds errors CreateLogGroup returns after
@@ -41,6 +49,8 @@ type fakeAWS struct {
 	trusts      []*iam.UpdateAssumeRolePolicyInput
 	rolePolicy  []*iam.PutRolePolicyInput
 	alarmsGone  []*cloudwatch.DeleteAlarmsInput
+	tagged      []string // "ARN or role name: key=value ..."
+	untagged    []string // "ARN or role name: key ..."
 	describedAs []*cloudwatchlogs.DescribeLogGroupsInput
 }
 
@@ -51,16 +61,16 @@ type fakeRole struct {
 
 var (
 	_ LogsAPI         = (*fakeAWS)(nil)
-	_ MetricAlarmsAPI = (*fakeAWS)(nil)
+	_ MetricAlarmsAPI = fakeAlarmTags{}
 	_ RoleAPI         = (*fakeAWS)(nil)
 )
 
 func newFake() *fakeAWS {
 	return &fakeAWS{groups: map[string]*cwltypes.LogGroup{}, filters: map[string]map[string]cwltypes.MetricFilter{},
-		alarms: map[string]cwtypes.MetricAlarm{}, roles: map[string]*fakeRole{}, fail: map[string][]error{}}
+		alarms: map[string]cwtypes.MetricAlarm{}, roles: map[string]*fakeRole{}, fail: map[string][]error{}, tags: map[string]map[string]string{}}
 }
 
-func (f *fakeAWS) clients() Clients { return Clients{Logs: f, Alarms: f, IAM: f} }
+func (f *fakeAWS) clients() Clients { return Clients{Logs: f, Alarms: fakeAlarmTags{f}, IAM: f} }
 
 // apiError is the error the services answer with code: the SDK's typed
 // error where the service has one, as the SDK's deserializer returns it.
@@ -96,7 +106,7 @@ func (f *fakeAWS) call(op string) error {
 func (f *fakeAWS) writes() []string {
 	var out []string
 	for _, c := range f.calls {
-		if !strings.HasPrefix(c, "Get") && !strings.HasPrefix(c, "Describe") {
+		if !strings.HasPrefix(c, "Get") && !strings.HasPrefix(c, "Describe") && !strings.HasPrefix(c, "List") {
 			out = append(out, c)
 		}
 	}
@@ -115,6 +125,9 @@ func (f *fakeAWS) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLog
 		return nil, apiError("ResourceAlreadyExistsException")
 	}
 	f.groups[name] = &cwltypes.LogGroup{LogGroupName: in.LogGroupName, KmsKeyId: in.KmsKeyId}
+	if !f.dropCreateTags {
+		f.tags[groupARN(name)] = maps.Clone(in.Tags)
+	}
 	if len(f.lostGroups) > 0 {
 		err := f.lostGroups[0]
 		f.lostGroups = f.lostGroups[1:]
@@ -188,6 +201,7 @@ func (f *fakeAWS) DeleteLogGroup(_ context.Context, in *cloudwatchlogs.DeleteLog
 		return nil, err
 	}
 	delete(f.groups, aws.ToString(in.LogGroupName))
+	delete(f.tags, groupARN(aws.ToString(in.LogGroupName)))
 	delete(f.filters, aws.ToString(in.LogGroupName))
 	return &cloudwatchlogs.DeleteLogGroupOutput{}, nil
 }
@@ -230,6 +244,13 @@ func (f *fakeAWS) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlar
 		return nil, err
 	}
 	f.alarmsPut = append(f.alarmsPut, in)
+	// Tags count only when the alarm is new, as on AWS.
+	if _, ok := f.alarms[aws.ToString(in.AlarmName)]; !ok && !f.dropCreateTags {
+		f.tags[alarmARN(aws.ToString(in.AlarmName))] = map[string]string{}
+		for _, t := range in.Tags {
+			f.tags[alarmARN(aws.ToString(in.AlarmName))][aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
 	f.alarms[aws.ToString(in.AlarmName)] = cwtypes.MetricAlarm{AlarmName: in.AlarmName, MetricName: in.MetricName, Namespace: in.Namespace,
 		AlarmActions: in.AlarmActions, ActionsEnabled: in.ActionsEnabled}
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
@@ -259,6 +280,7 @@ func (f *fakeAWS) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAlarmsInp
 	f.alarmsGone = append(f.alarmsGone, in)
 	for _, name := range in.AlarmNames {
 		delete(f.alarms, name)
+		delete(f.tags, alarmARN(name))
 	}
 	return &cloudwatch.DeleteAlarmsOutput{}, nil
 }
@@ -282,6 +304,9 @@ func (f *fakeAWS) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...fu
 		return nil, apiError("EntityAlreadyExists")
 	}
 	r := &fakeRole{role: iamtypes.Role{RoleName: in.RoleName, Path: in.Path, AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, Tags: in.Tags}, policies: map[string]string{}}
+	if f.dropCreateTags {
+		r.role.Tags = nil
+	}
 	f.roles[aws.ToString(in.RoleName)] = r
 	role := r.role
 	return &iam.CreateRoleOutput{Role: &role}, nil
@@ -380,4 +405,175 @@ func (f *fakeAWS) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssume
 	}
 	r.role.AssumeRolePolicyDocument = in.PolicyDocument
 	return &iam.UpdateAssumeRolePolicyOutput{}, nil
+}
+
+func groupARN(name string) string { return "arn:aws:logs:us-east-1:123456789012:log-group:" + name }
+
+func alarmARN(name string) string { return "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name }
+
+func (f *fakeAWS) tagsOf(arn string) (map[string]string, bool) {
+	for name := range f.groups {
+		if groupARN(name) == arn {
+			if f.tags[arn] == nil {
+				f.tags[arn] = map[string]string{}
+			}
+			return f.tags[arn], true
+		}
+	}
+	for name := range f.alarms {
+		if alarmARN(name) == arn {
+			if f.tags[arn] == nil {
+				f.tags[arn] = map[string]string{}
+			}
+			return f.tags[arn], true
+		}
+	}
+	return nil, false
+}
+
+func tagLine(id string, m map[string]string) string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		kv = append(kv, k+"="+m[k])
+	}
+	return id + ": " + strings.Join(kv, " ")
+}
+
+func (f *fakeAWS) ListTagsForResource(_ context.Context, in *cloudwatchlogs.ListTagsForResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListTagsForResource logs"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceArn))
+	if !ok {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	return &cloudwatchlogs.ListTagsForResourceOutput{Tags: maps.Clone(t)}, nil
+}
+
+func (f *fakeAWS) TagResource(_ context.Context, in *cloudwatchlogs.TagResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.TagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("TagResource logs"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceArn))
+	if !ok {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	f.tagged = append(f.tagged, tagLine(aws.ToString(in.ResourceArn), in.Tags))
+	maps.Copy(t, in.Tags)
+	return &cloudwatchlogs.TagResourceOutput{}, nil
+}
+
+func (f *fakeAWS) UntagResource(_ context.Context, in *cloudwatchlogs.UntagResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.UntagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("UntagResource logs"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceArn))
+	if !ok {
+		return nil, apiError("ResourceNotFoundException")
+	}
+	f.untagged = append(f.untagged, aws.ToString(in.ResourceArn)+": "+strings.Join(in.TagKeys, " "))
+	for _, k := range in.TagKeys {
+		delete(t, k)
+	}
+	return &cloudwatchlogs.UntagResourceOutput{}, nil
+}
+
+// fakeAlarmTags is the fake's CloudWatch tagging API (its method names are
+// the same as CloudWatch Logs').
+type fakeAlarmTags struct{ *fakeAWS }
+
+func (f fakeAlarmTags) ListTagsForResource(_ context.Context, in *cloudwatch.ListTagsForResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListTagsForResource cloudwatch"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceARN))
+	if !ok {
+		return nil, &cwtypes.ResourceNotFoundException{Message: aws.String("no such alarm (fake)")}
+	}
+	out := &cloudwatch.ListTagsForResourceOutput{}
+	for _, k := range slices.Sorted(maps.Keys(t)) {
+		out.Tags = append(out.Tags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(t[k])})
+	}
+	return out, nil
+}
+
+func (f fakeAlarmTags) TagResource(_ context.Context, in *cloudwatch.TagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("TagResource cloudwatch"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceARN))
+	if !ok {
+		return nil, &cwtypes.ResourceNotFoundException{Message: aws.String("no such alarm (fake)")}
+	}
+	set := map[string]string{}
+	for _, tg := range in.Tags {
+		set[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	f.tagged = append(f.tagged, tagLine(aws.ToString(in.ResourceARN), set))
+	maps.Copy(t, set)
+	return &cloudwatch.TagResourceOutput{}, nil
+}
+
+func (f fakeAlarmTags) UntagResource(_ context.Context, in *cloudwatch.UntagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("UntagResource cloudwatch"); err != nil {
+		return nil, err
+	}
+	t, ok := f.tagsOf(aws.ToString(in.ResourceARN))
+	if !ok {
+		return nil, &cwtypes.ResourceNotFoundException{Message: aws.String("no such alarm (fake)")}
+	}
+	f.untagged = append(f.untagged, aws.ToString(in.ResourceARN)+": "+strings.Join(in.TagKeys, " "))
+	for _, k := range in.TagKeys {
+		delete(t, k)
+	}
+	return &cloudwatch.UntagResourceOutput{}, nil
+}
+
+func (f *fakeAWS) TagRole(_ context.Context, in *iam.TagRoleInput, _ ...func(*iam.Options)) (*iam.TagRoleOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("TagRole"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]string{}
+	for _, tg := range in.Tags {
+		set[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	f.tagged = append(f.tagged, tagLine(aws.ToString(in.RoleName), set))
+	r.role.Tags = slices.DeleteFunc(r.role.Tags, func(t iamtypes.Tag) bool { _, ok := set[aws.ToString(t.Key)]; return ok })
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		r.role.Tags = append(r.role.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(set[k])})
+	}
+	return &iam.TagRoleOutput{}, nil
+}
+
+func (f *fakeAWS) UntagRole(_ context.Context, in *iam.UntagRoleInput, _ ...func(*iam.Options)) (*iam.UntagRoleOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("UntagRole"); err != nil {
+		return nil, err
+	}
+	r, err := f.role(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	f.untagged = append(f.untagged, aws.ToString(in.RoleName)+": "+strings.Join(in.TagKeys, " "))
+	r.role.Tags = slices.DeleteFunc(r.role.Tags, func(t iamtypes.Tag) bool { return slices.Contains(in.TagKeys, aws.ToString(t.Key)) })
+	return &iam.UntagRoleOutput{}, nil
 }
