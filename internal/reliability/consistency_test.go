@@ -104,8 +104,9 @@ func staleMatrix(t *testing.T, v variant) {
 	prefix := acctest.RandomName("stale")
 	full := os.Getenv("RELIABILITY_FULL") != ""
 
-	// Discovery (full matrix only): the writes of a clean run of each operation.
-	writes := map[string]int{}
+	// Discovery (full matrix only): where the writes of a clean run of each
+	// operation come among its requests.
+	writes := map[string][]int{}
 	if full {
 		for _, op := range consistencyOps {
 			proxy := acctest.StartFaultProxy(t)
@@ -114,14 +115,16 @@ func staleMatrix(t *testing.T, v variant) {
 			if out, err := ws.Apply(); err != nil {
 				t.Fatalf("clean %s: %s\n%s", op, err, out)
 			}
-			for _, call := range proxy.Calls() {
+			for i, call := range proxy.Calls() {
 				if acctest.IsWrite(call.Service, call.Operation) {
-					writes[op]++
+					writes[op] = append(writes[op], i+1)
 				}
 			}
 			cleanup(t, c, ws, prefix+"-probe-"+op[:1])
 		}
-		t.Logf("%s backend: writes of a clean run: %v", v.name, writes)
+		for _, op := range consistencyOps {
+			t.Logf("%s backend: a clean %s makes %d writes, at requests %v", v.name, op, len(writes[op]), writes[op])
+		}
 	}
 
 	f := &consistencyFigures{}
@@ -131,10 +134,12 @@ func staleMatrix(t *testing.T, v variant) {
 				t.Parallel()
 				staleCase(t, c, f, v, op, fmt.Sprintf("%s-%sa", prefix, op[:1]), acctest.Fault{Kind: acctest.FaultStaleRead, Attempts: acctest.AllWrites, Window: staleWindow}, true)
 			})
-			for k := 1; k <= writes[op]; k++ {
-				t.Run(fmt.Sprintf("%s/write%02d", op, k), func(t *testing.T) {
+			for k, call := range writes[op] {
+				t.Run(fmt.Sprintf("%s/write%02d", op, k+1), func(t *testing.T) {
 					t.Parallel()
-					staleCase(t, c, f, v, op, fmt.Sprintf("%s-%s%d", prefix, op[:1], k), acctest.Fault{Kind: acctest.FaultStaleRead, Call: writeIndex(k), Attempts: 1, Window: staleWindow}, false)
+					// Only writes are candidates: the first write at or after the
+					// request where the clean run made its k-th write.
+					staleCase(t, c, f, v, op, fmt.Sprintf("%s-%s%d", prefix, op[:1], k+1), acctest.Fault{Kind: acctest.FaultStaleRead, Call: call, Attempts: 1, Window: staleWindow}, false)
 				})
 			}
 		}
@@ -151,11 +156,6 @@ func staleMatrix(t *testing.T, v variant) {
 		t.Errorf("%d of %d cases opened no stale window", f.nr, f.cases+f.nr)
 	}
 }
-
-// writeIndex is the Call of the k-th write's case: writes are candidates
-// only, so Call k selects the first write at or after the k-th request; the
-// k-th write of a clean run comes at or after it.
-func writeIndex(k int) int { return k }
 
 // prepare makes the workspace for an operation: for an update and a repair,
 // a backend created without faults, then (update) the changed configuration
