@@ -156,14 +156,14 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 		}})
 	}
 	if err := graph.Run(ctx, steps); err != nil {
-		return nil, err
+		return nil, errors.Join(append([]error{err}, unsettled...)...)
 	}
 	if how.previous != nil {
 		// What the previous settings had and these do not, in reverse order
 		// of the previous graph, after everything wanted is in place (so the
 		// state bucket has stopped logging before its log bucket goes).
 		if err := graph.Run(ctx, removalSteps(r, removed(previous, comps))); err != nil {
-			return nil, err
+			return nil, errors.Join(append([]error{err}, unsettled...)...)
 		}
 	}
 	return r, errors.Join(unsettled...)
