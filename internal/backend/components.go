@@ -43,7 +43,7 @@ type component struct {
 	check   func(r *run) error                                    // refuses to adopt an object owned by someone else
 	ensure  func(ctx context.Context, r *run, tracked bool) error // creates or repairs; leaves the verified object in r
 	drift   func(r *run) map[string]string                        // control → problem ("" compliant); only when found
-	tags    func(r *run) map[string]string                        // the object's tags; nil: none reported
+	tags    func(r *run) []map[string]string                      // the tags of each of its AWS objects that exists; nil: none reported
 	remove  func(ctx context.Context, r *run) error               // deletes it; already gone counts as deleted
 }
 
@@ -104,8 +104,9 @@ func (s settings) keyComponent() component {
 		id: idKey, ident: s.alias(), kept: true,
 		controls: []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias},
 		missing:  "the KMS key is missing",
-		// Find by ID: one round trip. Create: CreateKey, then the alias and the
-		// rotation period together, then the verification read.
+		// Find by ID: one round trip. Create: CreateKey (with the tags), then
+		// the alias and the rotation period together, then the verification
+		// read (tags it shows dropped are written and read again: +2).
 		cost: cost{find: 1, create: 3, repair: 2, keep: 1, remove: 3},
 		find: func(ctx context.Context, r *run) error {
 			ref := r.keyID
@@ -145,7 +146,7 @@ func (s settings) keyComponent() component {
 			}
 			return kmskey.Drift(r.withKey().keySpec(), r.key)
 		},
-		tags: func(r *run) map[string]string { return r.key.Tags },
+		tags: func(r *run) []map[string]string { return []map[string]string{r.key.Tags} },
 		remove: func(ctx context.Context, r *run) error {
 			return kmskey.Delete(ctx, r.c.KMS, r.keyID, s.alias(), s.DeletionWindow)
 		},
@@ -157,10 +158,11 @@ func (s settings) stateBucketComponent(needs []string) component {
 		id: idStateBucket, ident: s.Bucket, needs: needs, last: true, kept: true,
 		controls: statebucket.ControlNames(s.bucketSpec()),
 		missing:  "the state bucket is missing",
-		// Create: CreateBucket; the ownership tags with the exists waiter; the
-		// public access block and ownership; every other control; the
-		// verification. Remove (destroy with states in it): list, delete the
-		// versions, list again, delete the bucket.
+		// Create: CreateBucket (with the tags); the tags read until the bucket
+		// is visible (and written when they were dropped, as the emulator
+		// does: +1); the public access block and ownership; every other
+		// control; the verification. Remove (destroy with states in it): list,
+		// delete the versions, list again, delete the bucket.
 		cost: cost{find: 1, create: 5, repair: 2, keep: 1, remove: 4},
 		find: func(ctx context.Context, r *run) error {
 			o, err := statebucket.Find(ctx, r.c.S3, s.Bucket)
@@ -178,7 +180,7 @@ func (s settings) stateBucketComponent(needs []string) component {
 			return err
 		},
 		drift: func(r *run) map[string]string { return statebucket.Drift(r.withKey().bucketSpec(), r.bucket) },
-		tags:  func(r *run) map[string]string { return r.bucket.Tags },
+		tags:  func(r *run) []map[string]string { return []map[string]string{r.bucket.Tags} },
 		remove: func(ctx context.Context, r *run) error {
 			if !r.stateExists {
 				return nil
@@ -211,7 +213,7 @@ func (s settings) logBucketComponent() component {
 			return err
 		},
 		drift: func(r *run) map[string]string { return statebucket.Drift(spec, r.logs) },
-		tags:  func(r *run) map[string]string { return r.logs.Tags },
+		tags:  func(r *run) []map[string]string { return []map[string]string{r.logs.Tags} },
 		remove: func(ctx context.Context, r *run) error {
 			if !r.destroying {
 				// access_logging removed: the state bucket stopped logging in
@@ -234,7 +236,8 @@ func (s settings) tableComponent() component {
 		id: idTable, ident: s.Table, needs: []string{idKey},
 		controls: []string{locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection},
 		missing:  "the lock table is missing",
-		// Create: CreateTable, ACTIVE, point-in-time recovery, verification.
+		// Create: CreateTable (with the tags), ACTIVE, point-in-time recovery,
+		// verification.
 		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := locktable.Find(ctx, r.c.DynamoDB, s.Table, s.tableARN())
@@ -252,7 +255,7 @@ func (s settings) tableComponent() component {
 			return err
 		},
 		drift:  func(r *run) map[string]string { return locktable.Drift(r.withKey().tableSpec(), r.table) },
-		tags:   func(r *run) map[string]string { return r.table.Tags },
+		tags:   func(r *run) []map[string]string { return []map[string]string{r.table.Tags} },
 		remove: func(ctx context.Context, r *run) error { return locktable.Delete(ctx, r.c.DynamoDB, s.Table) },
 	}
 }
@@ -263,8 +266,9 @@ func (s settings) policyComponent(env string) component {
 		id: idPolicy + env, ident: s.policyARN(env), needs: []string{idKey},
 		controls: []string{accesspolicy.Control(env)},
 		missing:  "the policy is missing",
-		// Find: the policy and its tags, then the default version. Repair:
-		// the versions listed, a new default version, the verification.
+		// Find: the policy and its tags, then the default version. Create:
+		// CreatePolicy (with the tags), the verification. Repair: the versions
+		// listed, a new default version, the verification; tags meanwhile.
 		cost: cost{find: 2, create: 3, repair: 4, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := accesspolicy.Find(ctx, r.c.IAM, s.policyARN(env))
@@ -284,7 +288,7 @@ func (s settings) policyComponent(env string) component {
 		drift: func(r *run) map[string]string {
 			return map[string]string{accesspolicy.Control(env): accesspolicy.Drift(r.withKey().policySpec(env), *slot(r))}
 		},
-		tags:   func(r *run) map[string]string { return (*slot(r)).Tags },
+		tags:   func(r *run) []map[string]string { return []map[string]string{(*slot(r)).Tags} },
 		remove: func(ctx context.Context, r *run) error { return accesspolicy.Delete(ctx, r.c.IAM, s.policyARN(env)) },
 	}
 }
@@ -294,8 +298,11 @@ func (s settings) alarmsComponent() component {
 		id: idAlarms, ident: s.Name, needs: []string{idKey},
 		controls: alarms.ControlNames(),
 		missing:  "the alarms are missing",
+		// Find: the log group (its tags at once) then its filters, the role
+		// (with its tags) then its policy, the alarms with each alarm's tags.
 		// Create: the log group, role and alarms chains at once (two steps
-		// each), then the verification (two).
+		// each, every create with the tags), then the verification (two).
+		// Repair: the tags of every part that exists are synced alongside.
 		cost: cost{find: 2, create: 4, repair: 3, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := alarms.Find(ctx, alarmClients(r.c), s.alarmsSpec())
@@ -310,6 +317,7 @@ func (s settings) alarmsComponent() component {
 			return err
 		},
 		drift:  func(r *run) map[string]string { return alarms.Drift(r.withKey().alarmsSpec(), r.alarms) },
+		tags:   func(r *run) []map[string]string { return r.alarms.TagSets() },
 		remove: func(ctx context.Context, r *run) error { return alarms.Delete(ctx, alarmClients(r.c), s.alarmsSpec()) },
 	}
 }
@@ -319,7 +327,9 @@ func (s settings) trailComponent(needs []string) component {
 		id: idTrail, ident: s.trailName(), needs: needs,
 		controls: audittrail.ControlNames(),
 		missing:  "the trail is missing",
-		// Create: CreateTrail, the event selectors, StartLogging, verification.
+		// Create: CreateTrail (with the tags), the event selectors,
+		// StartLogging, verification. Repair: tags added out of band removed
+		// and the others written at once, alongside the other writes.
 		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 1},
 		find: func(ctx context.Context, r *run) error {
 			o, err := audittrail.Find(ctx, r.c.CloudTrail, s.trailName(), s.trailARN())
@@ -337,7 +347,7 @@ func (s settings) trailComponent(needs []string) component {
 			return err
 		},
 		drift:  func(r *run) map[string]string { return audittrail.Drift(r.withKey().trailSpec(), r.trail) },
-		tags:   func(r *run) map[string]string { return r.trail.Tags },
+		tags:   func(r *run) []map[string]string { return []map[string]string{r.trail.Tags} },
 		remove: func(ctx context.Context, r *run) error { return audittrail.Delete(ctx, r.c.CloudTrail, s.trailName()) },
 	}
 }

@@ -3,7 +3,6 @@ package backend_test
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -11,15 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
@@ -49,34 +45,6 @@ func (d driftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest,
 				resp.Error = fmt.Errorf("plan does not repair %s (after: %v)", name, a[name])
 				return
 			}
-		}
-		return
-	}
-	resp.Error = fmt.Errorf("%s not in plan", resourceName)
-}
-
-// expectTagDrift checks that the plan shows tags_all[key] as read from AWS
-// (from) and plans it back to the configured value (to), and changes no
-// control: a tag is not a security control.
-func expectTagDrift(key, from, to string) plancheck.PlanCheck { return tagDriftCheck{key, from, to} }
-
-type tagDriftCheck struct{ key, from, to string }
-
-func (d tagDriftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != resourceName {
-			continue
-		}
-		before, _ := rc.Change.Before.(map[string]any)
-		after, _ := rc.Change.After.(map[string]any)
-		b, _ := before["tags_all"].(map[string]any)
-		a, _ := after["tags_all"].(map[string]any)
-		if b[d.key] != d.from || a[d.key] != d.to {
-			resp.Error = fmt.Errorf("plan shows tags_all[%q] %v -> %v, want %q -> %q", d.key, b[d.key], a[d.key], d.from, d.to)
-			return
-		}
-		if !reflect.DeepEqual(before["controls"], after["controls"]) {
-			resp.Error = fmt.Errorf("a tag change plans a change of controls: %v -> %v", before["controls"], after["controls"])
 		}
 		return
 	}
@@ -190,83 +158,6 @@ func TestAccBackend_drift(t *testing.T) {
 						}},
 						Check:             checkHardened(t, true),
 						ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
-					},
-				},
-			})
-		})
-	}
-}
-
-// A tag changed out of band on any component, not only the bucket, makes the
-// plan non-empty (tags_all) and apply puts it back on that component.
-func TestAccBackend_tagDrift(t *testing.T) {
-	ctx := context.Background()
-	team := []string{"team", "someone-else"}
-	cases := map[string]struct {
-		change func(c *awsclient.Client, a backendAttrs) error
-		tags   func(c *awsclient.Client, a backendAttrs) (map[string]string, error)
-	}{
-		"key": {
-			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: &a.KeyID, Tags: []kmstypes.Tag{{TagKey: &team[0], TagValue: &team[1]}}})
-				return err
-			},
-			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				return acctest.KeyTags(ctx, c, a.KeyID)
-			},
-		},
-		"lock table": {
-			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &a.TableARN, Tags: []ddbtypes.Tag{{Key: &team[0], Value: &team[1]}}})
-				return err
-			},
-			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				return acctest.TableTags(ctx, c, a.TableARN)
-			},
-		},
-		"access policy": {
-			change: func(c *awsclient.Client, a backendAttrs) error {
-				_, err := c.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(a.PolicyARNs["default"]), Tags: []iamtypes.Tag{{Key: &team[0], Value: &team[1]}}})
-				return err
-			},
-			tags: func(c *awsclient.Client, a backendAttrs) (map[string]string, error) {
-				return acctest.PolicyTags(ctx, c, a.PolicyARNs["default"])
-			},
-		},
-	}
-	for component, tc := range cases {
-		t.Run(strings.ReplaceAll(component, " ", "_"), func(t *testing.T) {
-			name := acctest.RandomName("tagd")
-			cfg := config(name, `  tags = { team = "platform" }`)
-			var got captured
-			resource.ParallelTest(t, resource.TestCase{
-				PreCheck:                 func() { acctest.PreCheck(t) },
-				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-				CheckDestroy:             checkDestroyed(t),
-				Steps: []resource.TestStep{
-					{Config: cfg, Check: got.capture()},
-					{
-						PreConfig: func() {
-							if err := tc.change(acctest.Client(t), got.backendAttrs); err != nil {
-								t.Fatalf("changing the %s's tag out of band: %s", component, err)
-							}
-						},
-						Config: cfg,
-						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-							plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
-							expectTagDrift(team[0], team[1], "platform"),
-						}},
-						ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
-						Check: func(*terraform.State) error {
-							tags, err := tc.tags(acctest.Client(t), got.backendAttrs)
-							if err != nil {
-								return err
-							}
-							if tags["team"] != "platform" {
-								return fmt.Errorf("%s tag team = %q after apply, want platform", component, tags["team"])
-							}
-							return nil
-						},
 					},
 				},
 			})

@@ -21,6 +21,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
 // run is one operation on one backend: the settings, and every component as
@@ -256,27 +257,30 @@ func (r *run) drift() map[string]string {
 	return out
 }
 
-// tagsAll is the backend's tags as AWS has them: the state bucket's, unless
-// another component's differ, so that a tag changed out of band on any
-// component shows in the plan (as tags_all) and apply puts it back.
+// tagsAll is the backend's tags as AWS has them: the configured ones, unless
+// an AWS object of any component (key, buckets, table, policies, trail, the
+// alarms' log group, role and alarms) has others, a tag added, removed or
+// changed out of band: then that object's, so that the plan shows the
+// difference (as tags_all) and apply puts the tags back.
 func (r *run) tagsAll() map[string]string {
-	want := withoutOwnerTag(r.bucket.Tags)
+	want := withoutOwnerTag(r.s.TagsAll)
 	for _, comp := range r.comps {
-		if comp.id == idStateBucket || comp.tags == nil || !comp.found(r) {
+		if comp.tags == nil || !comp.found(r) {
 			continue
 		}
-		if have := withoutOwnerTag(comp.tags(r)); !maps.Equal(have, want) {
-			return have
+		for _, t := range comp.tags(r) {
+			if have := withoutOwnerTag(t); !maps.Equal(have, want) {
+				return have
+			}
 		}
 	}
 	return want
 }
 
-func withoutOwnerTag(tags map[string]string) map[string]string {
-	out := maps.Clone(tags)
-	if out == nil {
-		out = map[string]string{}
-	}
+// withoutOwnerTag is the tags without the provider's own (the ownership tag)
+// and without those AWS reserves ("aws:…"), which no one can change.
+func withoutOwnerTag(m map[string]string) map[string]string {
+	out := tags.WithoutReserved(m)
 	maps.DeleteFunc(out, func(k, _ string) bool { return strings.HasPrefix(k, naming.OwnerTagPrefix) })
 	return out
 }
