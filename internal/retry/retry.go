@@ -95,6 +95,19 @@ func notVisible(err error) bool {
 	return awserr.IsNotFound(err) || awserr.HasCode(err, NotVisible...) || awserr.IsHTTPNotFound(err)
 }
 
+// WriteNotVisible are the codes AWS answers a write to an object created
+// moments before with, while the service that takes the write does not see
+// the object yet: the read codes, and DynamoDB's refusal to turn on
+// point-in-time recovery on a table that has only just become ACTIVE.
+var WriteNotVisible = append(Codes{"ContinuousBackupsUnavailableException", "TableNotFoundException"}, NotVisible...)
+
+// AfterCreate calls a write to an object created moments before until it
+// stops failing with one of WriteNotVisible's codes, within the propagation
+// bound (as the hashicorp/aws provider retries such writes).
+func AfterCreate(ctx context.Context, write func() error) error {
+	return OnCodes(ctx, bound(ctx), WriteNotVisible, write)
+}
+
 // Visible reads until the object a write just created or changed can be read:
 // it retries "not found", and nothing else, until the propagation bound.
 func Visible[T any](ctx context.Context, read func() (T, error)) (T, error) {
