@@ -4,11 +4,9 @@
 package tags
 
 import (
-	"errors"
 	"maps"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // SortedKeys returns the keys of m in order, so API calls are deterministic.
@@ -79,21 +77,22 @@ func Differ(have, want map[string]string) bool {
 }
 
 // Apply turns have into want with a service's own calls: untag with the keys to
-// remove, tag with the tags to add or change; a call with nothing to do is
-// skipped. The two touch different keys, so they run concurrently (one round
-// trip); both errors are reported.
+// remove, then tag with the tags to add or change; a call with nothing to do
+// is skipped. The two run one after the other, not concurrently: AWS answers
+// concurrent changes to one resource with a conflict (IAM
+// ConcurrentModification, CloudTrail ConflictException, DynamoDB
+// ResourceInUseException). That costs a round trip only when both are
+// needed; the common case (tags added or changed) makes one call. When the
+// untag fails the tag is not tried: its error is returned.
 func Apply(have, want map[string]string, untag func([]string) error, tag func(map[string]string) error) error {
 	remove, set := Diff(have, want)
-	var (
-		wg               sync.WaitGroup
-		untagErr, tagErr error
-	)
 	if len(remove) > 0 {
-		wg.Go(func() { untagErr = untag(remove) })
+		if err := untag(remove); err != nil {
+			return err
+		}
 	}
 	if len(set) > 0 {
-		wg.Go(func() { tagErr = tag(set) })
+		return tag(set)
 	}
-	wg.Wait()
-	return errors.Join(untagErr, tagErr)
+	return nil
 }

@@ -3,7 +3,9 @@ package tags
 import (
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestDiff(t *testing.T) {
@@ -83,12 +85,47 @@ func TestReservedKeysAreLeftAlone(t *testing.T) {
 	}
 }
 
-// Both calls are made and both failures reported.
-func TestApplyReportsBothFailures(t *testing.T) {
+// The untag comes first and the tag only after it returned: never both at
+// once on one resource.
+func TestApplyUntagsBeforeTagging(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		order   []string
+		running int
+		overlap bool
+	)
+	enter := func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		running++
+		overlap = overlap || running > 1
+		order = append(order, name)
+	}
+	leave := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		running--
+	}
 	err := Apply(map[string]string{"old": "x"}, map[string]string{"new": "y"},
-		func([]string) error { return errUntag }, func(map[string]string) error { return errTag })
-	if !errors.Is(err, errUntag) || !errors.Is(err, errTag) {
-		t.Errorf("Apply = %v, want both failures", err)
+		func([]string) error { enter("untag"); time.Sleep(10 * time.Millisecond); leave(); return nil },
+		func(map[string]string) error { enter("tag"); leave(); return nil })
+	if err != nil || !reflect.DeepEqual(order, []string{"untag", "tag"}) || overlap {
+		t.Errorf("Apply = %v, calls %v (overlapping: %v); want untag, then tag, one at a time", err, order, overlap)
+	}
+}
+
+// A failed untag is reported, and the tag is not tried after it.
+func TestApplyStopsAtAFailedUntag(t *testing.T) {
+	tagged := false
+	err := Apply(map[string]string{"old": "x"}, map[string]string{"new": "y"},
+		func([]string) error { return errUntag }, func(map[string]string) error { tagged = true; return nil })
+	if !errors.Is(err, errUntag) || tagged {
+		t.Errorf("Apply = %v, tag called: %v; want the untag's failure and no tag", err, tagged)
+	}
+	err = Apply(map[string]string{"old": "x"}, map[string]string{"new": "y"},
+		func([]string) error { return nil }, func(map[string]string) error { return errTag })
+	if !errors.Is(err, errTag) {
+		t.Errorf("Apply = %v, want the tag's failure", err)
 	}
 }
 
