@@ -46,8 +46,11 @@ func OnCodes(ctx context.Context, timeout time.Duration, codes Codes, f func() e
 	})
 }
 
+// maxDelay is the longest pause between two tries of a wait.
+const maxDelay = 5 * time.Second
+
 // poll calls f until it says done, with a delay that doubles from 250 ms up
-// to 5 s between calls; when ctx ends first it returns the last error joined
+// to maxDelay between calls; when ctx ends first it returns the last error joined
 // with the context's.
 func poll(ctx context.Context, f func() (done bool, err error)) error {
 	delay := 250 * time.Millisecond
@@ -61,9 +64,7 @@ func poll(ctx context.Context, f func() (done bool, err error)) error {
 			return errors.Join(err, ctx.Err())
 		case <-time.After(delay):
 		}
-		if delay < 5*time.Second {
-			delay *= 2
-		}
+		delay = min(2*delay, maxDelay)
 	}
 }
 
@@ -168,46 +169,64 @@ func Settle(ctx context.Context, component string, read func(context.Context) er
 	waitCtx, cancel := context.WithTimeout(ctx, bound(ctx))
 	defer cancel()
 	delay := 250 * time.Millisecond
-	inconsistent, clean := false, 0
+	inconsistent, clean, missing := false, 0, false
+	var differ map[string]string
 	for {
-		differ := map[string]string{}
+		differ = map[string]string{}
 		for control, problem := range pending() {
 			if problem != "" {
 				differ[control] = problem
 			}
 		}
-		if len(differ) == 0 {
+		switch {
+		case missing:
+			// The last read did not find the object: what pending judged is
+			// the read before it, which proves nothing now.
+			inconsistent, clean = true, 0
+			differ[component] = "not visible to reads yet"
+		case len(differ) == 0:
 			clean++
 			if !inconsistent || clean >= ConsistentReads {
 				return nil
 			}
-		} else {
+		default:
 			inconsistent, clean = true, 0
-			for control, problem := range differ {
-				tflog.Debug(ctx, "waiting for a write to propagate", map[string]any{"component": component, "control": control, "problem": problem})
-			}
+		}
+		for control, problem := range differ {
+			tflog.Debug(ctx, "waiting for a write to propagate", map[string]any{"component": component, "control": control, "problem": problem})
 		}
 		select {
 		case <-waitCtx.Done():
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if len(differ) == 0 {
-				return nil // consistent at the last read: the bound ended the confirmation
-			}
-			return &NotSettledError{Component: component, Pending: differ, Waited: time.Since(start)}
+			return settleEnd(ctx, component, differ, start)
 		case <-time.After(delay):
 		}
 		if len(differ) == 0 {
 			delay = 250 * time.Millisecond
-		} else if delay < 5*time.Second {
-			delay *= 2
+		} else {
+			delay = min(2*delay, maxDelay)
 		}
-		if err := read(waitCtx); err != nil && !notVisible(err) {
-			if ctx.Err() == nil && waitCtx.Err() != nil && len(differ) > 0 {
-				return &NotSettledError{Component: component, Pending: differ, Waited: time.Since(start)}
+		err := read(waitCtx)
+		missing = err != nil && notVisible(err)
+		if err != nil && !missing {
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				// The bound ended the read: judge by the last one.
+				return settleEnd(ctx, component, differ, start)
 			}
 			return err
 		}
 	}
+}
+
+// settleEnd is Settle's answer when its bound ends: nil when the last read
+// showed every write (the bound only cut the confirmation short), the
+// caller's context error when the operation itself ended, else the controls
+// that still differ.
+func settleEnd(ctx context.Context, component string, differ map[string]string, start time.Time) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case len(differ) == 0:
+		return nil
+	}
+	return &NotSettledError{Component: component, Pending: differ, Waited: time.Since(start)}
 }

@@ -153,3 +153,62 @@ func TestSettleStopsOnOtherErrors(t *testing.T) {
 		t.Fatalf("err = %v, want the read's AccessDenied", err)
 	}
 }
+
+func TestSettleRestartsTheCountOnAStaleRead(t *testing.T) {
+	// After the writes: stale, fresh, stale again (another replica), fresh,
+	// fresh. The fresh read between two stale ones does not count.
+	answers := []string{"old", "", "old", "", ""}
+	read := 0
+	err := Settle(context.Background(), "state_bucket", func(context.Context) error { read++; return nil },
+		func() map[string]string { return map[string]string{"bucket_policy": answers[min(read, len(answers)-1)]} })
+	if err != nil || read != 4 {
+		t.Fatalf("Settle = %v after %d reads, want success after 4", err, read)
+	}
+}
+
+func TestSettleDoesNotCountAReadThatFoundNothing(t *testing.T) {
+	// The verification read showed the write; the next read does not find
+	// the object at all (a replica that does not know it yet). The
+	// observation it leaves behind is the older one, so it proves nothing:
+	// two reads that find the object must follow.
+	read := 0
+	err := Settle(context.Background(), "kms_key", func(context.Context) error {
+		read++
+		if read == 1 {
+			return awserr.NotFound("key k")
+		}
+		return nil
+	}, func() map[string]string {
+		if read == 0 {
+			return map[string]string{"kms_key_rotation": "rotation is off"}
+		}
+		return map[string]string{"kms_key_rotation": ""}
+	})
+	if err != nil || read != 3 {
+		t.Fatalf("Settle = %v after %d reads, want success after 3 (missing, then two that show the write)", err, read)
+	}
+}
+
+func TestSettleEndsWellWhenTheBoundCutsAConfirmation(t *testing.T) {
+	// Stale once, then every read is consistent but slow: the bound ends the
+	// confirming read. The last judged read showed the write: no error.
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	read := 0
+	err := Settle(ctx, "lock_table", func(ctx context.Context) error {
+		read++
+		if read == 1 {
+			return nil
+		}
+		<-ctx.Done() // the read outlasts the bound
+		return ctx.Err()
+	}, func() map[string]string {
+		if read == 0 {
+			return map[string]string{"lock_table_point_in_time_recovery": "off"}
+		}
+		return map[string]string{"lock_table_point_in_time_recovery": ""}
+	})
+	if err != nil {
+		t.Fatalf("Settle = %v, want nil: the last read showed the write", err)
+	}
+}
