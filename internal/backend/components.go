@@ -136,6 +136,9 @@ func (s settings) keyComponent() component {
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
 			o, err := kmskey.Ensure(ctx, r.c.KMS, s.keySpec(), r.key, tracked)
 			r.key = o
+			if o != nil {
+				r.keyARN = o.ARN
+			}
 			return err
 		},
 		drift: func(r *run) map[string]string {
@@ -306,8 +309,11 @@ func (s settings) alarmsComponent() component {
 		cost: cost{find: 2, create: 4, repair: 3, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := alarms.Find(ctx, alarmClients(r.c), s.alarmsSpec())
+			if err != nil {
+				return err
+			}
 			r.alarms = o
-			return err
+			return nil
 		},
 		found: func(r *run) bool { return r.alarms != nil },
 		check: func(r *run) error { return alarms.Check(s.alarmsSpec(), r.alarms) },

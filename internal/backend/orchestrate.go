@@ -38,7 +38,11 @@ type run struct {
 	destroying bool
 	force      bool // force_destroy: buckets no longer wanted may be emptied
 
-	key      *kmskey.Observed
+	key *kmskey.Observed
+	// keyARN is the key's ARN once its ensure is done: what the components
+	// that need the key read, while the key's own settle may still replace
+	// key.
+	keyARN   string
 	bucket   *statebucket.Observed
 	logs     *statebucket.Observed
 	table    *locktable.Observed
@@ -65,7 +69,10 @@ func newRun(c *awsclient.Client, s settings, keyID string) *run {
 // the key call it.
 func (r *run) withKey() settings {
 	s := r.s
-	if r.key != nil && r.key.ARN != "" {
+	switch {
+	case r.keyARN != "":
+		s.KeyARN = r.keyARN
+	case r.key != nil && r.key.ARN != "":
 		s.KeyARN = r.key.ARN
 	}
 	return s
@@ -136,18 +143,20 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 		mu        sync.Mutex
 		unsettled []error
 	)
-	steps := make([]graph.Step, 0, len(comps))
+	steps := make([]graph.Step, 0, 2*len(comps))
 	for _, comp := range comps {
 		steps = append(steps, graph.Step{ID: comp.id, Needs: comp.needs, Run: func(ctx context.Context) error {
 			tflog.Debug(ctx, "ensuring component", map[string]any{"component": comp.id})
-			if err := comp.ensure(ctx, r, tracked[comp.id]); err != nil {
-				return err
-			}
+			return comp.ensure(ctx, r, tracked[comp.id])
+		}})
+		// What needs the component needs it to exist, not its every control
+		// to show: it goes on while this waits.
+		steps = append(steps, graph.Step{ID: comp.id + settledSuffix, Needs: []string{comp.id}, Run: func(ctx context.Context) error {
 			err := settle(ctx, r, comp)
 			var notSettled *retry.NotSettledError
 			if errors.As(err, &notSettled) {
-				// The object exists and what needs it can go on; the
-				// controls that did not take effect are reported at the end.
+				// The object exists; the controls that did not take effect
+				// are reported at the end, with the backend kept in state.
 				mu.Lock()
 				unsettled = append(unsettled, err)
 				mu.Unlock()
@@ -170,20 +179,36 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	return r, errors.Join(unsettled...)
 }
 
+// settledSuffix names the step that waits for a component's writes to show.
+const settledSuffix = "/settled"
+
 // settle waits, after a component's writes, until its reads show them: AWS
 // answers reads from replicas that may, for seconds, still have the previous
 // value, or not yet know a new object. It reads the component again until
-// every control is compliant (retry.Settle), within the propagation bound.
+// every control is compliant and every one of its AWS objects has the
+// backend's tags (retry.Settle), within the propagation bound. It reads into
+// the component's own fields only, so it may run beside the ensure of the
+// components that need this one (they read the key's ARN from run.keyARN).
 func settle(ctx context.Context, r *run, comp component) error {
+	want := r.s.awsTags()
 	return retry.Settle(ctx, comp.id, func(ctx context.Context) error { return comp.find(ctx, r) }, func() map[string]string {
+		out := map[string]string{}
 		if !comp.found(r) {
-			out := map[string]string{}
 			for _, n := range comp.controls {
 				out[n] = comp.missing
 			}
 			return out
 		}
-		return comp.drift(r)
+		maps.Copy(out, comp.drift(r))
+		if comp.tags != nil {
+			for _, have := range comp.tags(r) {
+				if tags.Differ(have, want) {
+					out[comp.id+" tags"] = fmt.Sprintf("tags are %v, want %v", tags.WithoutReserved(have), want)
+					break
+				}
+			}
+		}
+		return out
 	})
 }
 

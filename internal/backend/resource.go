@@ -269,11 +269,15 @@ func (r *backendResource) finish(ctx context.Context, m *model, s settings, run 
 		return
 	}
 	sort.Strings(bad)
-	detail := "After applying, these controls of backend " + s.Name + " still differ from the hardened settings:\n  " + strings.Join(bad, "\n  ")
-	if unsettled != nil {
-		detail += "\n\nThe provider wrote them and read them again until the propagation bound (" + retry.PropagationTimeout.String() +
-			", or less when the resource timeout is shorter); the reads never showed the writes:\n" + unsettled.Error()
+	var detail string
+	if len(bad) > 0 {
+		detail = "After applying, these controls of backend " + s.Name + " still differ from the hardened settings:\n  " + strings.Join(bad, "\n  ") + "\n\n"
 	}
+	if unsettled != nil {
+		detail += "The provider wrote them and read them again until the propagation bound (" + retry.PropagationTimeout.String() +
+			", or less when the resource timeout is shorter); the reads of backend " + s.Name + " never showed these writes:\n" + unsettled.Error() + "\n\n"
+	}
+	detail = strings.TrimSuffix(detail, "\n\n")
 	detail += "\n\nAWS propagates a change within seconds, so something outside Terraform is likely reverting them: " +
 		"an organisation policy (SCP or resource control policy), an AWS Config remediation, another tool or a person. " +
 		"Find it (CloudTrail shows who wrote the control last), then apply again. The backend stays in the Terraform state " +
