@@ -14,8 +14,9 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/permissions"
 )
 
-// deniedCodes are the codes AWS services answer a refused call with.
-var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "UnauthorizedAccess"}
+// deniedCodes are the codes AWS services answer a refused call with
+// ("Forbidden": S3's answer to a refused HEAD, which has no body).
+var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "UnauthorizedAccess", "Forbidden"}
 
 // iamAction names the IAM action AWS checks for an API call, from the
 // permissions table (S3's differ from the operation names: GetBucketEncryption

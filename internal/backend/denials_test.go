@@ -70,3 +70,11 @@ func TestDenialNamesTheIAMAction(t *testing.T) {
 		t.Fatalf("denials = %+v, want the IAM action s3:GetEncryptionConfiguration", got)
 	}
 }
+
+func TestDenialOfAHeadRequest(t *testing.T) {
+	s := testSettings(LockingBoth)
+	got := s.denials(&graph.StepError{Step: idStateBucket, Err: refused("S3", "HeadBucket", "Forbidden", "Forbidden")})
+	if len(got) != 1 || got[0].action != "s3:ListBucket" || got[0].resource != s.bucketARN() {
+		t.Fatalf("denials = %+v, want s3:ListBucket on the state bucket", got)
+	}
+}
