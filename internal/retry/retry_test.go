@@ -160,7 +160,9 @@ func TestSettleRestartsTheCountOnAStaleRead(t *testing.T) {
 	answers := []string{"old", "", "old", "", ""}
 	read := 0
 	err := Settle(context.Background(), "state_bucket", func(context.Context) error { read++; return nil },
-		func() map[string]string { return map[string]string{"bucket_policy": answers[min(read, len(answers)-1)]} })
+		func() map[string]string {
+			return map[string]string{"bucket_policy": answers[min(read, len(answers)-1)]}
+		})
 	if err != nil || read != 4 {
 		t.Fatalf("Settle = %v after %d reads, want success after 4", err, read)
 	}
