@@ -172,6 +172,31 @@ func PartitionForRegion(region string) string {
 	}
 }
 
+// ConflictCodes are the codes AWS answers a change with while another change
+// to the same object is in progress; the SDK's retryer tries such calls again
+// (the hashicorp/aws provider retries them too). DynamoDB's
+// ResourceInUseException is not among them: CreateTable answers it for a
+// table that already exists, which the lock table adopts at once; the lock
+// table retries it only on the calls where it means "being updated".
+var ConflictCodes = []string{
+	"ConcurrentModification", // IAM: another change to the role or policy is in progress
+	"ConflictException",      // CloudTrail: the trail is being changed or not loaded yet
+	"OperationAborted",       // S3: a conflicting conditional operation is in progress
+}
+
+// newRetryer is the SDK's standard retryer with attempts attempts, retrying
+// ConflictCodes besides its default codes.
+func newRetryer(attempts int) aws.Retryer {
+	conflicts := retry.RetryableErrorCode{Codes: map[string]struct{}{}}
+	for _, c := range ConflictCodes {
+		conflicts.Codes[c] = struct{}{}
+	}
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = attempts
+		o.Retryables = append(o.Retryables, conflicts)
+	})
+}
+
 // New builds the shared aws.Config and clients, and resolves the caller's
 // identity unless credential validation is skipped.
 func New(ctx context.Context, s Settings, env Env) (*Client, error) {
@@ -186,9 +211,7 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 	}
 
 	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
-		}),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(attempts) }),
 		config.WithAPIOptions([]func(*smithymiddleware.Stack) error{
 			awsmiddleware.AddUserAgentKeyValue("terraform-provider-securestate", s.ProviderVersion),
 		}),
