@@ -31,6 +31,9 @@ type fakeKMS struct {
 	// key anyway: a reply lost on the way back.
 	fail map[string][]error
 	lost []error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a key KMS never sees.
+	always map[string]error
 	// lostAlias: CreateAlias makes the alias and answers AlreadyExists, as
 	// the SDK's retry of a CreateAlias whose first reply was lost does.
 	lostAlias bool
@@ -58,7 +61,7 @@ type fakeKey struct {
 var _ API = (*fakeKMS)(nil)
 
 func newFakeKMS() *fakeKMS {
-	return &fakeKMS{keys: map[string]*fakeKey{}, aliases: map[string]string{}, fail: map[string][]error{}, scheduled: map[string]int32{}}
+	return &fakeKMS{keys: map[string]*fakeKey{}, aliases: map[string]string{}, fail: map[string][]error{}, always: map[string]error{}, scheduled: map[string]int32{}}
 }
 
 // apiError is the error KMS answers with code: the SDK's typed error where
@@ -85,7 +88,7 @@ func (f *fakeKMS) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
 }
 
 // count is how many times op was called.

@@ -246,7 +246,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		}
 		// CreateKey carried the tags; a service that dropped them (an
 		// emulator) gets them again.
-		if err := syncTags(ctx, api, id, o.Tags, spec.Tags); err != nil {
+		if err := syncTags(ctx, api, id, o.Tags, spec.Tags, true); err != nil {
 			return nil, err
 		}
 		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, id, spec.Alias) })
@@ -290,7 +290,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if drift[ControlAlias] != "" {
 		wg.Go(func() { errs[2] = pointAlias(ctx, api, spec.Alias, o.KeyID, o.AliasTarget == "") })
 	}
-	wg.Go(func() { errs[3] = syncTags(ctx, api, o.KeyID, o.Tags, spec.Tags) })
+	wg.Go(func() { errs[3] = syncTags(ctx, api, o.KeyID, o.Tags, spec.Tags, false) })
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
@@ -375,26 +375,33 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 			}
 		}
 	}
-	// The alias right after CreateKey; rotation meanwhile.
+	// The alias right after CreateKey; rotation meanwhile. Both write to a
+	// key made moments ago: a NotFoundException while KMS does not see it
+	// yet is retried, within the propagation bound, and does not count as a
+	// failed alias.
 	var (
 		wg                 sync.WaitGroup
 		aliasErr, rotation error
 	)
-	wg.Go(func() { aliasErr = pointAlias(ctx, api, spec.Alias, id, true) })
-	wg.Go(func() { rotation = enableRotation(ctx, api, id, spec.RotationPeriodDays) })
+	wg.Go(func() {
+		aliasErr = retry.AfterCreate(ctx, func() error { return pointAlias(ctx, api, spec.Alias, id, true) })
+	})
+	wg.Go(func() {
+		rotation = retry.AfterCreate(ctx, func() error { return enableRotation(ctx, api, id, spec.RotationPeriodDays) })
+	})
 	wg.Wait()
 	if aliasErr != nil {
 		// Without its alias the new key could not be found again: remove it
 		// (scheduled deletion) so a failed apply leaves nothing untracked.
 		duplicates = append(duplicates, id)
 		for _, k := range duplicates {
-			_, _ = api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)})
+			_ = scheduleNewKeyDeletion(ctx, api, k)
 		}
 		return "", aliasErr
 	}
 	// The alias first: a key behind it is found again by the next apply.
 	for _, k := range duplicates {
-		if _, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		if err := scheduleNewKeyDeletion(ctx, api, k); err != nil {
 			return "", fmt.Errorf("kms:ScheduleKeyDeletion %s (a duplicate made by a retried CreateKey): %w", k, err)
 		}
 	}
@@ -409,6 +416,16 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 			naming.OwnerTagKey, spec.Backend, unlisted)
 	}
 	return id, nil
+}
+
+// scheduleNewKeyDeletion schedules the deletion of a key this create made
+// moments ago (retried while KMS does not see it yet), after the shortest
+// window.
+func scheduleNewKeyDeletion(ctx context.Context, api API, keyID string) error {
+	return retry.AfterCreate(ctx, func() error {
+		_, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyID), PendingWindowInDays: aws.Int32(7)})
+		return err
+	})
 }
 
 // clockSkew is how far the local clock may be ahead of KMS's when keys made
@@ -501,18 +518,36 @@ func kmsTags(m map[string]string) []types.Tag {
 	return out
 }
 
-func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string) error {
+// syncTags turns the key's tags from have into want; created says the key
+// was made moments ago by this Ensure, so that each call is retried while KMS
+// does not see it yet.
+func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if _, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: keys}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: keys})
+			return err
+		}); err != nil {
 			return fmt.Errorf("kms:UntagResource %s: %w", keyID, err)
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if _, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(set)}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(set)})
+			return err
+		}); err != nil {
 			return fmt.Errorf("kms:TagResource %s: %w", keyID, err)
 		}
 		return nil
 	})
+}
+
+// write makes one write to the key: retried while KMS does not see the key
+// yet when this Ensure created it (created), made once otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
 }
 
 // Delete removes the alias (when it still points to this key) and schedules
