@@ -27,6 +27,9 @@ type fakeS3 struct {
 	// bucket anyway: a reply lost on the way back.
 	fail map[string][]error
 	lost []error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a bucket S3 never sees.
+	always map[string]error
 	// newTags is the tag set CreateBucket gives a bucket: nil for none
 	// (GetBucketTagging answers NoSuchTagSet), empty, or tags someone else
 	// put there the moment it was made.
@@ -67,7 +70,9 @@ type fakeBucket struct {
 
 var _ API = (*fakeS3)(nil)
 
-func newFake() *fakeS3 { return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}} }
+func newFake() *fakeS3 {
+	return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}, always: map[string]error{}}
+}
 
 // apiError is the error S3 answers with code: the SDK's typed error where S3
 // has one, as the SDK's deserializer returns it; sub-resources' "not
@@ -99,7 +104,20 @@ func (f *fakeS3) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
+}
+
+// count is how many times op was called.
+func (f *fakeS3) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeS3) get(bucket *string) (*fakeBucket, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
@@ -395,11 +396,13 @@ func Check(spec Spec, o *Observed) error {
 // Ensure makes the bucket match the spec, starting from have, what Find
 // observed (nil: the bucket does not exist; it is created with its tags
 // (ownership tag included) and ACLs disabled, and every other control is then
-// written). Without
+// written, each write retried while S3 answers NoSuchBucket for the bucket
+// made moments ago). Without
 // tracked (the bucket is not in state yet) a bucket without the ownership tag
 // is refused. Only what differs is written; the result is one Find.
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
-	if have == nil {
+	created := have == nil
+	if created {
 		if err := create(ctx, api, spec); err != nil {
 			return nil, err
 		}
@@ -409,7 +412,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			return nil, err
 		}
 	}
-	if err := harden(ctx, api, spec, have); err != nil {
+	if err := harden(ctx, api, spec, have, created); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Bucket) })
@@ -444,7 +447,11 @@ func create(ctx context.Context, api API, spec Spec) error {
 	// They are written only when the read shows them missing or different (a
 	// service that ignores tags on create): the ownership tag comes before
 	// any other write, so a later failure is adopted by the next apply;
-	// without it the empty bucket is removed again.
+	// without it the empty bucket is removed again. A PutBucketTagging that
+	// is denied (an organisation's policy protecting tags) is the exception:
+	// the tags went with CreateBucket, which was allowed, so the bucket is
+	// kept, and tags that never show are reported once the backend's writes
+	// have had time to settle.
 	have, err := retry.Visible(ctx, func() (map[string]string, error) { return readTags(ctx, api, spec.Bucket) })
 	if err != nil {
 		return fmt.Errorf("waiting for S3 bucket %s to exist: %w", spec.Bucket, err)
@@ -452,11 +459,20 @@ func create(ctx context.Context, api API, spec Spec) error {
 	if !tags.Differ(have, spec.Tags) {
 		return nil
 	}
-	if err := putTags(ctx, api, spec.Bucket, have, spec.Tags); err != nil {
-		_, _ = api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
-		return err
+	err = putTags(ctx, api, spec.Bucket, have, spec.Tags, true)
+	switch {
+	case err == nil:
+		return nil
+	case awserr.HasCode(err, "AccessDenied"):
+		tflog.Warn(ctx, "tags sent with CreateBucket do not show yet, and writing them again was denied; keeping the bucket", map[string]any{
+			"component": "state_bucket", "bucket": spec.Bucket, "error": err.Error()})
+		return nil
 	}
-	return nil
+	_ = retry.AfterCreate(ctx, func() error {
+		_, derr := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
+		return derr
+	})
+	return err
 }
 
 // readTags reads a bucket's tags; a bucket without tags has none (S3 answers
@@ -498,14 +514,28 @@ func s3Tags(m map[string]string) []types.Tag {
 
 // putTags replaces the bucket's tag set with want. S3 has no call that adds
 // or removes single tags, and refuses a set that drops the keys AWS reserves
-// ("aws:…"), so those of have are sent back unchanged.
-func putTags(ctx context.Context, api API, bucket string, have, want map[string]string) error {
+// ("aws:…"), so those of have are sent back unchanged. created says the
+// bucket was made moments ago by this Ensure (see write).
+func putTags(ctx context.Context, api API, bucket string, have, want map[string]string, created bool) error {
 	all := tags.OnlyReserved(have)
 	maps.Copy(all, tags.WithoutReserved(want))
-	if _, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: s3Tags(all)}}); err != nil {
+	if err := write(ctx, created, func() error {
+		_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: s3Tags(all)}})
+		return err
+	}); err != nil {
 		return fmt.Errorf("s3:PutBucketTagging %s: %w", bucket, err)
 	}
 	return nil
+}
+
+// write makes one write to the bucket: when this Ensure created the bucket
+// (created), retried while S3 does not see it yet (NoSuchBucket); made once
+// otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
 }
 
 // harden writes the controls that differ in three rounds. First the public
@@ -514,16 +544,21 @@ func putTags(ctx context.Context, api API, bucket string, have, want map[string]
 // and ACLs, so a bucket found public stops being so before anything else
 // changes (and a failure here writes nothing more). Then every other control,
 // concurrently. Then the tags, so that a bucket is re-tagged only once the
-// rest succeeded.
-func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
+// rest succeeded. created says the bucket was made moments ago by this
+// Ensure: each write is then retried while S3 does not see it yet.
+func harden(ctx context.Context, api API, spec Spec, o *Observed, created bool) error {
 	b := &spec.Bucket
 	drift := drift(spec, o)
+	put := func(w func() error) error { return write(ctx, created, w) }
 	var first, rest []func() error
 	if drift[ControlPublicAccess] != "" {
 		first = append(first, func() error {
-			if _, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
-				BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
-			}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+					BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+				}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutPublicAccessBlock %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -531,9 +566,12 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlOwnership] != "" {
 		first = append(first, func() error {
-			if _, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
-				Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}},
-			}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
+					Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}},
+				}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketOwnershipControls %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -548,9 +586,12 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 			if spec.KeyARN == "" {
 				rule = types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}
 			}
-			if _, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
-				Rules: []types.ServerSideEncryptionRule{rule},
-			}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+					Rules: []types.ServerSideEncryptionRule{rule},
+				}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketEncryption %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -558,7 +599,10 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlVersioning] != "" {
 		rest = append(rest, func() error {
-			if _, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -566,7 +610,10 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlPolicy] != "" {
 		rest = append(rest, func() error {
-			if _, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(spec.Policy.String())}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(spec.Policy.String())})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketPolicy %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -574,9 +621,12 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlLifecycle] != "" {
 		rest = append(rest, func() error {
-			if _, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: &types.BucketLifecycleConfiguration{
-				Rules: []types.LifecycleRule{lifecycleRule(spec)},
-			}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: &types.BucketLifecycleConfiguration{
+					Rules: []types.LifecycleRule{lifecycleRule(spec)},
+				}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketLifecycleConfiguration %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -584,9 +634,12 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	}
 	if drift[ControlAccessLogging] != "" {
 		rest = append(rest, func() error {
-			if _, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
-				LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
-			}}); err != nil {
+			if err := put(func() error {
+				_, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
+					LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
+				}})
+				return err
+			}); err != nil {
 				return fmt.Errorf("s3:PutBucketLogging %s: %w", spec.Bucket, err)
 			}
 			return nil
@@ -595,7 +648,7 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 	if spec.Role == RoleState && spec.Logging == nil && o.Logging.TargetBucket == naming.LogBucket(spec.Bucket) {
 		// access_logging was removed from the configuration; logging set up by
 		// others to other buckets is left alone.
-		rest = append(rest, func() error { return DisableLogging(ctx, api, spec.Bucket) })
+		rest = append(rest, func() error { return put(func() error { return DisableLogging(ctx, api, spec.Bucket) }) })
 	}
 	if err := all(first); err != nil {
 		return err
@@ -604,7 +657,7 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed) error {
 		return err
 	}
 	if tags.Differ(o.Tags, spec.Tags) {
-		return putTags(ctx, api, spec.Bucket, o.Tags, spec.Tags)
+		return putTags(ctx, api, spec.Bucket, o.Tags, spec.Tags, created)
 	}
 	return nil
 }
