@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -25,6 +26,12 @@ type fakeDynamoDB struct {
 	// table anyway.
 	fail map[string][]error
 	lost []error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a table DynamoDB never sees.
+	always map[string]error
+	// inUseRetried records, per operation, whether the options of its last
+	// call make the SDK's retryer retry ResourceInUseException.
+	inUseRetried map[string]bool
 	// dropCreateTags: CreateTable accepts tags and keeps none, as a service
 	// (or an emulator) that ignores tags on create would.
 	dropCreateTags bool
@@ -51,7 +58,9 @@ type fakeTable struct {
 
 var _ API = (*fakeDynamoDB)(nil)
 
-func newFake() *fakeDynamoDB { return &fakeDynamoDB{fail: map[string][]error{}} }
+func newFake() *fakeDynamoDB {
+	return &fakeDynamoDB{fail: map[string][]error{}, always: map[string]error{}, inUseRetried: map[string]bool{}}
+}
 
 // apiError is the error DynamoDB answers with code: the SDK's typed error
 // where DynamoDB has one, as the SDK's deserializer returns it.
@@ -72,7 +81,30 @@ func (f *fakeDynamoDB) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
+}
+
+// count is how many times op was called.
+func (f *fakeDynamoDB) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
+}
+
+// noteRetryer records whether the call options of op, applied to a client
+// with the SDK's standard retryer, retry ResourceInUseException.
+func (f *fakeDynamoDB) noteRetryer(op string, optFns []func(*dynamodb.Options)) {
+	o := dynamodb.Options{Retryer: awsretry.NewStandard()}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	f.inUseRetried[op] = o.Retryer.IsErrorRetryable(apiError("ResourceInUseException"))
 }
 
 // hardened stores a table that matches spec.
@@ -97,9 +129,10 @@ func (f *fakeDynamoDB) get(name string) (*fakeTable, error) {
 	return f.table, nil
 }
 
-func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.noteRetryer("CreateTable", optFns)
 	if err := f.call("CreateTable"); err != nil {
 		return nil, err
 	}
@@ -162,9 +195,10 @@ func (f *fakeDynamoDB) DescribeTable(_ context.Context, in *dynamodb.DescribeTab
 	return &dynamodb.DescribeTableOutput{Table: d}, nil
 }
 
-func (f *fakeDynamoDB) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
+func (f *fakeDynamoDB) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.noteRetryer("UpdateTable", optFns)
 	if err := f.call("UpdateTable"); err != nil {
 		return nil, err
 	}
@@ -264,9 +298,10 @@ func (f *fakeDynamoDB) ListTagsOfResource(_ context.Context, in *dynamodb.ListTa
 	return out, nil
 }
 
-func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
+func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.noteRetryer("TagResource", optFns)
 	if err := f.call("TagResource"); err != nil {
 		return nil, err
 	}
@@ -281,9 +316,10 @@ func (f *fakeDynamoDB) TagResource(_ context.Context, in *dynamodb.TagResourceIn
 	return &dynamodb.TagResourceOutput{}, nil
 }
 
-func (f *fakeDynamoDB) UntagResource(_ context.Context, in *dynamodb.UntagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error) {
+func (f *fakeDynamoDB) UntagResource(_ context.Context, in *dynamodb.UntagResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.noteRetryer("UntagResource", optFns)
 	if err := f.call("UntagResource"); err != nil {
 		return nil, err
 	}

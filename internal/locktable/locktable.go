@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -170,6 +171,13 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	if have == nil {
 		return createTable(ctx, api, spec, tracked)
 	}
+	return ensure(ctx, api, spec, have, tracked, false)
+}
+
+// ensure is Ensure for a table that exists; created says this Ensure made it
+// moments ago, so that each write is retried while DynamoDB does not see it
+// yet.
+func ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked, created bool) (*Observed, error) {
 	if !tracked {
 		if err := Check(spec, have); err != nil {
 			return nil, err
@@ -195,7 +203,10 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		if drift[ControlEncryption] != "" {
 			in.SSESpecification = &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: aws.String(spec.KeyARN)}
 		}
-		if _, err := api.UpdateTable(ctx, in); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.UpdateTable(ctx, in, retryInUse)
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("dynamodb:UpdateTable %s: %w", spec.Table, err)
 		}
 		// The table is UPDATING: the other writes wait until it is ACTIVE.
@@ -208,9 +219,9 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		pitrErr, tagErr error
 	)
 	if drift[ControlPITR] != "" {
-		wg.Go(func() { pitrErr = enablePITR(ctx, api, spec.Table) })
+		wg.Go(func() { pitrErr = enablePITR(ctx, api, spec.Table, created) })
 	}
-	wg.Go(func() { tagErr = syncTags(ctx, api, have.ARN, have.Tags, spec.Tags) })
+	wg.Go(func() { tagErr = syncTags(ctx, api, have.ARN, have.Tags, spec.Tags, created) })
 	wg.Wait()
 	if err := errors.Join(pitrErr, tagErr); err != nil {
 		return nil, err
@@ -223,6 +234,9 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 // billing and deletion protection, waits until it is ACTIVE and turns on point-in-time recovery.
 // A table found in use (the SDK's retry of a create whose reply was lost, or
 // a table made meanwhile) is read and brought to the spec like any other.
+// Either way the table did not exist moments ago: every write to it is
+// retried while DynamoDB does not see it yet (point-in-time recovery in
+// particular is refused for a while after the table turns ACTIVE).
 func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
 	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:                 &spec.Table,
@@ -243,14 +257,14 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 		if err != nil {
 			return nil, err
 		}
-		return Ensure(ctx, api, spec, o, tracked)
+		return ensure(ctx, api, spec, o, tracked, true)
 	case err != nil:
 		return nil, fmt.Errorf("dynamodb:CreateTable %s: %w", spec.Table, err)
 	}
 	if err := waitActive(ctx, api, spec.Table); err != nil {
 		return nil, err
 	}
-	if err := enablePITR(ctx, api, spec.Table); err != nil {
+	if err := enablePITR(ctx, api, spec.Table, true); err != nil {
 		return nil, err
 	}
 	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, spec.ARN) })
@@ -259,20 +273,44 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 	}
 	// CreateTable carried the tags; a service that dropped them (an
 	// emulator) gets them again.
-	if err := syncTags(ctx, api, o.ARN, o.Tags, spec.Tags); err != nil {
+	if err := syncTags(ctx, api, o.ARN, o.Tags, spec.Tags, true); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, o.ARN) })
 }
 
-func enablePITR(ctx context.Context, api API, table string) error {
-	if _, err := api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
-		TableName:                        &table,
-		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+func enablePITR(ctx context.Context, api API, table string, created bool) error {
+	if err := write(ctx, created, func() error {
+		_, err := api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+			TableName:                        &table,
+			PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+		})
+		return err
 	}); err != nil {
 		return fmt.Errorf("dynamodb:UpdateContinuousBackups %s: %w", table, err)
 	}
 	return nil
+}
+
+// write makes one write to the table: when this Ensure created the table
+// (created), retried while DynamoDB does not see it yet
+// (retry.WriteNotVisible); made once otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
+}
+
+// retryInUse makes the SDK's retryer also retry ResourceInUseException for
+// one call: DynamoDB answers it to a change of a table that another change
+// is still updating. It is not the provider-wide default, because CreateTable
+// answers it for a table that already exists, which createTable adopts at
+// once.
+func retryInUse(o *dynamodb.Options) {
+	if o.Retryer != nil {
+		o.Retryer = awsretry.AddWithErrorCodes(o.Retryer, "ResourceInUseException")
+	}
 }
 
 // waitActive waits for ACTIVE with the SDK's waiter, bounded by ctx (the
@@ -296,14 +334,22 @@ func ddbTags(m map[string]string) []types.Tag {
 	return out
 }
 
-func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
+// syncTags turns the table's tags from have into want; created says the
+// table was made moments ago by this Ensure (see write).
+func syncTags(ctx context.Context, api API, arn string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if _, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: keys}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: keys}, retryInUse)
+			return err
+		}); err != nil {
 			return fmt.Errorf("dynamodb:UntagResource %s: %w", arn, err)
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if _, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(set)}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(set)}, retryInUse)
+			return err
+		}); err != nil {
 			return fmt.Errorf("dynamodb:TagResource %s: %w", arn, err)
 		}
 		return nil
@@ -313,7 +359,7 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 // Delete lifts deletion protection and deletes the table; a table already gone
 // counts as deleted.
 func Delete(ctx context.Context, api API, table string) error {
-	_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table, DeletionProtectionEnabled: aws.Bool(false)})
+	_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table, DeletionProtectionEnabled: aws.Bool(false)}, retryInUse)
 	var notFound *types.ResourceNotFoundException
 	if errors.As(err, &notFound) {
 		return nil
