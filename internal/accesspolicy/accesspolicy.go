@@ -160,8 +160,9 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			return o, err
 		}
 		// CreatePolicy carried the tags; a service that dropped them (an
-		// emulator) gets them again.
-		if err := syncTags(ctx, api, spec.ARN, o.Tags, spec.Tags); err != nil {
+		// emulator) gets them again, retried while IAM does not see the new
+		// policy yet (NoSuchEntity).
+		if err := syncTags(ctx, api, spec.ARN, o.Tags, spec.Tags, true); err != nil {
 			return nil, err
 		}
 		return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.ARN) })
@@ -185,7 +186,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			}
 		})
 	}
-	wg.Go(func() { tagErr = syncTags(ctx, api, spec.ARN, have.Tags, spec.Tags) })
+	wg.Go(func() { tagErr = syncTags(ctx, api, spec.ARN, have.Tags, spec.Tags, false) })
 	wg.Wait()
 	if err := errors.Join(versionErr, tagErr); err != nil {
 		return nil, err
@@ -244,18 +245,36 @@ func iamTags(m map[string]string) []types.Tag {
 	return out
 }
 
-func syncTags(ctx context.Context, api API, arn string, have, want map[string]string) error {
+// syncTags turns the policy's tags from have into want; created says the
+// policy was made moments ago by this Ensure, so that each call is retried
+// while IAM does not see it yet.
+func syncTags(ctx context.Context, api API, arn string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if _, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: keys}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: keys})
+			return err
+		}); err != nil {
 			return fmt.Errorf("iam:UntagPolicy %s: %w", arn, err)
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if _, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(set)}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(set)})
+			return err
+		}); err != nil {
 			return fmt.Errorf("iam:TagPolicy %s: %w", arn, err)
 		}
 		return nil
 	})
+}
+
+// write makes one write to the policy: retried while IAM does not see it yet
+// when this Ensure created it (created), made once otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
 }
 
 // Delete removes every non-default version and then the policy; a policy

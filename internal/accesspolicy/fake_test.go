@@ -28,6 +28,9 @@ type fakeIAM struct {
 	// policy anyway.
 	fail map[string][]error
 	lost []error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a policy IAM never sees.
+	always map[string]error
 	// dropCreateTags: CreatePolicy accepts tags and keeps none, as a service
 	// (or an emulator) that ignores tags on create would.
 	dropCreateTags bool
@@ -54,7 +57,7 @@ type fakePolicy struct {
 var _ API = (*fakeIAM)(nil)
 
 func newFake() *fakeIAM {
-	return &fakeIAM{policies: map[string]*fakePolicy{}, fail: map[string][]error{}}
+	return &fakeIAM{policies: map[string]*fakePolicy{}, fail: map[string][]error{}, always: map[string]error{}}
 }
 
 // apiError is the error IAM answers with code: the SDK's typed error where
@@ -80,7 +83,20 @@ func (f *fakeIAM) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
+}
+
+// count is how many times op was called.
+func (f *fakeIAM) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeIAM) get(arn string) (*fakePolicy, error) {
