@@ -48,6 +48,46 @@ import (
 // alias name, which no write names, is resolved by the emulator to its key ID
 // and then answered as DescribeKey by that ID would be.
 //
+// A create's window also refuses writes to the object it made, as AWS does
+// while a new object is not visible yet to the service that takes the write.
+// This is part of FaultStaleRead, not an option: from the create's request
+// (for CreateKey, from its answer) until its window closes, a write addressed
+// to the new object is answered by the proxy, without forwarding, with the
+// service's "not found" in its wire format, and recorded in Calls with
+// NotYetVisible set. Such a write is never selected by the fault (it opens no
+// window and does not count towards Attempts; the SDK does not retry these
+// codes, and a later call that comes after the window is a candidate as any
+// other). By create:
+//   - CreateBucket (only when the HeadBucket before it found no bucket): every
+//     PUT, DELETE or POST on the bucket, its sub-resources or its objects,
+//     CreateBucket itself excepted (PUT on the bucket with no query) →
+//     404 NoSuchBucket.
+//   - CreateKey: the writes of writeRules whose KeyId or TargetKeyId is the
+//     new key's ID or ARN (PutKeyPolicy, EnableKeyRotation, TagResource,
+//     UntagResource, EnableKey, CreateAlias, UpdateAlias, …) → 400
+//     NotFoundException.
+//   - CreateTable: UpdateContinuousBackups of the table → 400
+//     ContinuousBackupsUnavailableException ("Backups are being enabled for
+//     the table: NAME. Please retry later", what AWS answers right after a
+//     table becomes ACTIVE); the other writes of writeRules naming it by
+//     TableName or ResourceArn (UpdateTable, TagResource, …) → 400
+//     ResourceNotFoundException.
+//   - CreatePolicy: writes naming its ARN (CreatePolicyVersion, TagPolicy,
+//     UntagPolicy, SetDefaultPolicyVersion) → 404 NoSuchEntity.
+//   - CreateRole: writes naming the role (PutRolePolicy, TagRole, UntagRole,
+//     UpdateAssumeRolePolicy, UpdateRole) → 404 NoSuchEntity.
+//   - CreateTrail: writes naming the trail by name or ARN (PutEventSelectors,
+//     StartLogging, StopLogging, AddTags, RemoveTags, UpdateTrail) → 400
+//     TrailNotFoundException.
+//   - CreateLogGroup: writes naming the group by name or ARN
+//     (PutRetentionPolicy, PutMetricFilter, AssociateKmsKey, TagResource,
+//     UntagResource, TagLogGroup, …) → 400 ResourceNotFoundException.
+//
+// PutMetricAlarm, which creates or replaces an alarm, refuses nothing. Apart
+// from S3, only the writes in writeRules are refused: deletes and writes the
+// table does not know (AttachRolePolicy, ScheduleKeyDeletion, DeleteTable …)
+// are forwarded. Reads during a create's window are answered as above.
+//
 // When several windows hold an answer for the same read, the oldest open one
 // answers: what the object was before the first of the writes. Windows are
 // dropped when they close, and by Arm and Disarm; there is one per selected
@@ -82,7 +122,9 @@ import (
 // Consistency fault kinds.
 const (
 	// FaultStaleRead lets a write through, then answers the reads it makes
-	// stale with their earlier answers for Fault.Window.
+	// stale with their earlier answers for Fault.Window; after a create, it
+	// also refuses, for that window, writes to the new object with the
+	// service's "not found" (Call.NotYetVisible).
 	FaultStaleRead FaultKind = "stale-read"
 	// FaultIgnoredWrite answers a configuration write as a success without
 	// forwarding it.
@@ -378,12 +420,129 @@ func normaliseValue(v any, f func(string) string) any {
 type window struct {
 	until  time.Time          // zero while the write is in flight
 	kept   map[string]*answer // by readKey
-	bucket string             // CreateBucket: its reads are NoSuchBucket
-	key    string             // CreateKey: its reads are NotFoundException
+	made   object             // a create's new object: writes to it are refused (zero: none)
 	alarms map[string][]byte  // PutMetricAlarm: alarm name → its DescribeAlarms entry (nil: none)
 }
 
 func (w *window) open(now time.Time) bool { return w.until.IsZero() || now.Before(w.until) }
+
+// openWindows drops the windows that closed and returns the others, oldest
+// first. Callers hold p.mu.
+func (p *FaultProxy) openWindows(now time.Time) []*window {
+	p.windows = slices.DeleteFunc(p.windows, func(w *window) bool { return !w.open(now) })
+	return p.windows
+}
+
+// object names an AWS object a create made: its kind and its identity,
+// normalised as identity does (a bucket's, table's, role's, trail's or log
+// group's name, a key's ID, a policy's ARN without its account).
+type object struct{ kind, id string }
+
+// Kinds of object.
+const (
+	objBucket   = "bucket"
+	objKey      = "key"
+	objTable    = "table"
+	objPolicy   = "policy"
+	objRole     = "role"
+	objTrail    = "trail"
+	objLogGroup = "log group"
+)
+
+// createdObject is the object a create names in its request (CreateBucket's
+// and CreateKey's are learnt otherwise: openWindow, closeWindow); zero for
+// other writes.
+func createdObject(q *awsRequest) object {
+	switch q.name() {
+	case "dynamodb:CreateTable":
+		return object{objTable, tableName(q.str("TableName"))}
+	case "iam:CreatePolicy":
+		return object{objPolicy, withoutAccount(derivedARN("iam", "", "policy"+iamPath(q)+q.str("PolicyName")))}
+	case "iam:CreateRole":
+		return object{objRole, q.str("RoleName")}
+	case "cloudtrail:CreateTrail":
+		return object{objTrail, trailName(q.str("Name"))}
+	case "logs:CreateLogGroup":
+		return object{objLogGroup, logGroupName(q.str("logGroupName"))}
+	}
+	return object{}
+}
+
+// targetParams says, per service, which parameters of a write name an object
+// of which kind, and how their values are normalised.
+var targetParams = map[string][]struct {
+	param, kind string
+	norm        func(string) string
+}{
+	"kms":        {{"KeyId", objKey, kmsKeyRef}, {"TargetKeyId", objKey, kmsKeyRef}},
+	"dynamodb":   {{"TableName", objTable, tableName}, {"ResourceArn", objTable, tableName}},
+	"iam":        {{"PolicyArn", objPolicy, withoutAccount}, {"RoleName", objRole, func(s string) string { return s }}},
+	"cloudtrail": {{"Name", objTrail, trailName}, {"TrailName", objTrail, trailName}, {"ResourceId", objTrail, trailName}},
+	"logs":       {{"logGroupName", objLogGroup, logGroupName}, {"logGroupIdentifier", objLogGroup, logGroupName}, {"resourceArn", objLogGroup, logGroupName}},
+}
+
+// writeTargets lists the objects a write is addressed to, for the
+// not-yet-visible rule: none for a read, a create or a write writeRules does
+// not know (S3: any request but GET, HEAD and CreateBucket is addressed to
+// its bucket).
+func writeTargets(q *awsRequest) []object {
+	if q.service == "s3" {
+		m := q.r.Method
+		if m == http.MethodGet || m == http.MethodHead || (q.op == "PUTBucket" && q.r.URL.RawQuery == "") || q.bucket() == "" {
+			return nil
+		}
+		return []object{{objBucket, q.bucket()}}
+	}
+	if rule, ok := writeRules[q.name()]; !ok || rule.create {
+		return nil
+	}
+	var out []object
+	for _, t := range targetParams[q.service] {
+		if v := q.str(t.param); v != "" {
+			out = append(out, object{t.kind, t.norm(v)})
+		}
+	}
+	return out
+}
+
+// notYetVisible is the proxy's answer to a write addressed to an object a
+// create's open window made, nil for any other request. Callers hold p.mu.
+func (p *FaultProxy) notYetVisible(q *awsRequest, now time.Time) *answer {
+	targets := writeTargets(q)
+	if len(targets) == 0 {
+		return nil
+	}
+	for _, w := range p.openWindows(now) {
+		if w.made.id != "" && slices.Contains(targets, w.made) {
+			return notVisibleAnswer(q, w.made)
+		}
+	}
+	return nil
+}
+
+// notVisibleAnswer is the service's "not found" for a write to o.
+func notVisibleAnswer(q *awsRequest, o object) *answer {
+	switch o.kind {
+	case objBucket:
+		return noSuchBucket(q)
+	case objKey:
+		return kmsKeyNotFound(q, o.id)
+	case objTable:
+		if q.op == "UpdateContinuousBackups" {
+			return jsonError(q, "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException", "Backups are being enabled for the table: "+o.id+". Please retry later")
+		}
+		return jsonError(q, "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", "Requested resource not found: Table: "+o.id+" not found")
+	case objPolicy:
+		return iamNoSuchEntity(fmt.Sprintf("Policy %s does not exist or is not attachable.", q.str("PolicyArn")))
+	case objRole:
+		return iamNoSuchEntity(fmt.Sprintf("The role with name %s cannot be found.", o.id))
+	case objTrail:
+		return jsonError(q, "TrailNotFoundException", fmt.Sprintf("Unknown trail: %s for the user: %s", derivedARN("cloudtrail", q.region, "trail/"+o.id), emulatorAccount))
+	case objLogGroup:
+		return jsonError(q, "ResourceNotFoundException", "The specified log group does not exist.")
+	}
+	return nil
+}
 
 // kmsKeyReads are the KMS reads that name a key (KeyId).
 var kmsKeyReads = []string{"DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "ListResourceTags", "ListKeyPolicies", "GetPublicKey", "ListAliases"}
@@ -397,8 +556,8 @@ type staleLookup struct {
 
 // lookup finds the stale answer to a request, if any. Callers hold p.mu.
 func (p *FaultProxy) lookup(q *awsRequest, now time.Time) staleLookup {
-	p.windows = slices.DeleteFunc(p.windows, func(w *window) bool { return !w.open(now) })
-	if len(p.windows) == 0 {
+	windows := p.openWindows(now)
+	if len(windows) == 0 {
 		return staleLookup{}
 	}
 	key := readKey(q)
@@ -408,15 +567,15 @@ func (p *FaultProxy) lookup(q *awsRequest, now time.Time) staleLookup {
 		keyRef = kmsKeyRef(q.str("KeyId"))
 	}
 	var out staleLookup
-	for _, w := range p.windows {
+	for _, w := range windows {
 		if a := w.kept[key]; a != nil && key != "" {
 			return staleLookup{answer: a}
 		}
-		if w.bucket != "" && q.service == "s3" && read && q.bucket() == w.bucket {
+		if w.made.kind == objBucket && q.service == "s3" && read && q.bucket() == w.made.id {
 			return staleLookup{answer: noSuchBucket(q)}
 		}
-		if w.key != "" && keyRef == w.key {
-			return staleLookup{answer: kmsKeyNotFound(q, w.key)}
+		if w.made.kind == objKey && keyRef == w.made.id {
+			return staleLookup{answer: kmsKeyNotFound(q, w.made.id)}
 		}
 		if len(w.alarms) > 0 && q.name() == "monitoring:DescribeAlarms" {
 			for name, entry := range w.alarms {
@@ -428,7 +587,7 @@ func (p *FaultProxy) lookup(q *awsRequest, now time.Time) staleLookup {
 				}
 			}
 		}
-		if strings.HasPrefix(keyRef, "alias/") && q.op == "DescribeKey" && (w.key != "" || hasKeyDescribe(w)) {
+		if strings.HasPrefix(keyRef, "alias/") && q.op == "DescribeKey" && (w.made.kind == objKey || hasKeyDescribe(w)) {
 			out.resolveAlias = true
 		}
 	}
@@ -457,13 +616,13 @@ func alarmNames(form url.Values) []string {
 // openWindow sends the reads a selected write makes stale and registers what
 // they answered; the window is open until closeWindow.
 func (p *FaultProxy) openWindow(q *awsRequest) *window {
-	w := &window{kept: map[string]*answer{}}
+	w := &window{kept: map[string]*answer{}, made: createdObject(q)}
 	rule := writeRules[q.name()]
 	reads := rule.reads(q)
 	switch q.name() {
 	case "s3:PUTBucket":
 		if a, err := p.read(q, readRequest{method: http.MethodHead}); err == nil && !a.ok() {
-			w.bucket = q.bucket()
+			w.made = object{objBucket, q.bucket()}
 		}
 	case "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion":
 		// The default version's document is read by its ID, which GetPolicy
@@ -534,7 +693,9 @@ func (p *FaultProxy) closeWindow(w *window, q *awsRequest, status int, body []by
 	}
 	switch q.name() {
 	case "kms:CreateKey":
-		w.key = describedKeyID(body)
+		if id := describedKeyID(body); id != "" {
+			w.made = object{objKey, id}
+		}
 	case "iam:CreatePolicyVersion":
 		if v := xmlField(body, "VersionId"); v != "" {
 			rr := readRequest{op: "GetPolicyVersion", form: url.Values{"PolicyArn": {q.str("PolicyArn")}, "VersionId": {v}}}
@@ -654,14 +815,22 @@ func noSuchBucket(q *awsRequest) *answer {
 		xmlEscape(q.bucket()))}
 }
 
-// kmsKeyNotFound is KMS's answer to a read of a key that does not exist.
+// kmsKeyNotFound is KMS's answer to a request about a key that does not
+// exist.
 func kmsKeyNotFound(q *awsRequest, id string) *answer {
 	msg := fmt.Sprintf("Key '%s' does not exist", derivedARN("kms", q.region, "key/"+id))
 	body, _ := json.Marshal(map[string]string{"__type": "NotFoundException", "message": msg})
 	return &answer{status: http.StatusBadRequest, header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amzn-Requestid": {"stale-read"}}, body: body}
 }
 
-// iamNoSuchEntity is IAM's answer to a read of something that does not exist.
+// jsonError is a 400 error of the JSON protocols: __type and message.
+func jsonError(q *awsRequest, code, msg string) *answer {
+	body, _ := json.Marshal(map[string]string{"__type": code, "message": msg})
+	return jsonAnswer(q, http.StatusBadRequest, body)
+}
+
+// iamNoSuchEntity is IAM's answer to a request about something that does not
+// exist.
 func iamNoSuchEntity(msg string) *answer {
 	return &answer{status: http.StatusNotFound, header: http.Header{"Content-Type": {"text/xml"}}, body: fmt.Appendf(nil,
 		`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>%s</Message></Error><RequestId>stale-read</RequestId></ErrorResponse>`,

@@ -350,12 +350,7 @@ func TestFaultProxy_staleIAMDefaultVersion(t *testing.T) {
 func newTable(t *testing.T, c *awsclient.Client) string {
 	t.Helper()
 	name := RandomName("stale")
-	_, err := c.DynamoDB.CreateTable(t.Context(), &dynamodb.CreateTableInput{
-		TableName:            &name,
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: ddbtypes.KeyTypeHash}},
-	})
+	_, err := c.DynamoDB.CreateTable(t.Context(), lockTable(name))
 	if err != nil {
 		t.Fatalf("CreateTable: %s", err)
 	}
@@ -363,6 +358,16 @@ func newTable(t *testing.T, c *awsclient.Client) string {
 		_, _ = c.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name})
 	})
 	return name
+}
+
+// lockTable is the CreateTable of a lock table (LockID hash key, on demand).
+func lockTable(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:            &name,
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: ddbtypes.KeyTypeHash}},
+	}
 }
 
 func pitr(ctx context.Context, c *awsclient.Client, table string) (ddbtypes.PointInTimeRecoveryStatus, error) {

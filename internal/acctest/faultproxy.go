@@ -52,7 +52,15 @@ var FaultKinds = []FaultKind{FaultInternalError, FaultThrottle, FaultReset, Faul
 // For the consistency kinds (ConsistencyKinds) only writes are candidates and
 // Attempts counts distinct write calls, AllWrites for all of them; Window is
 // how long a FaultStaleRead's stale reads last after the write's answer
-// (default DefaultStaleWindow). See consistency.go.
+// (default DefaultStaleWindow). A FaultStaleRead window opened by a create
+// (CreateBucket, CreateKey, CreateTable, CreatePolicy, CreateRole,
+// CreateTrail, CreateLogGroup) also refuses, until it closes, every write
+// addressed to the new object with the service's "not found" (S3
+// NoSuchBucket, KMS NotFoundException, DynamoDB ResourceNotFoundException or,
+// for UpdateContinuousBackups, ContinuousBackupsUnavailableException, IAM
+// NoSuchEntity, CloudTrail TrailNotFoundException, CloudWatch Logs
+// ResourceNotFoundException), without forwarding it: the write is not
+// selected and opens no window (Call.NotYetVisible). See consistency.go.
 type Fault struct {
 	Kind     FaultKind
 	Call     int
@@ -66,13 +74,16 @@ type Fault struct {
 // kind of the armed fault when it selected the request (for FaultStaleRead:
 // the write that opened a window; for FaultIgnoredWrite: the write not
 // forwarded); Stale marks a read the proxy answered from a stale window;
-// Denied a request a guardrail refused.
+// NotYetVisible a write the proxy refused, unforwarded, because it was
+// addressed to an object a create's stale window made; Denied a request a
+// guardrail refused.
 type Call struct {
-	Service   string
-	Operation string
-	Injected  FaultKind
-	Stale     bool
-	Denied    bool
+	Service       string
+	Operation     string
+	Injected      FaultKind
+	Stale         bool
+	NotYetVisible bool
+	Denied        bool
 }
 
 // DefaultDelay is the fixed per-request delay of the latency benchmark: about
@@ -264,6 +275,12 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.calls = append(p.calls, Call{Service: service, Operation: op, Denied: true})
 		p.mu.Unlock()
 		denied.write(w)
+		return
+	}
+	if refused := p.notYetVisible(q, time.Now()); refused != nil {
+		p.calls = append(p.calls, Call{Service: service, Operation: op, NotYetVisible: true})
+		p.mu.Unlock()
+		refused.write(w)
 		return
 	}
 	inject := p.selectFault(q.name(), invocation)
