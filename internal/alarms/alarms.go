@@ -409,7 +409,9 @@ func RetentionFor(days int32) int32 {
 // tag is refused, before anything is written). Four chains run concurrently,
 // each writing only what differs: the log group, then its retention and
 // filters; the role, then its policy; the alarms; the tags of the parts that
-// exist. New parts are made with their tags. The result is one Find; parts
+// exist. New parts are made with their tags; the writes that follow the
+// making of a part (retention, filters, role policy, tags) are retried while
+// its service does not see it yet. The result is one Find; parts
 // whose tags it shows missing or different (a service that ignores tags on
 // create) are tagged and read again.
 func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked bool) (*Observed, error) {
@@ -429,7 +431,7 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 	var tagErr error
 	wg.Go(func() { groupErr = ensureGroup(ctx, c.Logs, spec, have) })
 	wg.Go(func() { roleErr = ensureRole(ctx, c.IAM, spec, have) })
-	wg.Go(func() { tagErr = syncTags(ctx, c, spec, have) })
+	wg.Go(func() { tagErr = syncTags(ctx, c, spec, have, have) })
 	alarmErrs := make([]error, len(spec.alarms()))
 	for i, a := range spec.alarms() {
 		if drift[a.control] == "" {
@@ -454,7 +456,9 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 	if err != nil || !tagsDiffer(spec, o) {
 		return o, err
 	}
-	if err := syncTags(ctx, c, spec, o); err != nil {
+	// Parts this Ensure made moments ago are tagged as soon as their service
+	// sees them.
+	if err := syncTags(ctx, c, spec, o, have); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, c, spec) })
@@ -468,16 +472,23 @@ func tagsDiffer(spec Spec, o *Observed) bool {
 // syncTags gives every part that exists in o (the log group, the role, each
 // alarm) the spec's tags, concurrently: tags added out of band are removed,
 // removed or changed ones written again. Parts o does not have are left to
-// their create, which carries the tags.
-func syncTags(ctx context.Context, c Clients, spec Spec, o *Observed) error {
+// their create, which carries the tags. Parts before (what Ensure started
+// from) does not have were made moments ago: their tag calls are retried
+// while their service does not see them yet.
+func syncTags(ctx context.Context, c Clients, spec Spec, o, before *Observed) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
 		errs []error
 	)
-	run := func(have map[string]string, untag func([]string) error, tag func(map[string]string) error) {
+	run := func(have map[string]string, created bool, untag func([]string) error, tag func(map[string]string) error) {
 		wg.Go(func() {
-			if err := tags.Apply(have, spec.Tags, untag, tag); err != nil {
+			err := tags.Apply(have, spec.Tags, func(keys []string) error {
+				return write(ctx, created, func() error { return untag(keys) })
+			}, func(set map[string]string) error {
+				return write(ctx, created, func() error { return tag(set) })
+			})
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -486,7 +497,7 @@ func syncTags(ctx context.Context, c Clients, spec Spec, o *Observed) error {
 	}
 	if o.LogGroup {
 		group := aws.String(spec.GroupARN())
-		run(o.GroupTags, func(keys []string) error {
+		run(o.GroupTags, !before.LogGroup, func(keys []string) error {
 			if _, err := c.Logs.UntagResource(ctx, &cloudwatchlogs.UntagResourceInput{ResourceArn: group, TagKeys: keys}); err != nil {
 				return fmt.Errorf("logs:UntagResource %s: %w", spec.LogGroup(), err)
 			}
@@ -500,7 +511,7 @@ func syncTags(ctx context.Context, c Clients, spec Spec, o *Observed) error {
 	}
 	if o.Role {
 		role := aws.String(spec.RoleName())
-		run(o.RoleTags, func(keys []string) error {
+		run(o.RoleTags, !before.Role, func(keys []string) error {
 			if _, err := c.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: role, TagKeys: keys}); err != nil {
 				return fmt.Errorf("iam:UntagRole %s: %w", spec.RoleName(), err)
 			}
@@ -514,7 +525,8 @@ func syncTags(ctx context.Context, c Clients, spec Spec, o *Observed) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Alarms)) {
 		alarm := aws.String(spec.AlarmARN(name))
-		run(o.AlarmTags[name], func(keys []string) error {
+		_, existed := before.Alarms[name]
+		run(o.AlarmTags[name], !existed, func(keys []string) error {
 			if _, err := c.Alarms.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: alarm, TagKeys: keys}); err != nil {
 				return fmt.Errorf("cloudwatch:UntagResource %s: %w", name, err)
 			}
@@ -547,10 +559,22 @@ func iamTags(m map[string]string) []iamtypes.Tag {
 	return out
 }
 
+// write makes one write to a part: retried while its service does not see
+// it yet when this Ensure made it moments ago (created), made once otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
+}
+
 // ensureGroup makes the log group (or gives it the backend key), then sets
-// its retention and writes the missing or changed metric filters.
+// its retention and writes the missing or changed metric filters (retried
+// while CloudWatch Logs does not see a group made moments ago).
 func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) error {
 	group := aws.String(spec.LogGroup())
+	// A group found to exist on create did not a moment ago: it is as new.
+	created := !have.LogGroup
 	var exists *cwltypes.ResourceAlreadyExistsException
 	if !have.LogGroup {
 		if _, err := api.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, KmsKeyId: aws.String(spec.KeyARN), Tags: spec.Tags}); err != nil && !errors.As(err, &exists) {
@@ -575,7 +599,10 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 	}
 	if have.Retention != RetentionFor(spec.RetentionDays) {
 		wg.Go(func() {
-			if _, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))}); err != nil {
+			if err := write(ctx, created, func() error {
+				_, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))})
+				return err
+			}); err != nil {
 				fail(fmt.Errorf("logs:PutRetentionPolicy %s: %w", spec.LogGroup(), err))
 			}
 		})
@@ -585,9 +612,12 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 			continue
 		}
 		wg.Go(func() {
-			if _, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
-				FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
-					MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}}); err != nil {
+			if err := write(ctx, created, func() error {
+				_, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
+					FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
+						MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}})
+				return err
+			}); err != nil {
 				fail(fmt.Errorf("logs:PutMetricFilter %s: %w", a.name, err))
 			}
 		})
@@ -597,7 +627,8 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 	return errors.Join(errs...)
 }
 
-// ensureRole makes the role (or repairs its trust policy), then its policy.
+// ensureRole makes the role (or repairs its trust policy), then its policy
+// (retried while IAM does not see a role made moments ago).
 func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) error {
 	role := aws.String(spec.RoleName())
 	if !have.Role {
@@ -612,7 +643,10 @@ func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) err
 		}
 	}
 	if ok, _ := policydoc.Equivalent(have.RolePolicy, spec.rolePolicy()); !ok {
-		if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())}); err != nil {
+		if err := write(ctx, !have.Role, func() error {
+			_, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())})
+			return err
+		}); err != nil {
 			return fmt.Errorf("iam:PutRolePolicy %s: %w", spec.RoleName(), err)
 		}
 	}

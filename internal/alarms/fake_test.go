@@ -38,6 +38,9 @@ type fakeAWS struct {
 	// making the group anyway.
 	fail       map[string][]error
 	lostGroups []error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a part its service never sees.
+	always map[string]error
 
 	calls       []string
 	groupsMade  []*cloudwatchlogs.CreateLogGroupInput
@@ -67,7 +70,8 @@ var (
 
 func newFake() *fakeAWS {
 	return &fakeAWS{groups: map[string]*cwltypes.LogGroup{}, filters: map[string]map[string]cwltypes.MetricFilter{},
-		alarms: map[string]cwtypes.MetricAlarm{}, roles: map[string]*fakeRole{}, fail: map[string][]error{}, tags: map[string]map[string]string{}}
+		alarms: map[string]cwtypes.MetricAlarm{}, roles: map[string]*fakeRole{}, fail: map[string][]error{}, always: map[string]error{},
+		tags: map[string]map[string]string{}}
 }
 
 func (f *fakeAWS) clients() Clients { return Clients{Logs: f, Alarms: fakeAlarmTags{f}, IAM: f} }
@@ -99,7 +103,20 @@ func (f *fakeAWS) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
+}
+
+// count is how many times op was called.
+func (f *fakeAWS) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
 }
 
 // writes lists the calls that change something, in order.
