@@ -191,9 +191,11 @@ func Check(spec Spec, o *Observed) error {
 // selectors before logging is started, the tags meanwhile (added, changed and
 // removed ones). The result is one Find after the writes; a new trail whose
 // tags it shows missing (a service that ignores tags on create) is tagged and
-// read again.
+// read again. The writes to a trail this Ensure created are retried while
+// CloudTrail does not see it yet (TrailNotFoundException).
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
-	if have == nil {
+	created := have == nil
+	if created {
 		created, err := create(ctx, api, spec)
 		if err != nil {
 			return nil, err
@@ -209,7 +211,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 		wg                              sync.WaitGroup
 		destErr, selErr, logErr, tagErr error
 	)
-	wg.Go(func() { tagErr = syncTags(ctx, api, spec.Name, have.ARN, have.Tags, spec.Tags) })
+	wg.Go(func() { tagErr = syncTags(ctx, api, spec.Name, have.ARN, have.Tags, spec.Tags, created) })
 	// The destination and the selectors first, concurrently; logging is
 	// started after both, so no event goes where it should not.
 	var first sync.WaitGroup
@@ -219,9 +221,11 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
 				S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
 				CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
-			err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
-				_, err := api.UpdateTrail(ctx, in)
-				return err
+			err := write(ctx, created, func() error {
+				return retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
+					_, err := api.UpdateTrail(ctx, in)
+					return err
+				})
 			})
 			if err != nil {
 				destErr = fmt.Errorf("cloudtrail:UpdateTrail %s: %w", spec.Name, err)
@@ -234,16 +238,22 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			if spec.TableARN != "" {
 				resources = append(resources, types.DataResource{Type: aws.String("AWS::DynamoDB::Table"), Values: []string{spec.TableARN}})
 			}
-			if _, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: &spec.Name, EventSelectors: []types.EventSelector{{
-				ReadWriteType: types.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false), DataResources: resources,
-			}}}); err != nil {
+			if err := write(ctx, created, func() error {
+				_, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: &spec.Name, EventSelectors: []types.EventSelector{{
+					ReadWriteType: types.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false), DataResources: resources,
+				}}})
+				return err
+			}); err != nil {
 				selErr = fmt.Errorf("cloudtrail:PutEventSelectors %s: %w", spec.Name, err)
 			}
 		})
 	}
 	first.Wait()
 	if drift[ControlLogging] != "" && destErr == nil && selErr == nil {
-		if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &spec.Name}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &spec.Name})
+			return err
+		}); err != nil {
 			logErr = fmt.Errorf("cloudtrail:StartLogging %s: %w", spec.Name, err)
 		}
 	}
@@ -257,30 +267,46 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	}
 	// CreateTrail carried the tags; a service that dropped them (an
 	// emulator) gets them again.
-	if err := syncTags(ctx, api, spec.Name, o.ARN, o.Tags, spec.Tags); err != nil {
+	if err := syncTags(ctx, api, spec.Name, o.ARN, o.Tags, spec.Tags, created); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Name, o.ARN) })
 }
 
 // syncTags turns the trail's tags from have into want: a tag added out of
-// band is removed, a removed or changed one written again.
-func syncTags(ctx context.Context, api API, name, arn string, have, want map[string]string) error {
+// band is removed, a removed or changed one written again. created says the
+// trail was made moments ago by this Ensure (see write).
+func syncTags(ctx context.Context, api API, name, arn string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
 		list := make([]types.Tag, 0, len(keys))
 		for _, k := range keys {
 			list = append(list, types.Tag{Key: aws.String(k)})
 		}
-		if _, err := api.RemoveTags(ctx, &cloudtrail.RemoveTagsInput{ResourceId: &arn, TagsList: list}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.RemoveTags(ctx, &cloudtrail.RemoveTagsInput{ResourceId: &arn, TagsList: list})
+			return err
+		}); err != nil {
 			return fmt.Errorf("cloudtrail:RemoveTags %s: %w", name, err)
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if _, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &arn, TagsList: trailTags(set)}); err != nil {
+		if err := write(ctx, created, func() error {
+			_, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &arn, TagsList: trailTags(set)})
+			return err
+		}); err != nil {
 			return fmt.Errorf("cloudtrail:AddTags %s: %w", name, err)
 		}
 		return nil
 	})
+}
+
+// write makes one write to the trail: retried while CloudTrail does not see
+// it yet when this Ensure created it (created), made once otherwise.
+func write(ctx context.Context, created bool, w func() error) error {
+	if created {
+		return retry.AfterCreate(ctx, w)
+	}
+	return w()
 }
 
 // create makes the trail with its destination, validation and tags (in the

@@ -21,6 +21,9 @@ type fakeCloudTrail struct {
 	// fail holds, per operation, the errors its next calls return (nil: the
 	// call succeeds).
 	fail map[string][]error
+	// always holds, per operation, the error every call returns once its
+	// queued errors are used up: a trail CloudTrail never sees.
+	always map[string]error
 	// dropCreateTags: CreateTrail accepts tags and keeps none, as a service
 	// (or an emulator) that ignores tags on create would.
 	dropCreateTags bool
@@ -43,7 +46,9 @@ type fakeTrail struct {
 
 var _ API = (*fakeCloudTrail)(nil)
 
-func newFake() *fakeCloudTrail { return &fakeCloudTrail{fail: map[string][]error{}} }
+func newFake() *fakeCloudTrail {
+	return &fakeCloudTrail{fail: map[string][]error{}, always: map[string]error{}}
+}
 
 // apiError is the error CloudTrail answers with code: the SDK's typed error
 // where CloudTrail has one, as the SDK's deserializer returns it.
@@ -64,7 +69,20 @@ func (f *fakeCloudTrail) call(op string) error {
 		f.fail[op] = q[1:]
 		return q[0]
 	}
-	return nil
+	return f.always[op]
+}
+
+// count is how many times op was called.
+func (f *fakeCloudTrail) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeCloudTrail) get(name *string) (*fakeTrail, error) {
