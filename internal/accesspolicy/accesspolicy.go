@@ -250,7 +250,7 @@ func iamTags(m map[string]string) []types.Tag {
 // while IAM does not see it yet.
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: &arn, TagKeys: keys})
 			return err
 		}); err != nil {
@@ -258,7 +258,7 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: &arn, Tags: iamTags(set)})
 			return err
 		}); err != nil {
@@ -266,15 +266,6 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 		}
 		return nil
 	})
-}
-
-// write makes one write to the policy: retried while IAM does not see it yet
-// when this Ensure created it (created), made once otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
 }
 
 // Delete removes every non-default version and then the policy; a policy

@@ -484,9 +484,9 @@ func syncTags(ctx context.Context, c Clients, spec Spec, o, before *Observed) er
 	run := func(have map[string]string, created bool, untag func([]string) error, tag func(map[string]string) error) {
 		wg.Go(func() {
 			err := tags.Apply(have, spec.Tags, func(keys []string) error {
-				return write(ctx, created, func() error { return untag(keys) })
+				return retry.AfterCreate(ctx, created, func() error { return untag(keys) })
 			}, func(set map[string]string) error {
-				return write(ctx, created, func() error { return tag(set) })
+				return retry.AfterCreate(ctx, created, func() error { return tag(set) })
 			})
 			if err != nil {
 				mu.Lock()
@@ -559,15 +559,6 @@ func iamTags(m map[string]string) []iamtypes.Tag {
 	return out
 }
 
-// write makes one write to a part: retried while its service does not see
-// it yet when this Ensure made it moments ago (created), made once otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
-}
-
 // ensureGroup makes the log group (or gives it the backend key), then sets
 // its retention and writes the missing or changed metric filters (retried
 // while CloudWatch Logs does not see a group made moments ago).
@@ -599,7 +590,7 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 	}
 	if have.Retention != RetentionFor(spec.RetentionDays) {
 		wg.Go(func() {
-			if err := write(ctx, created, func() error {
+			if err := retry.AfterCreate(ctx, created, func() error {
 				_, err := api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(RetentionFor(spec.RetentionDays))})
 				return err
 			}); err != nil {
@@ -612,7 +603,7 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 			continue
 		}
 		wg.Go(func() {
-			if err := write(ctx, created, func() error {
+			if err := retry.AfterCreate(ctx, created, func() error {
 				_, err := api.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: group, FilterName: aws.String(a.name),
 					FilterPattern: aws.String(a.pattern), MetricTransformations: []cwltypes.MetricTransformation{{
 						MetricName: aws.String(a.metric), MetricNamespace: aws.String(Namespace), MetricValue: aws.String("1")}}})
@@ -643,7 +634,7 @@ func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) err
 		}
 	}
 	if ok, _ := policydoc.Equivalent(have.RolePolicy, spec.rolePolicy()); !ok {
-		if err := write(ctx, !have.Role, func() error {
+		if err := retry.AfterCreate(ctx, !have.Role, func() error {
 			_, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(rolePolicyName), PolicyDocument: aws.String(spec.rolePolicy())})
 			return err
 		}); err != nil {

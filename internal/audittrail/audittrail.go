@@ -221,7 +221,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			in := &cloudtrail.UpdateTrailInput{Name: &spec.Name, S3BucketName: &spec.LogBucket,
 				S3KeyPrefix: aws.String(naming.TrailPrefix), KmsKeyId: &spec.KeyARN, EnableLogFileValidation: aws.Bool(true),
 				CloudWatchLogsLogGroupArn: aws.String(spec.LogGroupARN), CloudWatchLogsRoleArn: aws.String(spec.LogRoleARN)}
-			err := write(ctx, created, func() error {
+			err := retry.AfterCreate(ctx, created, func() error {
 				return retry.OnCodes(ctx, retry.PropagationTimeout, retry.TrailPropagation, func() error {
 					_, err := api.UpdateTrail(ctx, in)
 					return err
@@ -238,7 +238,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 			if spec.TableARN != "" {
 				resources = append(resources, types.DataResource{Type: aws.String("AWS::DynamoDB::Table"), Values: []string{spec.TableARN}})
 			}
-			if err := write(ctx, created, func() error {
+			if err := retry.AfterCreate(ctx, created, func() error {
 				_, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: &spec.Name, EventSelectors: []types.EventSelector{{
 					ReadWriteType: types.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false), DataResources: resources,
 				}}})
@@ -250,7 +250,7 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	}
 	first.Wait()
 	if drift[ControlLogging] != "" && destErr == nil && selErr == nil {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &spec.Name})
 			return err
 		}); err != nil {
@@ -282,7 +282,7 @@ func syncTags(ctx context.Context, api API, name, arn string, have, want map[str
 		for _, k := range keys {
 			list = append(list, types.Tag{Key: aws.String(k)})
 		}
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.RemoveTags(ctx, &cloudtrail.RemoveTagsInput{ResourceId: &arn, TagsList: list})
 			return err
 		}); err != nil {
@@ -290,7 +290,7 @@ func syncTags(ctx context.Context, api API, name, arn string, have, want map[str
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: &arn, TagsList: trailTags(set)})
 			return err
 		}); err != nil {
@@ -298,15 +298,6 @@ func syncTags(ctx context.Context, api API, name, arn string, have, want map[str
 		}
 		return nil
 	})
-}
-
-// write makes one write to the trail: retried while CloudTrail does not see
-// it yet when this Ensure created it (created), made once otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
 }
 
 // create makes the trail with its destination, validation and tags (in the

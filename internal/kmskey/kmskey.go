@@ -384,10 +384,10 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 		aliasErr, rotation error
 	)
 	wg.Go(func() {
-		aliasErr = retry.AfterCreate(ctx, func() error { return pointAlias(ctx, api, spec.Alias, id, true) })
+		aliasErr = retry.AfterCreate(ctx, true, func() error { return pointAlias(ctx, api, spec.Alias, id, true) })
 	})
 	wg.Go(func() {
-		rotation = retry.AfterCreate(ctx, func() error { return enableRotation(ctx, api, id, spec.RotationPeriodDays) })
+		rotation = retry.AfterCreate(ctx, true, func() error { return enableRotation(ctx, api, id, spec.RotationPeriodDays) })
 	})
 	wg.Wait()
 	if aliasErr != nil {
@@ -422,7 +422,7 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 // moments ago (retried while KMS does not see it yet), after the shortest
 // window.
 func scheduleNewKeyDeletion(ctx context.Context, api API, keyID string) error {
-	return retry.AfterCreate(ctx, func() error {
+	return retry.AfterCreate(ctx, true, func() error {
 		_, err := api.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyID), PendingWindowInDays: aws.Int32(7)})
 		return err
 	})
@@ -523,7 +523,7 @@ func kmsTags(m map[string]string) []types.Tag {
 // does not see it yet.
 func syncTags(ctx context.Context, api API, keyID string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.UntagResource(ctx, &kms.UntagResourceInput{KeyId: &keyID, TagKeys: keys})
 			return err
 		}); err != nil {
@@ -531,7 +531,7 @@ func syncTags(ctx context.Context, api API, keyID string, have, want map[string]
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.TagResource(ctx, &kms.TagResourceInput{KeyId: &keyID, Tags: kmsTags(set)})
 			return err
 		}); err != nil {
@@ -539,15 +539,6 @@ func syncTags(ctx context.Context, api API, keyID string, have, want map[string]
 		}
 		return nil
 	})
-}
-
-// write makes one write to the key: retried while KMS does not see the key
-// yet when this Ensure created it (created), made once otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
 }
 
 // Delete removes the alias (when it still points to this key) and schedules

@@ -203,7 +203,7 @@ func ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked, cr
 		if drift[ControlEncryption] != "" {
 			in.SSESpecification = &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: aws.String(spec.KeyARN)}
 		}
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.UpdateTable(ctx, in, retryInUse)
 			return err
 		}); err != nil {
@@ -280,7 +280,7 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 }
 
 func enablePITR(ctx context.Context, api API, table string, created bool) error {
-	if err := write(ctx, created, func() error {
+	if err := retry.AfterCreate(ctx, created, func() error {
 		_, err := api.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 			TableName:                        &table,
 			PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
@@ -290,16 +290,6 @@ func enablePITR(ctx context.Context, api API, table string, created bool) error 
 		return fmt.Errorf("dynamodb:UpdateContinuousBackups %s: %w", table, err)
 	}
 	return nil
-}
-
-// write makes one write to the table: when this Ensure created the table
-// (created), retried while DynamoDB does not see it yet
-// (retry.WriteNotVisible); made once otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
 }
 
 // retryInUse makes the SDK's retryer also retry ResourceInUseException for
@@ -338,7 +328,7 @@ func ddbTags(m map[string]string) []types.Tag {
 // table was made moments ago by this Ensure (see write).
 func syncTags(ctx context.Context, api API, arn string, have, want map[string]string, created bool) error {
 	return tags.Apply(have, want, func(keys []string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: &arn, TagKeys: keys}, retryInUse)
 			return err
 		}); err != nil {
@@ -346,7 +336,7 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 		}
 		return nil
 	}, func(set map[string]string) error {
-		if err := write(ctx, created, func() error {
+		if err := retry.AfterCreate(ctx, created, func() error {
 			_, err := api.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &arn, Tags: ddbTags(set)}, retryInUse)
 			return err
 		}); err != nil {

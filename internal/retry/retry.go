@@ -102,10 +102,14 @@ func notVisible(err error) bool {
 // point-in-time recovery on a table that has only just become ACTIVE.
 var WriteNotVisible = append(Codes{"ContinuousBackupsUnavailableException", "TableNotFoundException"}, NotVisible...)
 
-// AfterCreate calls a write to an object created moments before until it
-// stops failing with one of WriteNotVisible's codes, within the propagation
-// bound (as the hashicorp/aws provider retries such writes).
-func AfterCreate(ctx context.Context, write func() error) error {
+// AfterCreate calls a write to an object created moments before (created)
+// until it stops failing with one of WriteNotVisible's codes, within the
+// propagation bound (as the hashicorp/aws provider retries such writes); a
+// write to an object that existed before is called once.
+func AfterCreate(ctx context.Context, created bool, write func() error) error {
+	if !created {
+		return write()
+	}
 	return OnCodes(ctx, bound(ctx), WriteNotVisible, write)
 }
 

@@ -468,7 +468,7 @@ func create(ctx context.Context, api API, spec Spec) error {
 			"component": "state_bucket", "bucket": spec.Bucket, "error": err.Error()})
 		return nil
 	}
-	_ = retry.AfterCreate(ctx, func() error {
+	_ = retry.AfterCreate(ctx, true, func() error {
 		_, derr := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &spec.Bucket})
 		return derr
 	})
@@ -519,23 +519,13 @@ func s3Tags(m map[string]string) []types.Tag {
 func putTags(ctx context.Context, api API, bucket string, have, want map[string]string, created bool) error {
 	all := tags.OnlyReserved(have)
 	maps.Copy(all, tags.WithoutReserved(want))
-	if err := write(ctx, created, func() error {
+	if err := retry.AfterCreate(ctx, created, func() error {
 		_, err := api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &bucket, Tagging: &types.Tagging{TagSet: s3Tags(all)}})
 		return err
 	}); err != nil {
 		return fmt.Errorf("s3:PutBucketTagging %s: %w", bucket, err)
 	}
 	return nil
-}
-
-// write makes one write to the bucket: when this Ensure created the bucket
-// (created), retried while S3 does not see it yet (NoSuchBucket); made once
-// otherwise.
-func write(ctx context.Context, created bool, w func() error) error {
-	if created {
-		return retry.AfterCreate(ctx, w)
-	}
-	return w()
 }
 
 // harden writes the controls that differ in three rounds. First the public
@@ -549,7 +539,7 @@ func write(ctx context.Context, created bool, w func() error) error {
 func harden(ctx context.Context, api API, spec Spec, o *Observed, created bool) error {
 	b := &spec.Bucket
 	drift := drift(spec, o)
-	put := func(w func() error) error { return write(ctx, created, w) }
+	put := func(w func() error) error { return retry.AfterCreate(ctx, created, w) }
 	var first, rest []func() error
 	if drift[ControlPublicAccess] != "" {
 		first = append(first, func() error {
