@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -182,6 +183,10 @@ var ConflictCodes = []string{
 	"ConcurrentModification", // IAM: another change to the role or policy is in progress
 	"ConflictException",      // CloudTrail: the trail is being changed or not loaded yet
 	"OperationAborted",       // S3: a conflicting conditional operation is in progress
+	// CloudWatch Logs: several changes to one log group at once (its
+	// retention and metric filters are written concurrently).
+	"OperationAbortedException",
+	"ConcurrentModificationException", // CloudWatch, CloudTrail and others: the same, in their words
 }
 
 // newRetryer is the SDK's standard retryer with attempts attempts, retrying
@@ -194,6 +199,11 @@ func newRetryer(attempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = attempts
 		o.Retryables = append(o.Retryables, conflicts)
+		// No client-side retry quota: many concurrent calls retrying at once
+		// (a graph of 20 backends under throttling) would otherwise end in
+		// "retry quota exceeded" instead of their own errors, as the
+		// hashicorp/aws provider also decides.
+		o.RateLimiter = ratelimit.None
 	})
 }
 
