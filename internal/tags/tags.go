@@ -4,6 +4,7 @@
 package tags
 
 import (
+	"errors"
 	"maps"
 	"sort"
 	"strings"
@@ -82,17 +83,18 @@ func Differ(have, want map[string]string) bool {
 // concurrent changes to one resource with a conflict (IAM
 // ConcurrentModification, CloudTrail ConflictException, DynamoDB
 // ResourceInUseException). That costs a round trip only when both are
-// needed; the common case (tags added or changed) makes one call. When the
-// untag fails the tag is not tried: its error is returned.
+// needed; the common case (tags added or changed) makes one call. A failed
+// untag does not stop the tag call; both failures are returned.
 func Apply(have, want map[string]string, untag func([]string) error, tag func(map[string]string) error) error {
 	remove, set := Diff(have, want)
+	var untagErr, tagErr error
 	if len(remove) > 0 {
-		if err := untag(remove); err != nil {
-			return err
-		}
+		untagErr = untag(remove)
 	}
+	// Tagging goes on after a failed untag: a policy may deny removing tags
+	// and still allow putting back a missing one (the ownership tag).
 	if len(set) > 0 {
-		return tag(set)
+		tagErr = tag(set)
 	}
-	return nil
+	return errors.Join(untagErr, tagErr)
 }
