@@ -495,7 +495,11 @@ func pointAlias(ctx context.Context, api API, alias, keyID string, create bool) 
 		if errors.As(err, &exists) {
 			// The SDK's retry of a CreateAlias whose reply was lost meets the
 			// alias the first attempt made: done, if it points to this key.
-			if a, derr := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias}); derr == nil && aws.ToString(a.KeyMetadata.KeyId) == keyID {
+			// The alias exists, so a read that does not find it yet is retried.
+			a, derr := retry.Visible(ctx, func() (*kms.DescribeKeyOutput, error) {
+				return api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+			})
+			if derr == nil && aws.ToString(a.KeyMetadata.KeyId) == keyID {
 				return nil
 			}
 		}
