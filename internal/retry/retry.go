@@ -31,9 +31,15 @@ type Codes []string
 var PrincipalPropagation = Codes{"MalformedPolicyDocumentException", "MalformedPolicy"}
 
 // TrailPropagation are the codes CloudTrail returns while what a trail needs,
-// written moments before, is not yet visible to it: the delivery role, the log
-// bucket policy and the key policy grant.
-var TrailPropagation = Codes{"InvalidCloudWatchLogsRoleArnException", "InsufficientS3BucketPolicyException", "InsufficientEncryptionPolicyException"}
+// made or written moments before, is not yet visible to it: the delivery role
+// and log group, the log bucket and its policy, the key and its policy grant.
+var TrailPropagation = Codes{"InvalidCloudWatchLogsRoleArnException", "InvalidCloudWatchLogsLogGroupArnException",
+	"InsufficientS3BucketPolicyException", "S3BucketDoesNotExistException", "InsufficientEncryptionPolicyException", "KmsKeyNotFoundException"}
+
+// LoggingTargetPropagation are the codes S3 returns to PutBucketLogging while
+// the log bucket, or its policy granting log delivery, written moments
+// before, is not yet visible to it.
+var LoggingTargetPropagation = Codes{"InvalidTargetBucketForLogging"}
 
 // OnCodes calls f until it succeeds or fails with a code not in codes; it gives
 // up after timeout or when ctx ends, returning the last error.

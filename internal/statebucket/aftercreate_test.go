@@ -124,3 +124,29 @@ func TestEnsureDoesNotRetryWritesToAnExistingBucket(t *testing.T) {
 		t.Errorf("PutBucketVersioning called %d times, want once", n)
 	}
 }
+
+// S3 refuses logging into a log bucket it does not see yet, or whose policy
+// granting log delivery it does not see yet (both made moments before, in
+// the same apply), with InvalidTargetBucketForLogging: the write is retried,
+// for an existing state bucket too.
+func TestEnsureRetriesLoggingToANewLogBucket(t *testing.T) {
+	for _, tracked := range []bool{false, true} {
+		f := newFake()
+		f.createTags = true
+		if tracked {
+			if _, err := observeAndEnsure(context.Background(), f, Spec{Backend: "acme", Bucket: testSpec().Bucket, KeyARN: testSpec().KeyARN,
+				NoncurrentDays: testSpec().NoncurrentDays, Policy: testSpec().Policy, Role: testSpec().Role, Tags: testSpec().Tags}, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.fail["PutBucketLogging"] = []error{apiError("InvalidTargetBucketForLogging")}
+		o, err := observeAndEnsure(context.Background(), f, testSpec(), tracked)
+		if err != nil {
+			t.Fatalf("tracked %v: %v", tracked, err)
+		}
+		if n := f.count("PutBucketLogging"); n != 2 {
+			t.Errorf("tracked %v: PutBucketLogging called %d times, want twice", tracked, n)
+		}
+		drifttest.Compliant(t, "logging", Drift(testSpec(), o))
+	}
+}

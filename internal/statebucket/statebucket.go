@@ -625,10 +625,14 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed, created bool) 
 	if drift[ControlAccessLogging] != "" {
 		rest = append(rest, func() error {
 			if err := put(func() error {
-				_, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
-					LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
-				}})
-				return err
+				// The managed log bucket and its policy may have been made
+				// moments before, in the same apply.
+				return retry.OnCodes(ctx, retry.PropagationTimeout, retry.LoggingTargetPropagation, func() error {
+					_, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: b, BucketLoggingStatus: &types.BucketLoggingStatus{
+						LoggingEnabled: &types.LoggingEnabled{TargetBucket: &spec.Logging.TargetBucket, TargetPrefix: &spec.Logging.TargetPrefix},
+					}})
+					return err
+				})
 			}); err != nil {
 				return fmt.Errorf("s3:PutBucketLogging %s: %w", spec.Bucket, err)
 			}
