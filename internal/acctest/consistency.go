@@ -818,9 +818,7 @@ func noSuchBucket(q *awsRequest) *answer {
 // kmsKeyNotFound is KMS's answer to a request about a key that does not
 // exist.
 func kmsKeyNotFound(q *awsRequest, id string) *answer {
-	msg := fmt.Sprintf("Key '%s' does not exist", derivedARN("kms", q.region, "key/"+id))
-	body, _ := json.Marshal(map[string]string{"__type": "NotFoundException", "message": msg})
-	return &answer{status: http.StatusBadRequest, header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amzn-Requestid": {"stale-read"}}, body: body}
+	return jsonError(q, "NotFoundException", fmt.Sprintf("Key '%s' does not exist", derivedARN("kms", q.region, "key/"+id)))
 }
 
 // jsonError is a 400 error of the JSON protocols: __type and message.
@@ -832,9 +830,15 @@ func jsonError(q *awsRequest, code, msg string) *answer {
 // iamNoSuchEntity is IAM's answer to a request about something that does not
 // exist.
 func iamNoSuchEntity(msg string) *answer {
-	return &answer{status: http.StatusNotFound, header: http.Header{"Content-Type": {"text/xml"}}, body: fmt.Appendf(nil,
-		`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>%s</Message></Error><RequestId>stale-read</RequestId></ErrorResponse>`,
-		xmlEscape(msg))}
+	return queryError("iam", http.StatusNotFound, "NoSuchEntity", msg)
+}
+
+// queryError is an error of the query protocols (IAM, STS, CloudWatch) that
+// the caller caused: a Sender error in the service's namespace.
+func queryError(service string, status int, code, msg string) *answer {
+	return &answer{status: status, header: http.Header{"Content-Type": {"text/xml"}}, body: fmt.Appendf(nil,
+		`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`,
+		xmlNamespaces[service], code, xmlEscape(msg))}
 }
 
 func xmlEscape(s string) string {

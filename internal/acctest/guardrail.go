@@ -238,10 +238,7 @@ func accessDenied(q *awsRequest, action string) *answer {
 		if q.service == "dynamodb" {
 			code = "com.amazon.coral.service#AccessDeniedException"
 		}
-		body, _ := json.Marshal(map[string]string{"__type": code, "message": msg})
-		return jsonAnswer(q, http.StatusBadRequest, body)
+		return jsonError(q, code, msg)
 	}
-	return &answer{status: http.StatusForbidden, header: http.Header{"Content-Type": {"text/xml"}}, body: fmt.Appendf(nil,
-		`<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>%s</Message></Error><RequestId>guardrail</RequestId></ErrorResponse>`,
-		xmlNamespaces[q.service], xmlEscape(msg))}
+	return queryError(q.service, http.StatusForbidden, "AccessDenied", msg)
 }
