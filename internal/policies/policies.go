@@ -28,6 +28,17 @@ type Backend struct {
 	// LogGroupARN is the alarms' CloudWatch Logs group (without the ":*"
 	// stream suffix), encrypted with the key; "" without alarms.
 	LogGroupARN string
+
+	// Grants are the access blocks: principals of any account, per environment.
+	Grants []Grant
+	// Boundary is nil without one.
+	Boundary *Boundary
+	// KeyAdmins is nil without key administrators.
+	KeyAdmins *KeyAdministrators
+	// Provider is the IAM principal running the provider (CallerPrincipal),
+	// exempt from the boundary and the key administration denies so that it
+	// can always refresh, repair and destroy; "" when neither is configured.
+	Provider string
 }
 
 // Statement IDs that other code (import, drift messages) refers to.
@@ -96,6 +107,7 @@ func KeyPolicy(b Backend) policydoc.Document {
 			},
 		})
 	}
+	doc.Statement = append(doc.Statement, keyGrantStatements(b)...)
 	if b.TrailARN != "" {
 		doc.Statement = append(doc.Statement,
 			policydoc.Statement{
@@ -131,6 +143,8 @@ func KeyPolicy(b Backend) policydoc.Document {
 			Condition: policydoc.Conditions{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": {b.LogGroupARN}}},
 		})
 	}
+	doc.Statement = append(doc.Statement, boundaryDenies(b, keyUseActions, keyUseActions, []string{"*"}, false)...)
+	doc.Statement = append(doc.Statement, keyAdministration(b)...)
 	return doc
 }
 
@@ -212,10 +226,14 @@ func TrailLogsRolePolicy(logGroupARN string) policydoc.Document {
 // Uploads without encryption headers get the bucket default (the same key);
 // an upload asking for SSE-KMS without naming a key would get the AWS managed
 // aws/s3 key instead, so it is refused too.
+//
+// With grants, it also lets each environment's principals (of any account)
+// reach that environment's prefix; with a boundary, it denies every caller
+// outside it but the exempt ones.
 func BucketPolicy(b Backend) policydoc.Document {
 	bucket := b.BucketARN()
 	objects := bucket + "/*"
-	return policydoc.Document{
+	doc := policydoc.Document{
 		Version: "2012-10-17",
 		Statement: []policydoc.Statement{
 			{
@@ -263,6 +281,9 @@ func BucketPolicy(b Backend) policydoc.Document {
 			},
 		},
 	}
+	doc.Statement = append(doc.Statement, bucketGrantStatements(b)...)
+	doc.Statement = append(doc.Statement, boundaryDenies(b, []string{"s3:*"}, dataActions, []string{bucket, objects}, true)...)
+	return doc
 }
 
 // AccessPolicy grants one environment exactly what Terraform's S3 backend needs
