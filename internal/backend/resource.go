@@ -46,6 +46,7 @@ func (r *backendResource) ValidateConfig(ctx context.Context, req resource.Valid
 		resp.Diagnostics.AddAttributeError(path.Root("cloudtrail"), "cloudtrail needs access_logging",
 			"The trail delivers to the backend's managed log bucket. Add an access_logging {} block (without target_bucket).")
 	}
+	validateAccess(ctx, m, &resp.Diagnostics)
 	// A target_bucket equal to the (possibly derived) state bucket is refused in ModifyPlan.
 	if l := m.AccessLogging; l != nil && !l.TargetBucket.IsNull() {
 		if m.CloudTrail != nil {
@@ -159,6 +160,14 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.LockTableName = types.StringNull()
 	}
 
+	var prior *model
+	if !req.State.Raw.IsNull() {
+		prior = &state
+	}
+	planProvider(&plan, prior, c.CallerARN, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok || !checkReferences(ctx, c, s, &resp.Diagnostics) {
 		return

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -70,7 +71,13 @@ const (
 )
 
 type model struct {
-	AccessLogging                   *accessLoggingModel `tfsdk:"access_logging"`
+	Access                          []accessModel           `tfsdk:"access"`
+	AccessLogging                   *accessLoggingModel     `tfsdk:"access_logging"`
+	AccessPolicyDocuments           types.Map               `tfsdk:"access_policy_documents"`
+	Boundary                        *boundaryModel          `tfsdk:"boundary"`
+	KeyAdministrators               *keyAdministratorsModel `tfsdk:"key_administrators"`
+	ProviderPrincipal               types.String            `tfsdk:"provider_principal"`
+	SharedPrincipals                types.Set               `tfsdk:"shared_principals"`
 	AccountID                       types.String        `tfsdk:"account_id"`
 	BackendConfig                   types.Map           `tfsdk:"backend_config"`
 	BackendHCL                      types.Map           `tfsdk:"backend_hcl"`
@@ -117,7 +124,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 	computedString := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 	}
-	return schema.Schema{
+	sch := schema.Schema{
 		MarkdownDescription: "A hardened Terraform remote-state backend on S3, created and kept as one unit: a customer managed KMS key " +
 			"(rotation, scoped key policy, alias), the state bucket (SSE-KMS with bucket key, versioning, all public access blocked, " +
 			"ACLs disabled, TLS-only policy, retention lifecycle), a DynamoDB lock table (on-demand, encrypted with the key, " +
@@ -161,7 +168,7 @@ func schemaFor(ctx context.Context) schema.Schema {
 				Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{types.StringValue(DefaultEnvironment)})),
 				MarkdownDescription: "Environments whose states the backend holds. Default: `[\"" + DefaultEnvironment + "\"]`. Each gets the state key prefix " +
 					"`<environment>/` and its own IAM policy that reaches only that prefix, so one environment's credentials cannot read or " +
-					"overwrite another's state. At most 50. Names are 1-32 lowercase letters, digits, `_` or `-`, starting with a letter or digit, " +
+					"overwrite another's state (`access` blocks grant principals of any account one environment). At most 50. Names are 1-32 lowercase letters, digits, `_` or `-`, starting with a letter or digit, " +
 					"and may not contain `tfstate` (it separates backend and environment in policy names, so two backends' policies never mix).",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
@@ -325,6 +332,9 @@ func schemaFor(ctx context.Context) schema.Schema {
 			},
 		},
 	}
+	maps.Copy(sch.Attributes, accessAttributes())
+	maps.Copy(sch.Blocks, accessBlocks())
+	return sch
 }
 
 func reservedTagKey(v string) error {

@@ -47,6 +47,8 @@ type settings struct {
 	LogRetention int32
 	Trail        bool
 	AlarmTopic   string // "" without alarms
+
+	accessSettings
 }
 
 func (s settings) alarmsSpec() alarms.Spec {
@@ -88,6 +90,16 @@ func (s settings) tableARN() string {
 	return arn.ARN{Partition: s.Partition, Service: "dynamodb", Region: s.Region, AccountID: s.AccountID, Resource: "table/" + s.Table}.String()
 }
 
+// lockTableRef is how backend configurations name the lock table: by name,
+// or, with access blocks, by ARN, which DynamoDB accepts wherever it takes a
+// name and which reaches the central table from another account.
+func (s settings) lockTableRef() string {
+	if len(s.Grants) > 0 {
+		return s.tableARN()
+	}
+	return s.Table
+}
+
 func (s settings) bucketARN() string {
 	return arn.ARN{Partition: s.Partition, Service: "s3", Resource: s.Bucket}.String()
 }
@@ -112,6 +124,7 @@ func (s settings) policyBackend() policies.Backend {
 	b := policies.Backend{
 		Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, Bucket: s.Bucket,
 		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals, TrailARN: s.trailARN(),
+		Grants: s.Grants, Boundary: s.Boundary, KeyAdmins: s.KeyAdmins, Provider: s.Provider,
 	}
 	if s.AlarmTopic != "" {
 		b.LogGroupARN = s.alarmsSpec().GroupARN()
@@ -213,6 +226,11 @@ func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag
 		}
 		s.AlarmTopic = m.CloudTrail.Alarms.SNSTopicARN.ValueString()
 	}
+	access, known := accessFrom(ctx, m, diags)
+	if !known {
+		return s, false
+	}
+	s.accessSettings = access
 	if s.Locking != LockingLockfile {
 		s.Table = naming.LockTable(s.Name)
 		if v := m.LockTableName.ValueString(); v != "" && !m.LockTableName.IsUnknown() {
@@ -264,8 +282,10 @@ func setDerived(m *model, s settings, keyKnown bool) {
 	if !keyKnown {
 		m.BackendConfig = types.MapUnknown(backendConfigType)
 		m.BackendHCL = types.MapUnknown(types.StringType)
+		m.AccessPolicyDocuments = types.MapUnknown(accessDocumentsType)
 		return
 	}
+	m.AccessPolicyDocuments = accessDocuments(s)
 	configs := map[string]attr.Value{}
 	hcl := map[string]attr.Value{}
 	// Arguments a mode does not use are null (and left out of backend_hcl),
@@ -273,7 +293,7 @@ func setDerived(m *model, s settings, keyKnown bool) {
 	// "dynamodb" mode's configuration.
 	table, lockfile := types.StringNull(), types.BoolNull()
 	if s.Locking != LockingLockfile {
-		table = types.StringValue(s.Table)
+		table = types.StringValue(s.lockTableRef())
 	}
 	if s.lockfile() {
 		lockfile = types.BoolValue(true)
@@ -305,7 +325,7 @@ func renderHCL(s settings, env string) string {
 	line("encrypt", "true")
 	line("kms_key_id", fmt.Sprintf("%q", s.KeyARN))
 	if s.Locking != LockingLockfile {
-		line("dynamodb_table", fmt.Sprintf("%q", s.Table))
+		line("dynamodb_table", fmt.Sprintf("%q", s.lockTableRef()))
 	}
 	if s.lockfile() {
 		line("use_lockfile", "true")

@@ -132,3 +132,43 @@ func SNSTopicARN(v string) error {
 	}
 	return nil
 }
+
+var (
+	orgIDPattern  = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	orgPathPart   = regexp.MustCompile(`^(o-[a-z0-9]{10,32})/r-[0-9a-z]{4,32}(/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})*/$`)
+	vpcEndpointID = regexp.MustCompile(`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`)
+)
+
+// OrganizationID checks an AWS Organizations ID (aws:PrincipalOrgID).
+func OrganizationID(v string) error {
+	if !orgIDPattern.MatchString(v) {
+		return fmt.Errorf("%q is not an organization ID; it looks like o-a1b2c3d4e5 (\"o-\" and 10 to 32 lowercase letters or digits)", v)
+	}
+	return nil
+}
+
+// OrgPath checks an AWS Organizations entity path (aws:PrincipalOrgPaths):
+// organization, root and organizational units, ending with "/"; no wildcards.
+func OrgPath(v string) error {
+	if !orgPathPart.MatchString(v) {
+		return fmt.Errorf("%q is not an organization path; it looks like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ (organization, root, "+
+			"then organizational units, ending with \"/\", without wildcards: the path covers every account below it)", v)
+	}
+	return nil
+}
+
+// OrgPathOrganization is the organization ID an organization path starts with.
+func OrgPathOrganization(v string) string {
+	if m := orgPathPart.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// VPCEndpointID checks a VPC endpoint ID (aws:SourceVpce).
+func VPCEndpointID(v string) error {
+	if !vpcEndpointID.MatchString(v) {
+		return fmt.Errorf("%q is not a VPC endpoint ID; it looks like vpce-0123456789abcdef0 (\"vpce-\" and 17, or for old endpoints 8, hexadecimal digits)", v)
+	}
+	return nil
+}
