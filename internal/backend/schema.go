@@ -78,34 +78,34 @@ type model struct {
 	KeyAdministrators               *keyAdministratorsModel `tfsdk:"key_administrators"`
 	ProviderPrincipal               types.String            `tfsdk:"provider_principal"`
 	SharedPrincipals                types.Set               `tfsdk:"shared_principals"`
-	AccountID                       types.String        `tfsdk:"account_id"`
-	BackendConfig                   types.Map           `tfsdk:"backend_config"`
-	BackendHCL                      types.Map           `tfsdk:"backend_hcl"`
-	Bucket                          types.String        `tfsdk:"bucket"`
-	BucketARN                       types.String        `tfsdk:"bucket_arn"`
-	CloudTrail                      *cloudtrailModel    `tfsdk:"cloudtrail"`
-	Controls                        types.Map           `tfsdk:"controls"`
-	Environments                    types.Set           `tfsdk:"environments"`
-	ForceDestroy                    types.Bool          `tfsdk:"force_destroy"`
-	ID                              types.String        `tfsdk:"id"`
-	KMSAliasName                    types.String        `tfsdk:"kms_alias_name"`
-	KMSDeletionWindowDays           types.Int64         `tfsdk:"kms_deletion_window_days"`
-	KMSKeyARN                       types.String        `tfsdk:"kms_key_arn"`
-	KMSKeyID                        types.String        `tfsdk:"kms_key_id"`
-	KMSRotationPeriodDays           types.Int64         `tfsdk:"kms_rotation_period_days"`
-	LockTableARN                    types.String        `tfsdk:"lock_table_arn"`
-	LogBucket                       types.String        `tfsdk:"log_bucket"`
-	LockTableName                   types.String        `tfsdk:"lock_table_name"`
-	Locking                         types.String        `tfsdk:"locking"`
-	Name                            types.String        `tfsdk:"name"`
-	NoncurrentVersionExpirationDays types.Int64         `tfsdk:"noncurrent_version_expiration_days"`
-	PolicyARNs                      types.Map           `tfsdk:"policy_arns"`
-	Principals                      types.Set           `tfsdk:"principals"`
-	Region                          types.String        `tfsdk:"region"`
-	Tags                            types.Map           `tfsdk:"tags"`
-	TagsAll                         types.Map           `tfsdk:"tags_all"`
-	TrailARN                        types.String        `tfsdk:"trail_arn"`
-	Timeouts                        timeouts.Value      `tfsdk:"timeouts"`
+	AccountID                       types.String            `tfsdk:"account_id"`
+	BackendConfig                   types.Map               `tfsdk:"backend_config"`
+	BackendHCL                      types.Map               `tfsdk:"backend_hcl"`
+	Bucket                          types.String            `tfsdk:"bucket"`
+	BucketARN                       types.String            `tfsdk:"bucket_arn"`
+	CloudTrail                      *cloudtrailModel        `tfsdk:"cloudtrail"`
+	Controls                        types.Map               `tfsdk:"controls"`
+	Environments                    types.Set               `tfsdk:"environments"`
+	ForceDestroy                    types.Bool              `tfsdk:"force_destroy"`
+	ID                              types.String            `tfsdk:"id"`
+	KMSAliasName                    types.String            `tfsdk:"kms_alias_name"`
+	KMSDeletionWindowDays           types.Int64             `tfsdk:"kms_deletion_window_days"`
+	KMSKeyARN                       types.String            `tfsdk:"kms_key_arn"`
+	KMSKeyID                        types.String            `tfsdk:"kms_key_id"`
+	KMSRotationPeriodDays           types.Int64             `tfsdk:"kms_rotation_period_days"`
+	LockTableARN                    types.String            `tfsdk:"lock_table_arn"`
+	LogBucket                       types.String            `tfsdk:"log_bucket"`
+	LockTableName                   types.String            `tfsdk:"lock_table_name"`
+	Locking                         types.String            `tfsdk:"locking"`
+	Name                            types.String            `tfsdk:"name"`
+	NoncurrentVersionExpirationDays types.Int64             `tfsdk:"noncurrent_version_expiration_days"`
+	PolicyARNs                      types.Map               `tfsdk:"policy_arns"`
+	Principals                      types.Set               `tfsdk:"principals"`
+	Region                          types.String            `tfsdk:"region"`
+	Tags                            types.Map               `tfsdk:"tags"`
+	TagsAll                         types.Map               `tfsdk:"tags_all"`
+	TrailARN                        types.String            `tfsdk:"trail_arn"`
+	Timeouts                        timeouts.Value          `tfsdk:"timeouts"`
 }
 
 // backendConfigType is one environment's arguments for Terraform's S3 backend.

@@ -1,5 +1,9 @@
 // Package locktable manages the DynamoDB table Terraform's S3 backend uses for
 // state locks: ensure (create or adopt, then harden), find, drift and delete.
+//
+// Besides the table's own settings it enforces the table's resource-based
+// policy: the backend's cross-account grants, or, for a backend that grants
+// no one through it, no policy at all.
 package locktable
 
 import (
@@ -16,6 +20,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
@@ -31,6 +36,9 @@ type API interface {
 	ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
 	TagResource(context.Context, *dynamodb.TagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error)
 	UntagResource(context.Context, *dynamodb.UntagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.UntagResourceOutput, error)
+	GetResourcePolicy(context.Context, *dynamodb.GetResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.GetResourcePolicyOutput, error)
+	PutResourcePolicy(context.Context, *dynamodb.PutResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.PutResourcePolicyOutput, error)
+	DeleteResourcePolicy(context.Context, *dynamodb.DeleteResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteResourcePolicyOutput, error)
 }
 
 // HashKey is the attribute Terraform's S3 backend writes lock items under.
@@ -43,7 +51,14 @@ type Spec struct {
 	ARN     string // the table's ARN, so the verification read needs no DescribeTable first; may be ""
 	KeyARN  string
 	Tags    map[string]string
+	// Policy is the table's resource-based policy: the backend's grants to
+	// principals in other accounts. A document without statements means the
+	// table must have no resource policy at all.
+	Policy policydoc.Document
 }
+
+// wantsPolicy reports whether the spec asks for a resource policy.
+func (s Spec) wantsPolicy() bool { return len(s.Policy.Statement) > 0 }
 
 // Controls named in drift reports.
 const (
@@ -51,7 +66,14 @@ const (
 	ControlEncryption         = "lock_table_encryption"
 	ControlPITR               = "lock_table_point_in_time_recovery"
 	ControlDeletionProtection = "lock_table_deletion_protection"
+	ControlResourcePolicy     = "lock_table_resource_policy"
 )
+
+// ControlNames lists the table's controls in order: the keys of every Drift
+// report.
+func ControlNames() []string {
+	return []string{ControlBilling, ControlEncryption, ControlPITR, ControlDeletionProtection, ControlResourcePolicy}
+}
 
 // Observed is what exists.
 type Observed struct {
@@ -65,11 +87,15 @@ type Observed struct {
 	PITR               bool
 	DeletionProtection bool
 	Tags               map[string]string
+	Policy             string // the resource-based policy's text; "" when the table has none
 }
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
 func Drift(spec Spec, o *Observed) map[string]string {
-	out := map[string]string{ControlBilling: "", ControlEncryption: "", ControlPITR: "", ControlDeletionProtection: ""}
+	out := make(map[string]string, len(ControlNames()))
+	for _, c := range ControlNames() {
+		out[c] = ""
+	}
 	if o.Billing != types.BillingModePayPerRequest {
 		out[ControlBilling] = fmt.Sprintf("billing mode is %s, not on-demand", o.Billing)
 	}
@@ -82,26 +108,50 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	if !o.DeletionProtection {
 		out[ControlDeletionProtection] = "deletion protection is off"
 	}
+	out[ControlResourcePolicy] = policyDrift(spec, o.Policy)
 	return out
 }
 
-// Find reads the table, its point-in-time recovery and its tags; a missing
-// table (or one being deleted) is awserr.ErrNotFound, whatever else failed.
-// With the table's ARN the three reads run concurrently (one round trip);
-// without it (import knows only the name) the tags are read after
-// DescribeTable, with the ARN it reports.
+// policyDrift compares the table's resource policy (have, "" for none) with
+// the spec's, by meaning: "" when they agree.
+func policyDrift(spec Spec, have string) string {
+	switch {
+	case !spec.wantsPolicy() && have == "":
+		return ""
+	case !spec.wantsPolicy():
+		return "a resource policy is attached but the backend grants no one through it"
+	case have == "":
+		return "resource policy missing"
+	}
+	if ok, err := policydoc.Equivalent(have, spec.Policy.String()); err != nil || !ok {
+		return "resource policy differs from the backend's grants"
+	}
+	return ""
+}
+
+// Find reads the table, its point-in-time recovery, its tags and its
+// resource-based policy; a missing table (or one being deleted) is
+// awserr.ErrNotFound, whatever else failed. With the table's ARN the four
+// reads run concurrently (one round trip); without it (import knows only the
+// name) the tags and the policy are read after DescribeTable, with the ARN it
+// reports.
 func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 	var (
-		wg                         sync.WaitGroup
-		d                          *dynamodb.DescribeTableOutput
-		cb                         *dynamodb.DescribeContinuousBackupsOutput
-		listed                     *dynamodb.ListTagsOfResourceOutput
-		descErr, backupErr, tagErr error
+		wg                                    sync.WaitGroup
+		d                                     *dynamodb.DescribeTableOutput
+		cb                                    *dynamodb.DescribeContinuousBackupsOutput
+		listed                                *dynamodb.ListTagsOfResourceOutput
+		policy                                string
+		descErr, backupErr, tagErr, policyErr error
 	)
-	listTags := func(arn string) {
-		if listed, tagErr = api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &arn}); tagErr != nil {
-			tagErr = fmt.Errorf("dynamodb:ListTagsOfResource %s: %w", table, tagErr)
-		}
+	// byARN starts the reads that name the table by its ARN.
+	byARN := func(arn string) {
+		wg.Go(func() {
+			if listed, tagErr = api.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &arn}); tagErr != nil {
+				tagErr = fmt.Errorf("dynamodb:ListTagsOfResource %s: %w", table, tagErr)
+			}
+		})
+		wg.Go(func() { policy, policyErr = readPolicy(ctx, api, table, arn) })
 	}
 	wg.Go(func() { d, descErr = api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table}) })
 	wg.Go(func() {
@@ -110,7 +160,7 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 		}
 	})
 	if arn != "" {
-		wg.Go(func() { listTags(arn) })
+		byARN(arn)
 	}
 	wg.Wait()
 	var notFound *types.ResourceNotFoundException
@@ -122,9 +172,10 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 	case d.Table.TableStatus == types.TableStatusDeleting:
 		return nil, awserr.NotFound("DynamoDB table %s (deleting)", table)
 	case arn == "":
-		listTags(aws.ToString(d.Table.TableArn))
+		byARN(aws.ToString(d.Table.TableArn))
+		wg.Wait()
 	}
-	if err := errors.Join(descErr, backupErr, tagErr); err != nil {
+	if err := errors.Join(descErr, backupErr, tagErr, policyErr); err != nil {
 		return nil, err
 	}
 	t := d.Table
@@ -148,7 +199,22 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 	for _, tg := range listed.Tags {
 		o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
+	o.Policy = policy
 	return o, nil
+}
+
+// readPolicy reads the table's resource-based policy: "" when it has none
+// (PolicyNotFoundException, as DynamoDB and the emulator answer then).
+func readPolicy(ctx context.Context, api API, table, arn string) (string, error) {
+	out, err := api.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: &arn})
+	var none *types.PolicyNotFoundException
+	switch {
+	case errors.As(err, &none):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("dynamodb:GetResourcePolicy %s: %w", table, err)
+	}
+	return aws.ToString(out.Policy), nil
 }
 
 // Check refuses to adopt a table that does not carry the backend's ownership
@@ -163,7 +229,8 @@ func Check(spec Spec, o *Observed) error {
 
 // Ensure makes the table match the spec, starting from have, what Find
 // observed (nil: the table does not exist, and is created with every control
-// but point-in-time recovery, which is turned on once it is ACTIVE). Without
+// but point-in-time recovery and the resource policy, which are set once it
+// is ACTIVE). Without
 // tracked (the table is not in state yet) a table without the ownership tag
 // is refused. Only what differs is written; the result is one Find after the
 // writes.
@@ -215,15 +282,24 @@ func ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked, cr
 		}
 	}
 	var (
-		wg              sync.WaitGroup
-		pitrErr, tagErr error
+		wg                         sync.WaitGroup
+		pitrErr, policyErr, tagErr error
 	)
 	if drift[ControlPITR] != "" {
 		wg.Go(func() { pitrErr = enablePITR(ctx, api, spec.Table, created) })
 	}
+	if drift[ControlResourcePolicy] != "" {
+		wg.Go(func() {
+			if spec.wantsPolicy() {
+				policyErr = putPolicy(ctx, api, spec.Table, have.ARN, spec.Policy, created)
+			} else {
+				policyErr = deletePolicy(ctx, api, spec.Table, have.ARN, created)
+			}
+		})
+	}
 	wg.Go(func() { tagErr = syncTags(ctx, api, have.ARN, have.Tags, spec.Tags, created) })
 	wg.Wait()
-	if err := errors.Join(pitrErr, tagErr); err != nil {
+	if err := errors.Join(pitrErr, policyErr, tagErr); err != nil {
 		return nil, err
 	}
 	return retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, have.ARN) })
@@ -231,14 +307,20 @@ func ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked, cr
 
 // createTable makes the table with its tags (in the CreateTable request
 // itself: an organisation may deny creating an untagged table), encryption,
-// billing and deletion protection, waits until it is ACTIVE and turns on point-in-time recovery.
+// billing and deletion protection, waits until it is ACTIVE, turns on
+// point-in-time recovery and puts the resource policy (when the spec has one).
 // A table found in use (the SDK's retry of a create whose reply was lost, or
 // a table made meanwhile) is read and brought to the spec like any other.
 // Either way the table did not exist moments ago: every write to it is
 // retried while DynamoDB does not see it yet (point-in-time recovery in
 // particular is refused for a while after the table turns ACTIVE).
+//
+// The policy is put once the table is ACTIVE rather than sent in the
+// CreateTable request: the emulator (moto 5.2.5) accepts it there and keeps
+// none, and a table without its grants only refuses the other accounts until
+// the policy is on.
 func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observed, error) {
-	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
+	out, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:                 &spec.Table,
 		AttributeDefinitions:      []types.AttributeDefinition{{AttributeName: aws.String(HashKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:                 []types.KeySchemaElement{{AttributeName: aws.String(HashKey), KeyType: types.KeyTypeHash}},
@@ -264,7 +346,20 @@ func createTable(ctx context.Context, api API, spec Spec, tracked bool) (*Observ
 	if err := waitActive(ctx, api, spec.Table); err != nil {
 		return nil, err
 	}
-	if err := enablePITR(ctx, api, spec.Table, true); err != nil {
+	arn := spec.ARN
+	if out.TableDescription != nil && out.TableDescription.TableArn != nil {
+		arn = *out.TableDescription.TableArn
+	}
+	var (
+		wg                 sync.WaitGroup
+		pitrErr, policyErr error
+	)
+	wg.Go(func() { pitrErr = enablePITR(ctx, api, spec.Table, true) })
+	if spec.wantsPolicy() {
+		wg.Go(func() { policyErr = putPolicy(ctx, api, spec.Table, arn, spec.Policy, true) })
+	}
+	wg.Wait()
+	if err := errors.Join(pitrErr, policyErr); err != nil {
 		return nil, err
 	}
 	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, api, spec.Table, spec.ARN) })
@@ -288,6 +383,44 @@ func enablePITR(ctx context.Context, api API, table string, created bool) error 
 		return err
 	}); err != nil {
 		return fmt.Errorf("dynamodb:UpdateContinuousBackups %s: %w", table, err)
+	}
+	return nil
+}
+
+// putPolicy puts the spec's resource policy on the table; created says the
+// table was made moments ago by this Ensure. The write names no expected
+// revision: whatever policy the table has now, read before or written since,
+// is replaced, so DynamoDB has no revision to refuse it with
+// (PolicyNotFoundException). A table still UPDATING answers
+// ResourceInUseException, which is retried.
+func putPolicy(ctx context.Context, api API, table, arn string, policy policydoc.Document, created bool) error {
+	text := policy.String()
+	if err := retry.AfterCreate(ctx, created, func() error {
+		_, err := api.PutResourcePolicy(ctx, &dynamodb.PutResourcePolicyInput{ResourceArn: &arn, Policy: &text}, retryInUse)
+		return err
+	}); err != nil {
+		return fmt.Errorf("dynamodb:PutResourcePolicy %s: %w", table, err)
+	}
+	return nil
+}
+
+// deletePolicy removes the table's resource policy; created as for putPolicy.
+// A policy removed meanwhile counts as removed: DynamoDB answers success, a
+// revision mismatch would be PolicyNotFoundException, and the emulator (moto
+// 5.2.5) answers ResourceNotFoundException for a table without a policy.
+// That code also means the table is gone, which leaves no policy either; the
+// read after the writes reports the table then.
+func deletePolicy(ctx context.Context, api API, table, arn string, created bool) error {
+	err := retry.AfterCreate(ctx, created, func() error {
+		_, err := api.DeleteResourcePolicy(ctx, &dynamodb.DeleteResourcePolicyInput{ResourceArn: &arn}, retryInUse)
+		return err
+	})
+	var (
+		none     *types.PolicyNotFoundException
+		notFound *types.ResourceNotFoundException
+	)
+	if err != nil && !errors.As(err, &none) && !errors.As(err, &notFound) {
+		return fmt.Errorf("dynamodb:DeleteResourcePolicy %s: %w", table, err)
 	}
 	return nil
 }
