@@ -2,7 +2,9 @@ package acctest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +35,12 @@ type Backend struct {
 	TrailARN, TrailName, LogBucket, AlarmsSNS string
 	Principals                                []string
 	RetentionDays, LogRetentionDays           int32
+	// The access model: access blocks, boundary, key administrators and
+	// the provider's principal, as in state.
+	Grants    []policies.Grant
+	Boundary  *policies.Boundary
+	KeyAdmins *policies.KeyAdministrators
+	Provider  string
 }
 
 // BackendFromAttributes reads a backend from flat state attributes
@@ -54,6 +62,7 @@ func BackendFromAttributes(a map[string]string) (Backend, error) {
 		}
 		b.LogRetentionDays = int32(days)
 	}
+	b.accessFromAttributes(a)
 	for k, v := range a {
 		if env, ok := strings.CutPrefix(k, "policy_arns."); ok && env != "%" {
 			b.PolicyARNs[env] = v
@@ -97,13 +106,91 @@ func BackendFromValues(v map[string]any) (Backend, error) {
 		s, _ := p.(string)
 		b.Principals = append(b.Principals, s)
 	}
+	b.accessFromValues(v)
 	return b, nil
+}
+
+// flatList collects the elements of a list or set attribute from flat state
+// attributes ("<prefix>.0", "<prefix>.1", …), sorted.
+func flatList(a map[string]string, prefix string) []string {
+	var out []string
+	for k, v := range a {
+		if i, ok := strings.CutPrefix(k, prefix+"."); ok && i != "#" && !strings.Contains(i, ".") {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// accessFromAttributes reads the access model from flat state attributes.
+func (b *Backend) accessFromAttributes(a map[string]string) {
+	n, _ := strconv.Atoi(a["access.#"])
+	for i := range n {
+		at := fmt.Sprintf("access.%d", i)
+		b.Grants = append(b.Grants, policies.Grant{Environment: a[at+".environment"],
+			ReadWrite: flatList(a, at+".principals"), ReadOnly: flatList(a, at+".read_only")})
+	}
+	slices.SortFunc(b.Grants, func(x, y policies.Grant) int { return strings.Compare(x.Environment, y.Environment) })
+	if _, ok := a["boundary.organization_id"]; ok || a["boundary.%"] != "" {
+		bd := &policies.Boundary{OrganizationID: a["boundary.organization_id"], OrgPaths: flatList(a, "boundary.org_paths"),
+			VPCEndpointIDs: flatList(a, "boundary.vpc_endpoint_ids"), BreakGlass: flatList(a, "boundary.break_glass"), PrincipalTags: map[string]string{}}
+		for k, v := range a {
+			if tag, ok := strings.CutPrefix(k, "boundary.principal_tags."); ok && tag != "%" {
+				bd.PrincipalTags[tag] = v
+			}
+		}
+		b.Boundary = bd
+	}
+	if _, ok := a["key_administrators.require_mfa"]; ok {
+		b.KeyAdmins = &policies.KeyAdministrators{Principals: flatList(a, "key_administrators.principals"),
+			RequireMFA: a["key_administrators.require_mfa"] == "true"}
+	}
+	b.Provider = a["provider_principal"]
+}
+
+// accessFromValues reads the access model from `terraform show -json` values.
+func (b *Backend) accessFromValues(v map[string]any) {
+	strs := func(x any) []string {
+		l, _ := x.([]any)
+		var out []string
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	blocks, _ := v["access"].([]any)
+	for _, x := range blocks {
+		blk, _ := x.(map[string]any)
+		env, _ := blk["environment"].(string)
+		b.Grants = append(b.Grants, policies.Grant{Environment: env, ReadWrite: strs(blk["principals"]), ReadOnly: strs(blk["read_only"])})
+	}
+	slices.SortFunc(b.Grants, func(x, y policies.Grant) int { return strings.Compare(x.Environment, y.Environment) })
+	if bd, ok := v["boundary"].(map[string]any); ok {
+		org, _ := bd["organization_id"].(string)
+		out := &policies.Boundary{OrganizationID: org, OrgPaths: strs(bd["org_paths"]), VPCEndpointIDs: strs(bd["vpc_endpoint_ids"]),
+			BreakGlass: strs(bd["break_glass"]), PrincipalTags: map[string]string{}}
+		tags, _ := bd["principal_tags"].(map[string]any)
+		for k, t := range tags {
+			out.PrincipalTags[k], _ = t.(string)
+		}
+		b.Boundary = out
+	}
+	if ka, ok := v["key_administrators"].(map[string]any); ok {
+		mfa, _ := ka["require_mfa"].(bool)
+		b.KeyAdmins = &policies.KeyAdministrators{Principals: strs(ka["principals"]), RequireMFA: mfa}
+	}
+	b.Provider, _ = v["provider_principal"].(string)
 }
 
 // Policies is what internal/policies writes this backend's documents from.
 func (b Backend) Policies() policies.Backend {
 	return policies.Backend{Partition: "aws", Region: b.Region, AccountID: b.AccountID, Bucket: b.Bucket, KeyARN: b.KeyARN,
-		TableARN: b.TableARN, Lockfile: b.Locking != "dynamodb", Principals: b.Principals, TrailARN: b.TrailARN}
+		TableARN: b.TableARN, Lockfile: b.Locking != "dynamodb", Principals: b.Principals, TrailARN: b.TrailARN,
+		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider}
 }
 
 // CheckHardened reads every control of the backend's key, state bucket, lock
@@ -171,7 +258,7 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 	if !denies(doc, "aws:SecureTransport") || !denies(doc, "s3:x-amz-server-side-encryption-aws-kms-key-id") {
 		return fmt.Errorf("bucket policy lacks the TLS-only or key-only deny")
 	}
-	if want := policies.BucketPolicy(policies.Backend{Partition: "aws", Bucket: a.Bucket, KeyARN: a.KeyARN}); !doc.Equivalent(want) {
+	if want := policies.BucketPolicy(a.Policies()); !doc.Equivalent(want) {
 		return fmt.Errorf("bucket policy in S3 differs from the hardened policy:\n%s\nwant:\n%s", aws.ToString(bp.Policy), policies.Render(want))
 	}
 	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &a.Bucket})
@@ -206,6 +293,9 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 		if tags, err := TableTags(ctx, c, aws.ToString(tb.TableArn)); err != nil || tags[naming.OwnerTagKey] != a.Name {
 			return fmt.Errorf("lock table ownership tag missing: %w", err)
 		}
+		if err := tableResourcePolicy(ctx, c, aws.ToString(tb.TableArn), policies.LockTablePolicy(a.Policies())); err != nil {
+			return err
+		}
 	} else if a.Table != "" {
 		return fmt.Errorf("lock table %q in state, want none", a.Table)
 	}
@@ -233,6 +323,25 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 		}
 	}
 	return nil
+}
+
+// tableResourcePolicy checks the table's resource policy: exactly want, or
+// none when want has no statements.
+func tableResourcePolicy(ctx context.Context, c *awsclient.Client, tableARN string, want policydoc.Document) error {
+	rp, err := c.DynamoDB.GetResourcePolicy(ctx, &dynamodb.GetResourcePolicyInput{ResourceArn: &tableARN})
+	var notFound *ddbtypes.PolicyNotFoundException
+	switch {
+	case errors.As(err, &notFound) || err == nil && aws.ToString(rp.Policy) == "":
+		if len(want.Statement) > 0 {
+			return fmt.Errorf("lock table has no resource policy; want:\n%s", policies.Render(want))
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("lock table resource policy: %w", err)
+	case len(want.Statement) == 0:
+		return fmt.Errorf("lock table has a resource policy, want none: %s", aws.ToString(rp.Policy))
+	}
+	return SameDocument(aws.ToString(rp.Policy), want)
 }
 
 // keyPolicyBackend is Policies plus, with alarms, the log group the key
