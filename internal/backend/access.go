@@ -412,3 +412,54 @@ func accessDocuments(s settings) types.Map {
 	}
 	return types.MapValueMust(accessDocumentsType, docs)
 }
+
+// explainPrincipals adds, to an error AWS gave for a policy naming a principal
+// that does not exist, which of the backend's arguments name principals. S3,
+// KMS and DynamoDB refuse resource policies with unknown principals (the
+// emulator accepts them), so the roles must exist before the backend names them.
+func (s settings) explainPrincipals(err error) string {
+	msg := strings.ToLower(err.Error())
+	if !strings.Contains(msg, "principal") || !(strings.Contains(msg, "invalid") || strings.Contains(msg, "malformed")) {
+		return ""
+	}
+	return "AWS refuses a bucket, key or table policy that names a principal which does not exist (or that this account may not name). " +
+		"The backend's policies name the principals of access blocks, boundary.break_glass, key_administrators and principals: check " +
+		"that each role or user exists (create them first, or make the backend depend on them), then apply again."
+}
+
+// AWS's size limits of the derived resource policies, in characters.
+const (
+	maxBucketPolicy = 20 * 1024
+	maxKeyPolicy    = 32 * 1024
+	maxTablePolicy  = 20 * 1024
+)
+
+// checkPolicySizes refuses at plan an access model whose bucket, key or table
+// policy AWS would refuse as too large. The key ARN may not exist yet: a
+// placeholder of a real key ARN's length stands in for it.
+func checkPolicySizes(s settings, diags *diag.Diagnostics) {
+	if len(s.Grants) == 0 && s.Boundary == nil && s.KeyAdmins == nil {
+		return
+	}
+	if s.KeyARN == "" {
+		s.KeyARN = arn.ARN{Partition: s.Partition, Service: "kms", Region: s.Region, AccountID: s.AccountID,
+			Resource: "key/00000000-0000-0000-0000-000000000000"}.String()
+	}
+	b := s.policyBackend()
+	for _, p := range []struct {
+		what string
+		text string
+		max  int
+	}{
+		{"state bucket policy", policies.Render(policies.BucketPolicy(b)), maxBucketPolicy},
+		{"key policy", policies.Render(policies.KeyPolicy(b)), maxKeyPolicy},
+		{"lock table resource policy", policies.Render(policies.LockTablePolicy(b)), maxTablePolicy},
+	} {
+		if len(p.text) > p.max {
+			diags.AddAttributeError(path.Root("access"), "Policy too large",
+				fmt.Sprintf("The %s derived from access, boundary and key_administrators would be %d characters; AWS accepts at most %d. "+
+					"Grant fewer principals per environment (a role that several pipelines assume counts once), or split the "+
+					"environments over two backends.", p.what, len(p.text), p.max))
+		}
+	}
+}

@@ -41,8 +41,12 @@ func TestBackend_accessInvalid(t *testing.T) {
 			`Principal writes several environments[\s\S]*access[\s\S]*shared_principals`},
 		"shared principal in one environment": {envs + "shared_principals = [" + devRole + "]\n" + access("dev", "principals = ["+devRole+"]"),
 			`Principal not shared[\s\S]*shared_principals`},
-		"shared principals wildcard":         {envs + `shared_principals = ["arn:aws:iam::222222222222:user/*"]`, `shared_principals[\s\S]*without wildcards`},
-		"too many access blocks":             {`name = "acme"` + "\n" + `bucket = "acme-state"` + "\n" + `environments = [for i in range(50) : "env${i}"]` + "\n" + `dynamic "access" {` + "\n for_each = range(51)\n content {\n environment = \"env${access.value % 50}\"\n read_only = [" + auditorRole + "]\n }\n}", `Attribute access list must contain at most 50`},
+		"shared principals wildcard": {envs + `shared_principals = ["arn:aws:iam::222222222222:user/*"]`, `shared_principals[\s\S]*without wildcards`},
+		"too many access blocks":     {`name = "acme"` + "\n" + `bucket = "acme-state"` + "\n" + `environments = [for i in range(50) : "env${i}"]` + "\n" + `dynamic "access" {` + "\n for_each = range(51)\n content {\n environment = \"env${access.value % 50}\"\n read_only = [" + auditorRole + "]\n }\n}", `Attribute access list must contain at most 50`},
+		"policy too large": {`name = "acme"` + "\n" + `bucket = "acme-state"` + "\n" + `environments = [for i in range(10) : "env${i}"]` + "\n" +
+			`dynamic "access" {` + "\n for_each = range(10)\n content {\n environment = \"env${access.value}\"\n" +
+			` principals = [for j in range(20) : "arn:aws:iam::222222222222:role/deployer-${access.value}-${j}"]` + "\n }\n}",
+			`Policy too large[\s\S]*state bucket policy derived from access[\s\S]*at most 20480`},
 		"boundary without condition":         {envs + "boundary {\n break_glass = [" + devRole + "]\n}", `Boundary without a condition[\s\S]*boundary`},
 		"boundary organization id":           {envs + "boundary {\n organization_id = \"o-ABC\"\n}", `organization_id[\s\S]*not an organization ID`},
 		"boundary organization id too short": {envs + "boundary {\n organization_id = \"o-abc123\"\n}", `organization_id[\s\S]*not an organization ID`},

@@ -172,6 +172,9 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !ok || !checkReferences(ctx, c, s, &resp.Diagnostics) {
 		return
 	}
+	if checkPolicySizes(s, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	keyKnown := !plan.KMSKeyARN.IsUnknown() && !plan.KMSKeyARN.IsNull()
 	setDerived(&plan, s, keyKnown)
 	plan.Controls = compliantControls(s)
@@ -388,6 +391,9 @@ func addComponentError(diags *diag.Diagnostics, op string, s settings, err error
 	}
 	if denied := s.explainDenials(err); denied != "" {
 		detail += "\n\n" + denied
+	}
+	if hint := s.explainPrincipals(err); hint != "" {
+		detail += "\n\n" + hint
 	}
 	diags.AddError(fmt.Sprintf("Cannot %s backend %s", op, s.Name), detail)
 }
