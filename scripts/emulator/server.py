@@ -13,23 +13,43 @@ aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-k
 (the hash key of the item a DynamoDB request reads or writes). DynamoDB requests
 are authorised against their table's ARN instead of moto's "*".
 
+The emulator does not evaluate organisation, VPC endpoint, principal-tag,
+principal-ARN and MFA conditions: it cannot know aws:PrincipalOrgID,
+aws:PrincipalOrgPaths, aws:SourceVpce, aws:PrincipalTag/<key>, aws:PrincipalArn,
+aws:PrincipalIsAWSService, aws:MultiFactorAuthPresent or aws:MultiFactorAuthAge,
+which AWS always knows. A statement whose Condition names one of them is not
+applied at all (neither Allow nor Deny; one stderr line says so the first time it
+is met). Evaluating them with the key absent would make every negated boundary
+Deny hold and refuse every request; guessing values would be a home-made
+evaluator. Such statements are proven by the rendered policy documents (unit
+tests), not by the emulator.
+
+DynamoDB TableName may be a table ARN, as on AWS. moto looks every table up in the
+caller's own account, so a caller of another account naming a table by ARN would
+get ResourceNotFoundException; here a TableName that is a table ARN of another
+account is served from that account's DynamoDB (in the ARN's region), and the
+request is authorised against that ARN, as AWS does. (Only the TableName parameter
+is resolved this way; batch and transaction calls keep moto's behaviour.)
+
 It also adds CloudWatch Logs AssociateKmsKey / DisassociateKmsKey, which moto 5.2.5
 lacks, so that re-encrypting a log group (drift repair) can be tested, and makes
 DynamoDB UpdateTable apply an SSESpecification (moto 5.2.5 ignores it; AWS switches
 the table to the key given, or to an AWS owned key with Enabled false), so that a
 lock table's encryption can drift and be repaired in a test.
 """
-
 import argparse
 import fnmatch
 import ipaddress
+import json
 import os
+import re
 import sys
 import threading
 import urllib.parse
 
 from werkzeug.serving import make_server
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
 from moto.utilities.utils import get_partition
@@ -172,6 +192,48 @@ def conditions_hold(conditions, context):
     return True
 
 
+# Condition keys whose values only AWS knows (the caller's organisation and tags, the
+# VPC endpoint a request came through, who the principal is, MFA). Lower-case; a
+# key ending in "/" names a family (aws:PrincipalTag/<tag key>).
+UNKNOWABLE_KEYS = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:sourcevpce",
+    "aws:principaltag/",
+    "aws:principalarn",
+    "aws:principalisawsservice",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+)
+
+_reported = set()
+_reported_lock = threading.Lock()
+
+
+def unknowable_keys(conditions):
+    """The condition keys of a Condition block that the emulator cannot know."""
+    found = []
+    for pairs in (conditions or {}).values():
+        for key in pairs:
+            k = key.lower()
+            if any(k.startswith(u) if u.endswith("/") else k == u for u in UNKNOWABLE_KEYS):
+                found.append(key)
+    return sorted(set(found))
+
+
+def report_not_applied(statement, keys):
+    """One stderr line per distinct statement the emulator leaves out."""
+    text = json.dumps(statement, sort_keys=True)
+    with _reported_lock:
+        if text in _reported:
+            return
+        _reported.add(text)
+    sid = statement.get("Sid") or "(no Sid)"
+    print(f"emulator: {statement.get('Effect')} statement {sid} not applied: its condition names "
+          f"{', '.join(keys)}, which the emulator does not evaluate (proven by the rendered documents)",
+          file=sys.stderr, flush=True)
+
+
 def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
     """IAMPolicyStatement.is_action_permitted with AWS's order: action, principal, resource, condition."""
     st = self._statement
@@ -189,6 +251,11 @@ def is_action_permitted(self, action, resource="*", principal=None, incoming_con
         return PermissionResult.NEUTRAL
     if "NotResource" in st and self._check_element_matches("NotResource", resource):
         return PermissionResult.NEUTRAL
+    keys = unknowable_keys(st.get("Condition"))
+    if keys:
+        # Not evaluated at all: see the module docstring.
+        report_not_applied(st, keys)
+        return PermissionResult.NEUTRAL
     context = dict(getattr(_request, "context", {}) or {})
     for k, v in (incoming_condition_values or {}).items():
         context[k.lower()] = v
@@ -197,25 +264,56 @@ def is_action_permitted(self, action, resource="*", principal=None, incoming_con
     return PermissionResult.PERMITTED if st.get("Effect") == "Allow" else PermissionResult.DENIED
 
 
+_TABLE_ARN = re.compile(r"^arn:[a-z-]+:dynamodb:([a-z0-9-]+):(\d{12}):table/[A-Za-z0-9_.-]+$")
+
+
+def _table_param(handler):
+    body = handler.body if isinstance(handler.body, dict) else {}
+    table = body.get("TableName")
+    return table if isinstance(table, str) else None
+
+
+def table_owner(handler):
+    """(account, region) of a TableName that is a table ARN of another account than
+    the caller's, else None."""
+    table = _table_param(handler)
+    m = _TABLE_ARN.match(table) if table else None
+    if m and m.group(2) != handler.current_account:
+        return m.group(2), m.group(1)
+    return None
+
+
+def dynamodb_backend(self):
+    """DynamoHandler.dynamodb_backend that, like AWS, resolves a table ARN of another
+    account in that account (moto looks only in the caller's)."""
+    owner = table_owner(self)
+    if owner is not None:
+        account, region = owner
+        return dynamodb_backends[account][region]
+    return dynamodb_backends[self.current_account][self.region]
+
+
 def dynamodb_resource(self):
     """The table ARN a DynamoDB request acts on (moto authorises every DynamoDB
     call against "*", so resource-scoped identity policies could never allow
-    anything), and the request's dynamodb:LeadingKeys condition values."""
-    body = self.body if isinstance(self.body, dict) else {}
-    table = body.get("TableName")
+    anything), and the request's dynamodb:LeadingKeys condition values. A
+    TableName given as an ARN is that ARN, whichever account it names."""
+    table = _table_param(self)
     if not table:
         return "*"
     try:
         hash_key = self.dynamodb_backend.get_table(table).hash_key_attr
     except Exception:  # unknown table: authorise by name, let the call fail later
         hash_key = None
-    item = body.get("Key") or body.get("Item") or {}
+    item = self.body.get("Key") or self.body.get("Item") or {}
     if hash_key and hash_key in item:
         value = next(iter(item[hash_key].values()), None)
         if value is not None:
             context = getattr(_request, "context", None)
             if context is not None:
                 context["dynamodb:leadingkeys"] = [str(value)]
+    if _TABLE_ARN.match(table):
+        return table
     return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"
 
 
@@ -269,6 +367,10 @@ def install_condition_evaluation():
     DynamoHandler._determine_resource = dynamodb_resource
 
 
+def install_cross_account_tables():
+    DynamoHandler.dynamodb_backend = property(dynamodb_backend)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -282,6 +384,7 @@ def main(argv=None):
     install_condition_evaluation()
     install_logs_key_association()
     install_table_encryption_update()
+    install_cross_account_tables()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = ContextMiddleware(app)
