@@ -14,7 +14,7 @@ import (
 )
 
 // findReads are the calls of one Find, sorted.
-var findReads = []string{"DescribeContinuousBackups", "DescribeTable", "ListTagsOfResource"}
+var findReads = []string{"DescribeContinuousBackups", "DescribeTable", "GetResourcePolicy", "ListTagsOfResource"}
 
 func observe(t *testing.T, f *fakeDynamoDB) *Observed {
 	t.Helper()
@@ -120,17 +120,18 @@ func TestCheckRefusesAForeignTable(t *testing.T) {
 func TestFindReportsEveryFailure(t *testing.T) {
 	f := newFake()
 	f.hardened(testSpec())
-	descErr, backupErr, tagErr := errors.New("describe denied"), errors.New("backups denied"), errors.New("tags denied")
+	descErr, backupErr, tagErr, policyErr := errors.New("describe denied"), errors.New("backups denied"), errors.New("tags denied"), errors.New("policy denied")
 	f.fail["DescribeTable"] = []error{descErr}
 	f.fail["DescribeContinuousBackups"] = []error{backupErr}
 	f.fail["ListTagsOfResource"] = []error{tagErr}
+	f.fail["GetResourcePolicy"] = []error{policyErr}
 	_, err := Find(context.Background(), f, "acme-tflock", tableARN)
-	for _, want := range []error{descErr, backupErr, tagErr} {
+	for _, want := range []error{descErr, backupErr, tagErr, policyErr} {
 		if !errors.Is(err, want) {
 			t.Errorf("Find = %v, want it to report %v", err, want)
 		}
 	}
-	for _, op := range []string{"DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource"} {
+	for _, op := range []string{"DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource", "GetResourcePolicy"} {
 		if err == nil || !strings.Contains(err.Error(), "dynamodb:"+op+" acme-tflock") {
 			t.Errorf("Find = %v, want dynamodb:%s named", err, op)
 		}
@@ -143,16 +144,24 @@ func TestFindReportsEveryFailure(t *testing.T) {
 	}
 }
 
-// With the ARN the three reads run at once; without it (import), the tags
-// are read with the ARN DescribeTable reports.
+// With the ARN the four reads run at once; without it (import), the tags
+// and the resource policy are read with the ARN DescribeTable reports.
 func TestFindWithoutARN(t *testing.T) {
 	f := newFake()
-	f.hardened(testSpec())
+	spec := testSpec()
+	spec.Policy = grants(tableARN)
+	f.hardened(spec)
 	o, err := Find(context.Background(), f, "acme-tflock", "")
-	if err != nil || o.ARN != tableARN || o.Tags[naming.OwnerTagKey] != "acme" {
+	if err != nil || o.ARN != tableARN || o.Tags[naming.OwnerTagKey] != "acme" || o.Policy != spec.Policy.String() {
 		t.Fatalf("Find = %+v, %v", o, err)
 	}
-	if i := slices.Index(f.calls, "ListTagsOfResource"); i != len(f.calls)-1 || !slices.Contains(f.calls[:i], "DescribeTable") {
-		t.Errorf("calls %v, want ListTagsOfResource after DescribeTable", f.calls)
+	if got := slices.Sorted(slices.Values(f.calls)); !slices.Equal(got, findReads) {
+		t.Errorf("calls %v, want each of %v once", f.calls, findReads)
+	}
+	described := slices.Index(f.calls, "DescribeTable")
+	for _, op := range []string{"ListTagsOfResource", "GetResourcePolicy"} {
+		if i := slices.Index(f.calls, op); i < described {
+			t.Errorf("calls %v, want %s after DescribeTable", f.calls, op)
+		}
 	}
 }

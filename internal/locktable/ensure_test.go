@@ -119,6 +119,7 @@ func TestEnsureHardensAnAdoptedTable(t *testing.T) {
 		"PITR off":                        {func(t *fakeTable) { t.pitr = false }, nil, []string{"UpdateContinuousBackups"}},
 		"tag removed":                     {func(t *fakeTable) { delete(t.tags, "team") }, nil, []string{"TagResource"}},
 		"tag added":                       {func(t *fakeTable) { t.tags["stale"] = "x" }, nil, []string{"UntagResource"}},
+		"resource policy attached":        {func(t *fakeTable) { t.attach(openPolicy) }, nil, []string{"DeleteResourcePolicy"}},
 		"SSE enabling":                    {func(t *fakeTable) { t.sse.Status = types.SSEStatusEnabling }, nil, nil},
 		"SSE disabling":                   {func(t *fakeTable) { t.sse.Status = types.SSEStatusDisabling }, nil, []string{"UpdateTable"}},
 		"still updating":                  {func(t *fakeTable) { t.status, t.describesUntilReady = types.TableStatusUpdating, 1 }, nil, nil},
@@ -217,6 +218,14 @@ func TestEnsureFailures(t *testing.T) {
 			f.hardened(testSpec())
 			f.fail["ListTagsOfResource"] = []error{boom}
 		}, "dynamodb:ListTagsOfResource acme-tflock"},
+		"read policy": {func(f *fakeDynamoDB) {
+			f.hardened(testSpec())
+			f.fail["GetResourcePolicy"] = []error{boom}
+		}, "dynamodb:GetResourcePolicy acme-tflock"},
+		"remove policy": {func(f *fakeDynamoDB) {
+			f.hardened(testSpec()).attach(openPolicy)
+			f.fail["DeleteResourcePolicy"] = []error{boom}
+		}, "dynamodb:DeleteResourcePolicy acme-tflock"},
 		"wait": {func(f *fakeDynamoDB) {
 			tb := f.hardened(testSpec())
 			tb.status, tb.describesUntilReady = types.TableStatusUpdating, 1 // still UPDATING when observed

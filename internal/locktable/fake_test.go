@@ -2,6 +2,7 @@ package locktable
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,11 @@ type fakeDynamoDB struct {
 	backups  []*dynamodb.UpdateContinuousBackupsInput
 	tagged   []*dynamodb.TagResourceInput
 	untagged []*dynamodb.UntagResourceInput
+	puts     []*dynamodb.PutResourcePolicyInput
+	removals []*dynamodb.DeleteResourcePolicyInput
 	deleted  int
+	// revisions counts the policy revisions written, for their IDs.
+	revisions int
 }
 
 type fakeTable struct {
@@ -53,6 +58,7 @@ type fakeTable struct {
 	pitr                bool
 	deletionProtection  bool
 	tags                map[string]string
+	policy, revision    string // the resource policy and its revision ID; "" for none
 	describesUntilReady int
 }
 
@@ -71,6 +77,8 @@ func apiError(code string) error {
 		return &types.ResourceNotFoundException{Message: msg}
 	case "ResourceInUseException":
 		return &types.ResourceInUseException{Message: msg}
+	case "PolicyNotFoundException":
+		return &types.PolicyNotFoundException{Message: msg}
 	}
 	return &smithy.GenericAPIError{Code: code, Message: *msg}
 }
@@ -119,7 +127,20 @@ func (f *fakeDynamoDB) hardened(spec Spec) *fakeTable {
 	for k, v := range spec.Tags {
 		f.table.tags[k] = v
 	}
+	if spec.wantsPolicy() {
+		f.setPolicy(spec.Policy.String())
+	}
 	return f.table
+}
+
+// setPolicy attaches a resource policy to the table, with a new revision ID
+// unless it is the policy it has (DynamoDB keeps the revision of a policy put
+// again).
+func (f *fakeDynamoDB) setPolicy(text string) {
+	if f.table.policy != text {
+		f.revisions++
+		f.table.policy, f.table.revision = text, strconv.Itoa(f.revisions)
+	}
 }
 
 func (f *fakeDynamoDB) get(name string) (*fakeTable, error) {
@@ -166,7 +187,9 @@ func (f *fakeDynamoDB) CreateTable(_ context.Context, in *dynamodb.CreateTableIn
 		f.lost = f.lost[1:]
 		return nil, err
 	}
-	return &dynamodb.CreateTableOutput{}, nil
+	return &dynamodb.CreateTableOutput{TableDescription: &types.TableDescription{
+		TableName: aws.String(t.name), TableArn: aws.String(t.arn), TableStatus: t.status,
+	}}, nil
 }
 
 func (f *fakeDynamoDB) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
@@ -334,12 +357,60 @@ func (f *fakeDynamoDB) UntagResource(_ context.Context, in *dynamodb.UntagResour
 	return &dynamodb.UntagResourceOutput{}, nil
 }
 
+func (f *fakeDynamoDB) GetResourcePolicy(_ context.Context, in *dynamodb.GetResourcePolicyInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetResourcePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetResourcePolicy"); err != nil {
+		return nil, err
+	}
+	t, err := f.byARN(aws.ToString(in.ResourceArn))
+	if err != nil {
+		return nil, err
+	}
+	if t.policy == "" {
+		return nil, apiError("PolicyNotFoundException")
+	}
+	return &dynamodb.GetResourcePolicyOutput{Policy: aws.String(t.policy), RevisionId: aws.String(t.revision)}, nil
+}
+
+func (f *fakeDynamoDB) PutResourcePolicy(_ context.Context, in *dynamodb.PutResourcePolicyInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutResourcePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noteRetryer("PutResourcePolicy", optFns)
+	if err := f.call("PutResourcePolicy"); err != nil {
+		return nil, err
+	}
+	f.puts = append(f.puts, in)
+	if _, err := f.byARN(aws.ToString(in.ResourceArn)); err != nil {
+		return nil, err
+	}
+	f.setPolicy(aws.ToString(in.Policy))
+	return &dynamodb.PutResourcePolicyOutput{RevisionId: aws.String(f.table.revision)}, nil
+}
+
+// DeleteResourcePolicy answers as DynamoDB does: removing no policy succeeds.
+func (f *fakeDynamoDB) DeleteResourcePolicy(_ context.Context, in *dynamodb.DeleteResourcePolicyInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteResourcePolicyOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noteRetryer("DeleteResourcePolicy", optFns)
+	if err := f.call("DeleteResourcePolicy"); err != nil {
+		return nil, err
+	}
+	f.removals = append(f.removals, in)
+	t, err := f.byARN(aws.ToString(in.ResourceArn))
+	if err != nil {
+		return nil, err
+	}
+	t.policy, t.revision = "", ""
+	return &dynamodb.DeleteResourcePolicyOutput{}, nil
+}
+
 // writes lists the calls that change something, in order.
 func (f *fakeDynamoDB) writes() []string {
 	var out []string
 	for _, c := range f.calls {
 		switch c {
-		case "DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource":
+		case "DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource", "GetResourcePolicy":
 		default:
 			out = append(out, c)
 		}

@@ -230,10 +230,9 @@ func Check(spec Spec, o *Observed) error {
 // Ensure makes the table match the spec, starting from have, what Find
 // observed (nil: the table does not exist, and is created with every control
 // but point-in-time recovery and the resource policy, which are set once it
-// is ACTIVE). Without
-// tracked (the table is not in state yet) a table without the ownership tag
-// is refused. Only what differs is written; the result is one Find after the
-// writes.
+// is ACTIVE). Without tracked (the table is not in state yet) a table without
+// the ownership tag is refused. Only what differs is written; the result is
+// one Find after the writes.
 func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked bool) (*Observed, error) {
 	if have == nil {
 		return createTable(ctx, api, spec, tracked)
