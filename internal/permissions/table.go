@@ -141,6 +141,8 @@ var Operations = []Operation{
 	{Service: dynamodb.ServiceID, Name: "DescribeTable", Component: LockTable, Group: Read, Actions: []Action{act("dynamodb:DescribeTable", tables)}},
 	{Service: dynamodb.ServiceID, Name: "DescribeContinuousBackups", Component: LockTable, Group: Read, Actions: []Action{act("dynamodb:DescribeContinuousBackups", tables)}},
 	{Service: dynamodb.ServiceID, Name: "ListTagsOfResource", Component: LockTable, Group: Read, Actions: []Action{act("dynamodb:ListTagsOfResource", tables)}},
+	{Service: dynamodb.ServiceID, Name: "GetResourcePolicy", Component: LockTable, Group: Read, Actions: []Action{act("dynamodb:GetResourcePolicy", tables)},
+		Note: "the table's resource-based policy, which holds the backend's cross-account grants and must be absent without them"},
 	{Service: dynamodb.ServiceID, Name: "CreateTable", Component: LockTable, Group: CreateUpdate,
 		Actions: []Action{act("dynamodb:CreateTable", tables), act("dynamodb:TagResource", tables), act("kms:DescribeKey", keys), act("kms:CreateGrant", keyGrants)},
 		Note:    "a create with tags needs dynamodb:TagResource; encryption with the backend key has DynamoDB describe the key and create a grant on it for the caller"},
@@ -151,6 +153,10 @@ var Operations = []Operation{
 		Note: "point-in-time recovery"},
 	{Service: dynamodb.ServiceID, Name: "TagResource", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:TagResource", tables)}},
 	{Service: dynamodb.ServiceID, Name: "UntagResource", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:UntagResource", tables)}},
+	{Service: dynamodb.ServiceID, Name: "PutResourcePolicy", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:PutResourcePolicy", tables)},
+		Note: "writes the backend's cross-account grants"},
+	{Service: dynamodb.ServiceID, Name: "DeleteResourcePolicy", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:DeleteResourcePolicy", tables)},
+		Note: "removes a resource policy from a table whose backend grants no one through it"},
 	{Service: dynamodb.ServiceID, Name: "DeleteTable", Component: LockTable, Group: Destroy, Actions: []Action{act("dynamodb:DeleteTable", tables)}},
 
 	// access_policy/<environment>.
