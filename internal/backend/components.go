@@ -237,7 +237,7 @@ func (s settings) logBucketComponent() component {
 func (s settings) tableComponent() component {
 	return component{
 		id: idTable, ident: s.Table, needs: []string{idKey},
-		controls: []string{locktable.ControlBilling, locktable.ControlEncryption, locktable.ControlPITR, locktable.ControlDeletionProtection},
+		controls: locktable.ControlNames(),
 		missing:  "the lock table is missing",
 		// Create: CreateTable (with the tags), ACTIVE, point-in-time recovery,
 		// verification.

@@ -146,7 +146,8 @@ func (s settings) bucketSpec() statebucket.Spec {
 }
 
 func (s settings) tableSpec() locktable.Spec {
-	return locktable.Spec{Backend: s.Name, Table: s.Table, ARN: s.tableARN(), KeyARN: s.KeyARN, Tags: s.awsTags()}
+	return locktable.Spec{Backend: s.Name, Table: s.Table, ARN: s.tableARN(), KeyARN: s.KeyARN, Tags: s.awsTags(),
+		Policy: policies.LockTablePolicy(s.policyBackend())}
 }
 
 func (s settings) policySpec(env string) accesspolicy.Spec {
