@@ -419,7 +419,7 @@ func accessDocuments(s settings) types.Map {
 // emulator accepts them), so the roles must exist before the backend names them.
 func (s settings) explainPrincipals(err error) string {
 	msg := strings.ToLower(err.Error())
-	if !strings.Contains(msg, "principal") || !(strings.Contains(msg, "invalid") || strings.Contains(msg, "malformed")) {
+	if !strings.Contains(msg, "principal") || !strings.Contains(msg, "invalid") && !strings.Contains(msg, "malformed") {
 		return ""
 	}
 	return "AWS refuses a bucket, key or table policy that names a principal which does not exist (or that this account may not name). " +

@@ -10,10 +10,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func adminsModel(principal string) *model {
+func adminsModel() *model {
 	return &model{
 		KeyAdministrators: &keyAdministratorsModel{
-			Principals: types.SetValueMust(types.StringType, []attr.Value{types.StringValue(principal)}),
+			Principals: types.SetValueMust(types.StringType, []attr.Value{types.StringValue("arn:aws:iam::111111111111:role/platform/security-admin")}),
 			RequireMFA: types.BoolValue(true),
 		},
 	}
@@ -23,11 +23,9 @@ func adminsModel(principal string) *model {
 // to it: with key administrators, only they and the principal that last ran
 // the provider may change the key policy.
 func TestPlanProvider_lockout(t *testing.T) {
-	const (
-		previous = "arn:aws:sts::111111111111:assumed-role/terraform/ci-1"
-		admin    = "arn:aws:iam::111111111111:role/platform/security-admin"
-	)
-	state := adminsModel(admin)
+	// The administrator is arn:aws:iam::111111111111:role/platform/security-admin.
+	const previous = "arn:aws:sts::111111111111:assumed-role/terraform/ci-1"
+	state := adminsModel()
 	state.ProviderPrincipal = types.StringValue("arn:aws:iam::111111111111:role/terraform")
 	cases := map[string]struct {
 		caller  string
@@ -42,7 +40,7 @@ func TestPlanProvider_lockout(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			plan := adminsModel(admin)
+			plan := adminsModel()
 			var diags diag.Diagnostics
 			planProvider(plan, state, tc.caller, &diags)
 			if diags.HasError() != tc.locked {
@@ -60,14 +58,14 @@ func TestPlanProvider_lockout(t *testing.T) {
 	// never lock out; without boundary and administrators there is no
 	// provider principal at all.
 	var diags diag.Diagnostics
-	planProvider(adminsModel(admin), nil, "arn:aws:sts::111111111111:assumed-role/other/bob", &diags)
+	planProvider(adminsModel(), nil, "arn:aws:sts::111111111111:assumed-role/other/bob", &diags)
 	plain := &model{ProviderPrincipal: types.StringValue("x")}
 	planProvider(plain, state, "arn:aws:sts::111111111111:assumed-role/other/bob", &diags)
 	if diags.HasError() || !plain.ProviderPrincipal.IsNull() {
 		t.Errorf("diags %v, provider_principal %v", diags, plain.ProviderPrincipal)
 	}
 	// Without credential validation the caller is unknown: refused.
-	planProvider(adminsModel(admin), nil, "", &diags)
+	planProvider(adminsModel(), nil, "", &diags)
 	if !diags.HasError() || !strings.Contains(diags.Errors()[0].Summary(), "Provider identity unknown") {
 		t.Errorf("unknown caller: %v", diags)
 	}
@@ -78,7 +76,7 @@ func TestExplainPrincipals(t *testing.T) {
 	if got := s.explainPrincipals(errors.New("s3:PutBucketPolicy b: api error MalformedPolicy: Invalid principal in policy")); !strings.Contains(got, "does not exist") {
 		t.Errorf("S3's invalid principal not explained: %q", got)
 	}
-	if got := s.explainPrincipals(errors.New("kms:PutKeyPolicy k: MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals.")); got == "" {
+	if got := s.explainPrincipals(errors.New("kms:PutKeyPolicy k: MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals")); got == "" {
 		t.Error("KMS's invalid principal not explained")
 	}
 	if got := s.explainPrincipals(errors.New("s3:PutBucketVersioning b: AccessDenied")); got != "" {
