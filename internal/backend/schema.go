@@ -129,6 +129,9 @@ func schemaFor(ctx context.Context) schema.Schema {
 			"(rotation, scoped key policy, alias), the state bucket (SSE-KMS with bucket key, versioning, all public access blocked, " +
 			"ACLs disabled, TLS-only policy, retention lifecycle), a DynamoDB lock table (on-demand, encrypted with the key, " +
 			"point-in-time recovery, deletion protection) and one least-privilege IAM policy per environment.\n\n" +
+			"`access` blocks grant one environment each to principals of any account (the central-account pattern), `boundary` denies " +
+			"every caller outside an organisation, VPC endpoints or principal tags, and `key_administrators` keeps the key's deletion and " +
+			"policy to named principals; the bucket, key and lock table policies are all derived from them.\n\n" +
 			"No argument turns a control off. Out-of-band changes to any control show in the plan under `controls` and are repaired on apply.",
 		Attributes: map[string]schema.Attribute{
 			"account_id": computedString("AWS account the backend lives in."),
