@@ -42,7 +42,7 @@ type variant struct {
 }
 
 var (
-	plainBackend = variant{name: "plain", controls: 16, fast: map[string]map[acctest.FaultKind]string{
+	plainBackend = variant{name: "plain", controls: 17, fast: map[string]map[acctest.FaultKind]string{
 		"create": {
 			acctest.FaultInternalError: "kms:CreateKey",
 			acctest.FaultThrottle:      "dynamodb:CreateTable",
