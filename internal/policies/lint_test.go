@@ -1,0 +1,68 @@
+package policies
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// lintEntry describes one file written for scripts/policylint.sh.
+type lintEntry struct {
+	File        string `json:"file"`
+	Combination string `json:"combination"`
+	Document    string `json:"document"` // key, bucket, table, access/<env>, read-only/<env>
+	Type        string `json:"type"`     // "resource" or "identity" policy
+}
+
+// TestWritePolicyDocumentsForLint writes every document of the combination
+// table (access_test.go) as a JSON file for scripts/policylint.sh, which sets
+// POLICYLINT_DIR; without it the files go to a temporary folder, so the
+// writer is exercised by every test run. manifest.json lists the files with
+// their combination and kind. A lock table policy without statements is left
+// out: the provider removes the table's resource policy instead of writing it.
+func TestWritePolicyDocumentsForLint(t *testing.T) {
+	dir := os.Getenv("POLICYLINT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var manifest []lintEntry
+	seen := map[string]bool{}
+	for i, c := range accessCombinations() {
+		for _, d := range renderDocuments(c.b) {
+			if len(d.doc.Statement) == 0 {
+				continue
+			}
+			name := strings.ReplaceAll(c.name(), " ", "_") + "_" + strings.ReplaceAll(d.label(), "/", "-")
+			file := filepath.Join(dir, name+".json")
+			if seen[file] {
+				t.Fatalf("combination %d: file %s written twice", i, file)
+			}
+			seen[file] = true
+			if err := os.WriteFile(file, []byte(Render(d.doc)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			kind := "identity"
+			if d.resourcePolicy() {
+				kind = "resource"
+			}
+			manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: d.label(), Type: kind})
+		}
+	}
+	text, err := json.MarshalIndent(manifest, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) != len(manifest)+1 {
+		t.Fatalf("%d JSON files in %s for %d documents (%v): a stale folder?", len(files), dir, len(manifest), err)
+	}
+	t.Logf("%d documents of %d combinations in %s", len(manifest), len(accessCombinations()), dir)
+}
