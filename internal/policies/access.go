@@ -48,6 +48,7 @@ const (
 	SidGrantReadWriteS3       = "GrantedReadWriteThroughS3"
 	SidGrantReadOnlyS3        = "GrantedReadOnlyThroughS3"
 	SidGrantReadWriteDynamoDB = "GrantedReadWriteThroughDynamoDB"
+	SidGrantReadOnlyDynamoDB  = "GrantedReadOnlyThroughDynamoDB"
 	SidDenyOutsideOrg         = "DenyOutsideOrganization"
 	SidDenyOutsideOrgPaths    = "DenyOutsideOrganizationPaths"
 	SidDenyOutsideVPCE        = "DenyDataAccessOutsideVpcEndpoints"
@@ -56,6 +57,7 @@ const (
 	SidDenyKeyAdminNoMFA      = "DenyKeyAdministrationWithoutMFA"
 	SidTableGrantReadWrite    = "GrantedLockItems"
 	SidTableGrantReadOnly     = "GrantedLockDigestRead"
+	SidTableGrantDescribe     = "GrantedDescribeTable"
 )
 
 // KeyAdministrationActions are the actions only key administrators may take:
@@ -192,7 +194,11 @@ func keyGrantStatements(b Backend) []policydoc.Statement {
 	through(SidGrantReadOnlyS3, readOnly, []string{"kms:Decrypt"}, "s3",
 		policydoc.Conditions{"StringLike": {"kms:EncryptionContext:aws:s3:arn": bucketContext}})
 	if b.TableARN != "" {
-		through(SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb",
+		// The lock table is encrypted with the key: reading the state digest
+		// item decrypts through DynamoDB too.
+		table := policydoc.Conditions{"StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": {tableName(b.TableARN)}}}
+		through(SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb", table)
+		through(SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb",
 			policydoc.Conditions{"StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": {tableName(b.TableARN)}}})
 	}
 	return out
@@ -371,18 +377,25 @@ func LockTablePolicy(b Backend) policydoc.Document {
 	for i, sid := range envSids(b.Grants) {
 		g := b.Grants[i]
 		keys := policydoc.Conditions{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": {b.Bucket + "/" + g.Environment + "/*"}}}
-		if rw := sortedUnique(g.ReadWrite); len(rw) > 0 {
+		rw, ro := sortedUnique(g.ReadWrite), sortedUnique(g.ReadOnly)
+		if len(rw) > 0 {
 			doc.Statement = append(doc.Statement, policydoc.Statement{
 				Sid: sid + SidTableGrantReadWrite, Effect: "Allow", Principal: policydoc.Principal{"AWS": rw},
-				Action:   policydoc.StringSet{"dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem"},
+				Action:   policydoc.StringSet{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 				Resource: policydoc.StringSet{b.TableARN}, Condition: keys,
 			})
 		}
-		if ro := sortedUnique(g.ReadOnly); len(ro) > 0 {
+		if len(ro) > 0 {
 			doc.Statement = append(doc.Statement, policydoc.Statement{
 				Sid: sid + SidTableGrantReadOnly, Effect: "Allow", Principal: policydoc.Principal{"AWS": ro},
-				Action:   policydoc.StringSet{"dynamodb:DescribeTable", "dynamodb:GetItem"},
+				Action:   policydoc.StringSet{"dynamodb:GetItem"},
 				Resource: policydoc.StringSet{b.TableARN}, Condition: keys,
+			})
+		}
+		if all := sortedUnique(append(slices.Clone(rw), ro...)); len(all) > 0 {
+			doc.Statement = append(doc.Statement, policydoc.Statement{
+				Sid: sid + SidTableGrantDescribe, Effect: "Allow", Principal: policydoc.Principal{"AWS": all},
+				Action: policydoc.StringSet{"dynamodb:DescribeTable"}, Resource: policydoc.StringSet{b.TableARN},
 			})
 		}
 	}
@@ -410,12 +423,18 @@ func ReadOnlyAccessPolicy(b Backend, environment string) policydoc.Document {
 		},
 	}}
 	if b.TableARN != "" {
-		doc.Statement = append(doc.Statement, policydoc.Statement{
-			Sid: "ReadStateDigest", Effect: "Allow",
-			Action:    policydoc.StringSet{"dynamodb:DescribeTable", "dynamodb:GetItem"},
-			Resource:  policydoc.StringSet{b.TableARN},
-			Condition: policydoc.Conditions{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": {b.Bucket + "/" + prefix + "*"}}},
-		})
+		doc.Statement = append(doc.Statement,
+			policydoc.Statement{
+				Sid: SidLockTableLookup, Effect: "Allow",
+				Action:   policydoc.StringSet{"dynamodb:DescribeTable"},
+				Resource: policydoc.StringSet{b.TableARN},
+			},
+			policydoc.Statement{
+				Sid: "ReadStateDigest", Effect: "Allow",
+				Action:    policydoc.StringSet{"dynamodb:GetItem"},
+				Resource:  policydoc.StringSet{b.TableARN},
+				Condition: policydoc.Conditions{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": {b.Bucket + "/" + prefix + "*"}}},
+			})
 	}
 	doc.Statement = append(doc.Statement, policydoc.Statement{
 		Sid: "DecryptState", Effect: "Allow",
