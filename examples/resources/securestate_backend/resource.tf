@@ -24,6 +24,26 @@ resource "securestate_backend" "org" {
   }
 }
 
+# A central backend for other accounts (see the multi-account guide): each
+# environment's states granted to the CI role of the account that deploys it,
+# and read-only to an auditor. The roles attach access_policy_documents in
+# their own accounts and use backend_hcl, which names the lock table by ARN.
+resource "securestate_backend" "central" {
+  name         = "acme-shared"
+  environments = ["dev", "prod"]
+
+  access {
+    environment = "dev"
+    principals  = ["arn:aws:iam::222222222222:role/ci-deploy"]
+  }
+
+  access {
+    environment = "prod"
+    principals  = ["arn:aws:iam::333333333333:role/ci-deploy"]
+    read_only   = ["arn:aws:iam::444444444444:role/state-auditor"]
+  }
+}
+
 # A watched backend: access logs in a managed, hardened log bucket, a trail of
 # every read and write of state objects and lock items, and alarms when a
 # state file is deleted or access is denied.
