@@ -182,7 +182,12 @@ func keyGrantStatements(b Backend) []policydoc.Statement {
 			"kms:CallerAccount": accountsOf(principals),
 			"kms:ViaService":    {fmt.Sprintf("%s.%s.amazonaws.com", service, b.Region)},
 		}}
-		maps.Copy(cond, context)
+		for op, keys := range context {
+			if cond[op] == nil {
+				cond[op] = map[string]policydoc.StringSet{}
+			}
+			maps.Copy(cond[op], keys)
+		}
 		out = append(out, policydoc.Statement{
 			Sid: sid, Effect: "Allow", Principal: policydoc.Principal{"AWS": principals},
 			Action: actions, Resource: policydoc.StringSet{"*"}, Condition: cond,
