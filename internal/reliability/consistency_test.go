@@ -109,6 +109,12 @@ func TestAccReliability_staleReadsWithMonitoring(t *testing.T) {
 	staleMatrix(t, monitoredBackend)
 }
 
+// The access model's policies (bucket, key, and the lock table's resource
+// policy put right after the table is created) under stale reads.
+func TestAccReliability_staleReadsWithAccessModel(t *testing.T) {
+	staleMatrix(t, accessBackend)
+}
+
 // staleMatrix runs, for a create, an update and a repair, a case in which
 // every write of the apply makes the reads of what it wrote stale for
 // staleWindow (make test), and with RELIABILITY_FULL=1 also one case per

@@ -89,6 +89,28 @@ var (
       sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:state-alerts"
     }
   }`}
+	// accessBackend has the whole access model (issue 13): grants to
+	// principals of other accounts, which add the lock table's resource
+	// policy, a boundary and key administrators. Same controls as plain.
+	accessBackend = variant{name: "access", controls: 17, extra: `
+  access {
+    environment = "dev"
+    principals  = ["arn:aws:iam::222222222222:role/dev-deployer"]
+    read_only   = ["arn:aws:iam::333333333333:role/auditor"]
+  }
+  access {
+    environment = "prod"
+    principals  = ["arn:aws:iam::444444444444:role/prod-deployer"]
+  }
+  boundary {
+    organization_id  = "o-abc123defg"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    principal_tags   = { Department = "Infrastructure" }
+  }
+  key_administrators {
+    principals  = ["arn:aws:iam::123456789012:role/security-admin"]
+    require_mfa = true
+  }`}
 )
 
 func variantConfig(p *acctest.FaultProxy, name string, v variant) string {
