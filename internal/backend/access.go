@@ -364,6 +364,14 @@ func planProvider(plan *model, state *model, callerARN string, diags *diag.Diagn
 		return
 	}
 	plan.ProviderPrincipal = types.StringValue(caller)
+	checkKeyAdministration(state, caller, "Applying would fail, and the backend could not be repaired or destroyed by this principal.", diags)
+}
+
+// checkKeyAdministration refuses at plan what the key policy in AWS (as the
+// state describes it) would refuse to the caller: with key administrators,
+// only they and the principal that last ran the provider may change the key
+// policy or schedule the key's deletion.
+func checkKeyAdministration(state *model, caller, consequence string, diags *diag.Diagnostics) {
 	if state == nil || state.KeyAdministrators == nil {
 		return
 	}
@@ -375,9 +383,9 @@ func planProvider(plan *model, state *model, callerARN string, diags *diag.Diagn
 	}
 	diags.AddAttributeError(path.Root("key_administrators"), "The provider would lock itself out",
 		fmt.Sprintf("The provider runs as %s, but the key policy in AWS lets only %s and the key administrators (%s) change it, schedule "+
-			"its deletion or disable it. Applying would fail, and the backend could not be repaired or destroyed by this principal. Run the "+
-			"provider as %s or one of the key administrators; to hand the backend over to %s, first add it to key_administrators.principals "+
-			"in a run as one of them.", caller, previous, strings.Join(admins, ", "), previous, caller))
+			"its deletion or disable it. %s Run the provider as %s or one of the key administrators; to hand the backend over to %s, "+
+			"first add it to key_administrators.principals in a run as one of them.", caller, previous, strings.Join(admins, ", "),
+			consequence, previous, caller))
 }
 
 // sameRole tells whether principal p (as CallerPrincipal returns it: a role

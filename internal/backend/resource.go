@@ -21,6 +21,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
@@ -110,6 +111,7 @@ func (r *backendResource) client(diags *diag.Diagnostics) *awsclient.Client {
 // compliant, so drift read by Read shows as a change.
 func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		r.planDestroy(ctx, req, resp)
 		return
 	}
 	if r.meta == nil {
@@ -184,6 +186,26 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.Controls = types.MapUnknown(types.StringType)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planDestroy refuses at plan a destroy the key policy would refuse: with key
+// administrators, scheduling the key's deletion is theirs and the principal's
+// that last ran the provider.
+func (r *backendResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.meta == nil || req.State.Raw.IsNull() {
+		return
+	}
+	c, err := r.meta.Client()
+	if err != nil {
+		return
+	}
+	var state model
+	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() || state.KeyAdministrators == nil {
+		return
+	}
+	if caller := policies.CallerPrincipal(c.CallerARN); caller != "" {
+		checkKeyAdministration(&state, caller, "Destroying would fail when it schedules the key's deletion.", &resp.Diagnostics)
+	}
 }
 
 func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
