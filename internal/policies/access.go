@@ -170,7 +170,8 @@ func accountsOf(principals []string) []string {
 
 // keyGrantStatements let the granted principals use the key through S3 for
 // this bucket only (S3 with a bucket key names the bucket in the encryption
-// context) and, read-write ones, through DynamoDB for the lock table only.
+// context) and through DynamoDB for the lock table only (read-only ones
+// decrypt there the state digest item).
 func keyGrantStatements(b Backend) []policydoc.Statement {
 	var out []policydoc.Statement
 	bucketContext := policydoc.StringSet{b.BucketARN(), b.BucketARN() + "/*"}
@@ -203,8 +204,7 @@ func keyGrantStatements(b Backend) []policydoc.Statement {
 		// item decrypts through DynamoDB too.
 		table := policydoc.Conditions{"StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": {tableName(b.TableARN)}}}
 		through(SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb", table)
-		through(SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb",
-			policydoc.Conditions{"StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": {tableName(b.TableARN)}}})
+		through(SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb", table)
 	}
 	return out
 }
