@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
@@ -78,11 +80,18 @@ func accessAttributes() map[string]schema.Attribute {
 				"principals of `access` the same, so with one of these attached a principal in another account needs nothing else.",
 		},
 		"provider_principal": schema.StringAttribute{
+			Optional: true,
 			Computed: true,
-			MarkdownDescription: "The IAM principal that runs this provider (a role session counts as its role), as last planned; null " +
-				"without `boundary` and `key_administrators`. It is exempt from the boundary's denies and may administer the key, so the " +
-				"provider can always refresh, repair and destroy the backend. Running the provider as another principal changes it (an " +
-				"in-place update); with `key_administrators`, only as a principal the current key policy already lets administer the key.",
+			MarkdownDescription: "The IAM role or user that runs this provider for the backend. It is exempt from the boundary's denies and " +
+				"may administer the key (without MFA unless it is one of `key_administrators`), so the provider can always refresh, " +
+				"repair and destroy the backend. Default: the principal that first applies `boundary` or `key_administrators` (a role " +
+				"session counts as its role), kept from then on whoever runs the provider; null without both blocks. Set it to hand the " +
+				"backend over to another principal: apply once as the current one (or a key administrator). With `key_administrators`, a " +
+				"plan that would change the key policy or destroy the key as any other principal is refused, because the key policy in AWS " +
+				"would refuse it.",
+			Validators: []validator.String{validate.String("an IAM role or user ARN", func(v string) error {
+				return validate.IAMPrincipalARN(v, "role", "user")
+			})},
 		},
 		"shared_principals": schema.SetAttribute{
 			Optional:    true,
@@ -190,7 +199,9 @@ func accessBlocks() map[string]schema.Block {
 					Computed: true,
 					Default:  booldefault.StaticBool(false),
 					MarkdownDescription: "Whether the administrators need MFA (`aws:MultiFactorAuthPresent`) for those actions. Default: " +
-						"`false`. `provider_principal`, which repairs and destroys unattended, is exempt.",
+						"`false`. `provider_principal`, which repairs and destroys unattended, is exempt unless it is listed here. Sessions from " +
+						"IAM Identity Center, SAML or OIDC federation and long-term access keys never carry MFA, so with `true` administrators " +
+						"must use IAM users or roles assumed with MFA.",
 				},
 			},
 		},
@@ -247,6 +258,9 @@ func accessFrom(ctx context.Context, m model, diags *diag.Diagnostics) (a access
 		}
 		a.KeyAdmins = &policies.KeyAdministrators{Principals: p, RequireMFA: ka.RequireMFA.ValueBool()}
 	}
+	if m.ProviderPrincipal.IsUnknown() {
+		return a, false
+	}
 	a.Provider = m.ProviderPrincipal.ValueString()
 	return a, !diags.HasError()
 }
@@ -268,6 +282,7 @@ func validateAccess(ctx context.Context, m model, diags *diag.Diagnostics) {
 	}
 	shared, sharedKnown := stringsOf(ctx, m.SharedPrincipals, diags)
 	writers := map[string][]string{} // principal → environments it writes
+	lastBlock := map[string]int{}    // principal → the last access block naming it in principals
 	allKnown := sharedKnown
 	seen := map[string]int{}
 	for i, blk := range m.Access {
@@ -300,12 +315,13 @@ func validateAccess(ctx context.Context, m model, diags *diag.Diagnostics) {
 					fmt.Sprintf("%s is in principals and read_only of the access block for %q. Keep it in one: principals already read.", p, env))
 			}
 			writers[p] = append(writers[p], env)
+			lastBlock[p] = i
 		}
 	}
 	if allKnown {
 		for _, p := range slices.Sorted(maps.Keys(writers)) {
 			if len(writers[p]) > 1 && !slices.Contains(shared, p) {
-				diags.AddAttributeError(path.Root("access"), "Principal writes several environments",
+				diags.AddAttributeError(path.Root("access").AtListIndex(lastBlock[p]).AtName("principals"), "Principal writes several environments",
 					fmt.Sprintf("%s is in principals of the access blocks for %s, so it could overwrite any of their states, which undoes "+
 						"their separation. Give each environment its own role; or, if one principal must deploy them all (a CI role), list it "+
 						"in shared_principals to say it is intended.", p, strings.Join(writers[p], " and ")))
@@ -342,70 +358,77 @@ func validateAccess(ctx context.Context, m model, diags *diag.Diagnostics) {
 	}
 }
 
-// planProvider sets provider_principal for the plan, and refuses a plan
-// whose apply the current key policy would refuse to the caller: with key
-// administrators, only they and the principal that last ran the provider may
-// change the key policy.
-func planProvider(plan *model, state *model, callerARN string, diags *diag.Diagnostics) {
+// planProvider sets provider_principal for the plan: as configured, else as
+// in state, else the principal running the provider now.
+func planProvider(plan, state *model, configured types.String, callerARN string, diags *diag.Diagnostics) {
+	at := path.Root("provider_principal")
 	if !plan.needsProvider() {
+		if !configured.IsNull() {
+			diags.AddAttributeError(at, "provider_principal without boundary or key_administrators",
+				"provider_principal names who is exempt from the boundary and may administer the key; without boundary and "+
+					"key_administrators it has no effect. Remove it, or add one of the blocks.")
+		}
 		plan.ProviderPrincipal = types.StringNull()
 		return
 	}
-	at := path.Root("boundary")
-	if plan.KeyAdministrators != nil {
-		at = path.Root("key_administrators")
+	switch {
+	case !configured.IsNull():
+		plan.ProviderPrincipal = configured
+	case state != nil && state.ProviderPrincipal.ValueString() != "":
+		plan.ProviderPrincipal = state.ProviderPrincipal
+	default:
+		caller := policies.CallerPrincipal(callerARN)
+		if caller == "" {
+			diags.AddAttributeError(at, "Provider identity unknown",
+				"boundary and key_administrators exempt the principal that runs this provider, so that it can always refresh, repair and "+
+					"destroy the backend, but the provider skips credential validation and does not know who it runs as. Set "+
+					"provider_principal, or remove skip_credentials_validation (the provider then calls sts:GetCallerIdentity).")
+			return
+		}
+		plan.ProviderPrincipal = types.StringValue(caller)
 	}
-	caller := policies.CallerPrincipal(callerARN)
-	if caller == "" {
-		diags.AddAttributeError(at, "Provider identity unknown",
-			"boundary and key_administrators exempt the principal that runs this provider, so that it can always refresh, repair and "+
-				"destroy the backend, but the provider skips credential validation and does not know who it runs as. Remove "+
-				"skip_credentials_validation (the provider then calls sts:GetCallerIdentity).")
-		return
-	}
-	plan.ProviderPrincipal = types.StringValue(caller)
-	checkKeyAdministration(state, caller, "Applying would fail, and the backend could not be repaired or destroyed by this principal.", diags)
 }
 
 // checkKeyAdministration refuses at plan what the key policy in AWS (as the
 // state describes it) would refuse to the caller: with key administrators,
-// only they and the principal that last ran the provider may change the key
-// policy or schedule the key's deletion.
-func checkKeyAdministration(state *model, caller, consequence string, diags *diag.Diagnostics) {
-	if state == nil || state.KeyAdministrators == nil {
+// only they and provider_principal may change the key policy or schedule the
+// key's deletion. writes says whether the plan does either.
+func checkKeyAdministration(state *model, callerARN string, writes bool, consequence string, diags *diag.Diagnostics) {
+	caller := policies.CallerPrincipal(callerARN)
+	if state == nil || state.KeyAdministrators == nil || !writes || caller == "" {
 		return
 	}
 	previous := state.ProviderPrincipal.ValueString()
 	var admins []string
 	diags.Append(state.KeyAdministrators.Principals.ElementsAs(context.Background(), &admins, false)...)
-	if previous == "" || sameRole(caller, previous) || slices.ContainsFunc(admins, func(a string) bool { return sameRole(caller, a) }) {
+	same := func(a string) bool { return policies.SamePrincipal(caller, a) }
+	if previous == "" || same(previous) || slices.ContainsFunc(admins, same) {
 		return
 	}
 	diags.AddAttributeError(path.Root("key_administrators"), "The provider would lock itself out",
-		fmt.Sprintf("The provider runs as %s, but the key policy in AWS lets only %s and the key administrators (%s) change it, schedule "+
-			"its deletion or disable it. %s Run the provider as %s or one of the key administrators; to hand the backend over to %s, "+
-			"first add it to key_administrators.principals in a run as one of them.", caller, previous, strings.Join(admins, ", "),
-			consequence, previous, caller))
+		fmt.Sprintf("The provider runs as %s, but the key policy in AWS lets only %s (provider_principal) and the key administrators "+
+			"(%s) change it, schedule its deletion or disable it. %s Run the provider as one of them; to hand the backend over to "+
+			"%s, set provider_principal to it and apply once as one of them.", caller, previous, strings.Join(admins, ", "),
+			consequence, caller))
 }
 
-// sameRole tells whether principal p (as CallerPrincipal returns it: a role
-// without path, a user, a root) is the principal named by ARN a, which may
-// carry a path.
-func sameRole(p, a string) bool {
-	if p == a {
+// writesKeyPolicy tells whether applying the planned settings writes the key
+// policy: it differs from the one the state's settings render, or it drifted.
+func writesKeyPolicy(ctx context.Context, c *awsclient.Client, state model, planned settings) bool {
+	var diags diag.Diagnostics
+	old, ok := settingsFrom(ctx, state, c, &diags)
+	if !ok || old.KeyARN == "" {
 		return true
 	}
-	pa, err1 := arn.Parse(p)
-	aa, err2 := arn.Parse(a)
-	if err1 != nil || err2 != nil || pa.AccountID != aa.AccountID || pa.Partition != aa.Partition {
-		return false
+	var controls map[string]string
+	state.Controls.ElementsAs(ctx, &controls, false)
+	if controls[kmskey.ControlPolicy] != Compliant {
+		return true
 	}
-	name, ok := strings.CutPrefix(pa.Resource, "role/")
-	other, ok2 := strings.CutPrefix(aa.Resource, "role/")
-	if !ok || !ok2 {
-		return false
+	if planned.KeyARN == "" {
+		planned.KeyARN = old.KeyARN
 	}
-	return other == name || strings.HasSuffix(other, "/"+name)
+	return !policies.KeyPolicy(old.policyBackend()).Equivalent(policies.KeyPolicy(planned.policyBackend()))
 }
 
 // accessDocuments renders access_policy_documents.
@@ -454,6 +477,16 @@ func checkPolicySizes(s settings, diags *diag.Diagnostics) {
 			Resource: "key/00000000-0000-0000-0000-000000000000"}.String()
 	}
 	b := s.policyBackend()
+	// The error names the block that made the policy large: the grants if
+	// there are any, else the boundary or the key administrators.
+	at := path.Root("access")
+	switch {
+	case len(s.Grants) > 0:
+	case s.Boundary != nil:
+		at = path.Root("boundary")
+	default:
+		at = path.Root("key_administrators")
+	}
 	for _, p := range []struct {
 		what string
 		text string
@@ -464,7 +497,7 @@ func checkPolicySizes(s settings, diags *diag.Diagnostics) {
 		{"lock table resource policy", policies.Render(policies.LockTablePolicy(b)), maxTablePolicy},
 	} {
 		if len(p.text) > p.max {
-			diags.AddAttributeError(path.Root("access"), "Policy too large",
+			diags.AddAttributeError(at, "Policy too large",
 				fmt.Sprintf("The %s derived from access, boundary and key_administrators would be %d characters; AWS accepts at most %d. "+
 					"Grant fewer principals per environment (a role that several pipelines assume counts once), or split the "+
 					"environments over two backends.", p.what, len(p.text), p.max))

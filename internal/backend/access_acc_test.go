@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -143,5 +145,28 @@ func checkAccessOutputs(t *testing.T) resource.TestCheckFunc {
 			return fmt.Errorf("access model not read from state: %+v %+v %+v", a.Grants, a.Boundary, a.KeyAdmins)
 		}
 		return nil
+	}
+}
+
+// Key administrators and break-glass principals must be in the backend's
+// account: the key policy allows only the account root, so one of another
+// account would be exempt from the denies but allowed nothing.
+func TestAccBackend_accessAdministratorsInOtherAccounts(t *testing.T) {
+	name := acctest.RandomName("access")
+	for _, tc := range []struct{ block, want string }{
+		{"key_administrators {\n principals = [\"arn:aws:iam::999999999999:role/security-admin\"]\n}", `Principal in another account[\s\S]*principals[\s\S]*999999999999`},
+		{"boundary {\n organization_id = \"o-abc123defg\"\n break_glass = [\"arn:aws:iam::999999999999:role/admin\"]\n}", `Principal in another account[\s\S]*break_glass[\s\S]*999999999999`},
+	} {
+		t.Run(strings.Fields(tc.block)[0], func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				PreCheck:                 func() { acctest.PreCheck(t) },
+				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      config(name, tc.block),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+		})
 	}
 }

@@ -61,6 +61,9 @@ func TestBackend_accessInvalid(t *testing.T) {
 		"boundary break glass root":             {envs + "boundary {\n organization_id = \"o-abc123defg\"\n break_glass = [\"arn:aws:iam::111111111111:root\"]\n}", `break_glass[\s\S]*must name an IAM role or user`},
 		"key administrators without principals": {envs + "key_administrators {\n require_mfa = true\n}", `Missing principals[\s\S]*key_administrators`},
 		"key administrators wildcard":           {envs + "key_administrators {\n principals = [\"arn:aws:iam::111111111111:role/adm*\"]\n}", `principals[\s\S]*without wildcards`},
+		"provider principal without the blocks": {envs + "provider_principal = " + devRole, `provider_principal without boundary or key_administrators[\s\S]*provider_principal`},
+		"provider principal wildcard":           {envs + `provider_principal = "arn:aws:iam::111111111111:role/*"`, `provider_principal[\s\S]*without wildcards`},
+		"provider principal account root":       {envs + `provider_principal = "arn:aws:iam::111111111111:root"`, `provider_principal[\s\S]*must name an IAM role or user`},
 		// Without credential validation the provider does not know who it
 		// runs as, so it cannot exempt itself.
 		"boundary without provider identity": {envs + "boundary {\n organization_id = \"o-abc123defg\"\n}", `Provider identity unknown[\s\S]*boundary[\s\S]*skip_credentials_validation`},

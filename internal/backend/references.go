@@ -28,6 +28,24 @@ func checkReferences(ctx context.Context, c *awsclient.Client, s settings, diags
 			return false
 		}
 	}
+	// The key policy allows only the account root, so a key administrator or
+	// a break-glass principal of another account would be exempt from the
+	// denies but allowed nothing.
+	for at, principals := range map[string][]string{"key_administrators": keyAdminPrincipals(s), "boundary": breakGlass(s)} {
+		for _, p := range principals {
+			if a, err := arn.Parse(p); err == nil && c.AccountID != "" && a.AccountID != c.AccountID {
+				attr := path.Root(at).AtName("principals")
+				if at == "boundary" {
+					attr = path.Root(at).AtName("break_glass")
+				}
+				diags.AddAttributeError(attr, "Principal in another account",
+					fmt.Sprintf("%s belongs to account %s, but the backend is in account %s. The key and the bucket are administered through "+
+						"account %s's IAM, so this principal would be exempt from the denies but allowed nothing. Name a role in account %s "+
+						"that the other account's administrators can assume.", p, a.AccountID, c.AccountID, c.AccountID, c.AccountID))
+				return false
+			}
+		}
+	}
 	logPath := path.Root("access_logging").AtName("target_bucket")
 	switch {
 	case s.LogManaged:
@@ -79,4 +97,18 @@ func mapKnown(m types.Map) bool {
 		}
 	}
 	return true
+}
+
+func keyAdminPrincipals(s settings) []string {
+	if s.KeyAdmins == nil {
+		return nil
+	}
+	return s.KeyAdmins.Principals
+}
+
+func breakGlass(s settings) []string {
+	if s.Boundary == nil {
+		return nil
+	}
+	return s.Boundary.BreakGlass
 }

@@ -166,13 +166,19 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if !req.State.Raw.IsNull() {
 		prior = &state
 	}
-	planProvider(&plan, prior, c.CallerARN, &resp.Diagnostics)
+	var configured types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("provider_principal"), &configured)...)
+	planProvider(&plan, prior, configured, c.CallerARN, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok || !checkReferences(ctx, c, s, &resp.Diagnostics) {
 		return
+	}
+	if prior != nil {
+		checkKeyAdministration(prior, c.CallerARN, writesKeyPolicy(ctx, c, *prior, s),
+			"Applying would fail when it writes the key policy.", &resp.Diagnostics)
 	}
 	if checkPolicySizes(s, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
@@ -204,7 +210,7 @@ func (r *backendResource) planDestroy(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	if caller := policies.CallerPrincipal(c.CallerARN); caller != "" {
-		checkKeyAdministration(&state, caller, "Destroying would fail when it schedules the key's deletion.", &resp.Diagnostics)
+		checkKeyAdministration(&state, c.CallerARN, true, "Destroying would fail when it schedules the key's deletion.", &resp.Diagnostics)
 	}
 }
 

@@ -98,6 +98,24 @@ func CallerPrincipal(callerARN string) string {
 	return callerARN
 }
 
+// SamePrincipal tells whether principal p (as CallerPrincipal returns it, or
+// as configured) is the principal named by ARN a: the same ARN, or a role
+// without path and a role of the same name under any path (a role's name is
+// unique in its account).
+func SamePrincipal(p, a string) bool {
+	if p == a {
+		return true
+	}
+	pa, err1 := arn.Parse(p)
+	aa, err2 := arn.Parse(a)
+	if err1 != nil || err2 != nil || pa.Partition != aa.Partition || pa.AccountID != aa.AccountID || pa.Service != "iam" || aa.Service != "iam" {
+		return false
+	}
+	name, ok1 := strings.CutPrefix(pa.Resource, "role/")
+	other, ok2 := strings.CutPrefix(aa.Resource, "role/")
+	return ok1 && ok2 && !strings.Contains(name, "/") && strings.HasSuffix(other, "/"+name)
+}
+
 // principalPatterns are the aws:PrincipalArn patterns that match principal p.
 // A role ARN without a path also matches the role under any path: a role's
 // name is unique in its account whatever its path, so the patterns name one
@@ -261,7 +279,8 @@ func boundaryDenies(b Backend, everything, data, resources []string, vpce bool) 
 // keyAdministration keeps the actions that can destroy every state for the
 // key administrators and the provider's principal: everyone else, the account
 // root included, is denied them; with RequireMFA administrators need MFA too
-// (the provider's principal, which repairs and destroys unattended, does not).
+// (the provider's principal, which repairs and destroys unattended, does not,
+// unless it is one of the administrators).
 // The denies match aws:PrincipalArn, so a deleted administrator role recreated
 // under the same ARN regains them, and the account root keeps every other
 // action (kms:EnableKey, kms:CancelKeyDeletion among them): the key cannot
@@ -282,7 +301,9 @@ func keyAdministration(b Backend) []policydoc.Statement {
 			"ArnLike":      {"aws:PrincipalArn": patterns(ka.Principals)},
 			"BoolIfExists": {"aws:MultiFactorAuthPresent": {"false"}},
 		}
-		if b.Provider != "" {
+		// The provider's principal, which repairs and destroys unattended,
+		// needs no MFA, unless it is itself a listed administrator.
+		if b.Provider != "" && !slices.ContainsFunc(ka.Principals, func(a string) bool { return SamePrincipal(b.Provider, a) }) {
 			cond["ArnNotLike"] = map[string]policydoc.StringSet{"aws:PrincipalArn": patterns([]string{b.Provider})}
 		}
 		out = append(out, policydoc.Statement{

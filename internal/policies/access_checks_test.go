@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	pathpkg "path"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
@@ -941,7 +944,8 @@ func checkBoundary(b Backend, docs []document) []string {
 
 // checkKeyAdministration: with key administrators, one deny reserves exactly
 // KeyAdministrationActions for them and the provider, and with RequireMFA a
-// second denies them to administrators without MFA but not to the provider;
+// second denies them to administrators without MFA but not to the provider
+// (unless it is an administrator);
 // every deny of a key administration action exempts the provider and none
 // exempts the account root; without key administrators, nothing denies them.
 func checkKeyAdministration(b Backend, docs []document) []string {
@@ -958,7 +962,7 @@ func checkKeyAdministration(b Backend, docs []document) []string {
 				"ArnLike":      {"aws:PrincipalArn": wantPatterns(ka.Principals...)},
 				"BoolIfExists": {"aws:MultiFactorAuthPresent": {"false"}},
 			}
-			if b.Provider != "" {
+			if b.Provider != "" && !providerAdministers(b) {
 				cond["ArnNotLike"] = map[string]policydoc.StringSet{"aws:PrincipalArn": wantPatterns(b.Provider)}
 			}
 			want = append(want, policydoc.Statement{Sid: SidDenyKeyAdminNoMFA, Effect: "Deny", Principal: policydoc.Principal{"*": {"*"}},
@@ -985,7 +989,9 @@ func checkKeyAdministration(b Backend, docs []document) []string {
 		if slices.Contains(exempt, rootOf(b)) {
 			out = append(out, where+": exempts the account root from key administration")
 		}
-		if b.Provider != "" && !containsAll(exempt, wantPatterns(b.Provider)) {
+		// A provider that is itself a key administrator needs MFA like the others.
+		mfaForAdmins := st.Sid == SidDenyKeyAdminNoMFA && providerAdministers(b)
+		if b.Provider != "" && !mfaForAdmins && !containsAll(exempt, wantPatterns(b.Provider)) {
 			out = append(out, fmt.Sprintf("%s: denies key administration to the provider %s (exempts %v)", where, b.Provider, exempt))
 		}
 	}
@@ -993,6 +999,27 @@ func checkKeyAdministration(b Backend, docs []document) []string {
 		out = append(out, fmt.Sprintf("KeyAdministrationActions() = %v", KeyAdministrationActions()))
 	}
 	return out
+}
+
+// providerAdministers tells whether the provider's principal is one of the
+// key administrators (then the MFA deny applies to it too).
+func providerAdministers(b Backend) bool {
+	if b.KeyAdmins == nil {
+		return false
+	}
+	p, err := arn.Parse(b.Provider)
+	if err != nil {
+		return false
+	}
+	pathless := strings.HasPrefix(p.Resource, "role/") && strings.Count(p.Resource, "/") == 1
+	for _, admin := range b.KeyAdmins.Principals {
+		a, err := arn.Parse(admin)
+		if admin == b.Provider || err == nil && pathless && a.AccountID == p.AccountID &&
+			strings.HasPrefix(a.Resource, "role/") && pathpkg.Base(a.Resource) == pathpkg.Base(p.Resource) {
+			return true
+		}
+	}
+	return false
 }
 
 // recoveryActions keep a key manageable: the account root may always take them.
