@@ -138,9 +138,11 @@ func accessBlocks() map[string]schema.Block {
 		},
 		"boundary": schema.SingleNestedBlock{
 			MarkdownDescription: "Conditions every caller must meet, written as explicit denies into the bucket policy and the key " +
-				"policy, so no grant anywhere (an identity policy, another account's administrator) can get around them. The account " +
+				"policy, so no grant to a caller (an identity policy, another account's administrator) gets around them. The account " +
 				"root, `break_glass` and `provider_principal` are exempt, so the backend can never lock out its own administrators or " +
-				"the provider that repairs it; so are AWS services acting for the backend (log delivery, CloudTrail). Needs at least one condition.",
+				"the provider that repairs it; so are AWS services acting for the backend (log delivery, CloudTrail). A principal of " +
+				"the backend's account allowed to change the bucket or key policy can still remove them (shown as drift and put back " +
+				"on apply); only an organisation SCP or RCP makes them tamper-proof. Needs at least one condition.",
 			Attributes: map[string]schema.Attribute{
 				"break_glass": schema.SetAttribute{
 					Optional:    true,
