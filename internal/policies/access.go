@@ -219,8 +219,12 @@ func keyGrantStatements(b Backend) []policydoc.Statement {
 		policydoc.Conditions{"StringLike": {"kms:EncryptionContext:aws:s3:arn": bucketContext}})
 	if b.TableARN != "" {
 		// The lock table is encrypted with the key: reading the state digest
-		// item decrypts through DynamoDB too.
-		table := policydoc.Conditions{"StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": {tableName(b.TableARN)}}}
+		// item decrypts through DynamoDB too. DynamoDB's encryption context
+		// names the table and the account that owns it.
+		table := policydoc.Conditions{"StringEquals": {
+			"kms:EncryptionContext:aws:dynamodb:tableName":    {tableName(b.TableARN)},
+			"kms:EncryptionContext:aws:dynamodb:subscriberId": {b.AccountID},
+		}}
 		through(SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb", table)
 		through(SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb", table)
 	}

@@ -104,6 +104,9 @@ var sidPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 const (
 	s3ContextKey    = "kms:EncryptionContext:aws:s3:arn"
 	tableContextKey = "kms:EncryptionContext:aws:dynamodb:tableName"
+	// subscriberContextKey is the account owning the table, in DynamoDB's
+	// encryption context.
+	subscriberContextKey = "kms:EncryptionContext:aws:dynamodb:subscriberId"
 )
 
 func rootOf(b Backend) string      { return "arn:" + b.Partition + ":iam::" + b.AccountID + ":root" }
@@ -693,6 +696,9 @@ func wantAccess(b Backend) []want {
 			cond[op] = map[string]policydoc.StringSet{}
 		}
 		cond[op][key] = values
+		if service == "dynamodb" {
+			cond["StringEquals"][subscriberContextKey] = []string{b.AccountID}
+		}
 		add("key", what, principals, actions, []string{"*"}, cond)
 	}
 	readWriteKey := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}

@@ -711,7 +711,8 @@ func TestReadOnlyGrantsCanDecryptTheLockDigest(t *testing.T) {
 				Condition: policydoc.Conditions{"StringEquals": {
 					"kms:CallerAccount": accountsOfAll(readers),
 					"kms:ViaService":    {"dynamodb." + tRegion + ".amazonaws.com"},
-					"kms:EncryptionContext:aws:dynamodb:tableName": {"acme-tflock"},
+					"kms:EncryptionContext:aws:dynamodb:tableName":    {"acme-tflock"},
+					"kms:EncryptionContext:aws:dynamodb:subscriberId": {tAccount},
 				}},
 			})
 		}
