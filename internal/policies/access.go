@@ -66,6 +66,16 @@ func KeyAdministrationActions() []string {
 	return []string{"kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}
 }
 
+// The actions each kind of principal gets on an environment's states and
+// lock items: one list each, used by the identity policies and the resource
+// policies alike.
+var (
+	stateReadWriteActions = []string{"s3:GetObject", "s3:PutObject"}
+	stateReadOnlyActions  = []string{"s3:GetObject", "s3:GetObjectVersion"}
+	listReadOnlyActions   = []string{"s3:ListBucket", "s3:ListBucketVersions"}
+	lockItemActions       = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}
+)
+
 // keyUseActions are the cryptographic uses of the key a boundary denies.
 // kms:DescribeKey is left out: it reveals nothing secret.
 var keyUseActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
@@ -144,8 +154,7 @@ func patterns(principals ...[]string) []string {
 			}
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return sortedUnique(out)
 }
 
 // exempt are the principals no boundary applies to: the account root, the
@@ -170,8 +179,7 @@ func (b Backend) grantPrincipals(readWrite, readOnly bool) []string {
 			out = append(out, g.ReadOnly...)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return sortedUnique(out)
 }
 
 // accountsOf lists the accounts of the principals, sorted and unique.
@@ -182,8 +190,7 @@ func accountsOf(principals []string) []string {
 			out = append(out, a.AccountID)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return sortedUnique(out)
 }
 
 // keyGrantStatements let the granted principals use the key through S3 for
@@ -369,7 +376,7 @@ func bucketGrantStatements(b Backend) []policydoc.Statement {
 				policydoc.Statement{Sid: sid + "ReadWriteList", Effect: "Allow", Principal: who,
 					Action: policydoc.StringSet{"s3:ListBucket"}, Resource: policydoc.StringSet{bucket}, Condition: list},
 				policydoc.Statement{Sid: sid + "ReadWriteObjects", Effect: "Allow", Principal: who,
-					Action: policydoc.StringSet{"s3:GetObject", "s3:PutObject"}, Resource: policydoc.StringSet{bucket + "/" + prefix + "*"}})
+					Action: stateReadWriteActions, Resource: policydoc.StringSet{bucket + "/" + prefix + "*"}})
 			if b.Lockfile {
 				out = append(out, policydoc.Statement{Sid: sid + "LockFiles", Effect: "Allow", Principal: who,
 					Action: policydoc.StringSet{"s3:DeleteObject"}, Resource: policydoc.StringSet{bucket + "/" + prefix + "*.tflock"}})
@@ -379,9 +386,9 @@ func bucketGrantStatements(b Backend) []policydoc.Statement {
 			who := policydoc.Principal{"AWS": ro}
 			out = append(out,
 				policydoc.Statement{Sid: sid + "ReadOnlyList", Effect: "Allow", Principal: who,
-					Action: policydoc.StringSet{"s3:ListBucket", "s3:ListBucketVersions"}, Resource: policydoc.StringSet{bucket}, Condition: list},
+					Action: listReadOnlyActions, Resource: policydoc.StringSet{bucket}, Condition: list},
 				policydoc.Statement{Sid: sid + "ReadOnlyObjects", Effect: "Allow", Principal: who,
-					Action: policydoc.StringSet{"s3:GetObject", "s3:GetObjectVersion"}, Resource: policydoc.StringSet{bucket + "/" + prefix + "*"}})
+					Action: stateReadOnlyActions, Resource: policydoc.StringSet{bucket + "/" + prefix + "*"}})
 		}
 	}
 	return out
@@ -411,7 +418,7 @@ func LockTablePolicy(b Backend) policydoc.Document {
 		if len(rw) > 0 {
 			doc.Statement = append(doc.Statement, policydoc.Statement{
 				Sid: sid + SidTableGrantReadWrite, Effect: "Allow", Principal: policydoc.Principal{"AWS": rw},
-				Action:   policydoc.StringSet{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+				Action:   lockItemActions,
 				Resource: policydoc.StringSet{b.TableARN}, Condition: keys,
 			})
 		}
@@ -442,13 +449,13 @@ func ReadOnlyAccessPolicy(b Backend, environment string) policydoc.Document {
 	doc := policydoc.Document{Version: "2012-10-17", Statement: []policydoc.Statement{
 		{
 			Sid: SidListPrefix, Effect: "Allow",
-			Action:    policydoc.StringSet{"s3:ListBucket", "s3:ListBucketVersions"},
+			Action:    listReadOnlyActions,
 			Resource:  policydoc.StringSet{bucket},
 			Condition: policydoc.Conditions{"StringLike": {"s3:prefix": {prefix + "*"}}},
 		},
 		{
 			Sid: "ReadStateObjects", Effect: "Allow",
-			Action:   policydoc.StringSet{"s3:GetObject", "s3:GetObjectVersion"},
+			Action:   stateReadOnlyActions,
 			Resource: policydoc.StringSet{bucket + "/" + prefix + "*"},
 		},
 	}}

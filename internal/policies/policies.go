@@ -304,7 +304,7 @@ func AccessPolicy(b Backend, environment string) policydoc.Document {
 			{
 				Sid:      SidStateObjects,
 				Effect:   "Allow",
-				Action:   policydoc.StringSet{"s3:GetObject", "s3:PutObject"},
+				Action:   stateReadWriteActions,
 				Resource: policydoc.StringSet{bucket + "/" + prefix + "*"},
 			},
 		},
@@ -328,7 +328,7 @@ func AccessPolicy(b Backend, environment string) policydoc.Document {
 			policydoc.Statement{
 				Sid:      SidLockTableItems,
 				Effect:   "Allow",
-				Action:   policydoc.StringSet{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+				Action:   lockItemActions,
 				Resource: policydoc.StringSet{b.TableARN},
 				// Lock items are keyed "<bucket>/<state key>" (and "-md5"): only this
 				// environment's items.
