@@ -3,8 +3,6 @@ package backend_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	tfconfig "github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -19,35 +19,32 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
-	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 )
 
 // The multi-account example (examples/multi-account, shown in the
 // multi-account guide) is what users copy, so it must keep planning.
 //
-// The offline provider of the other plan-time tests knows neither its account
-// (needed for the default bucket name) nor its identity (boundary and
-// key_administrators exempt it in the policies), so ModifyPlan would stop
-// early ("Bucket name needed", "Provider identity unknown") and the lock-out
-// rule, the derived names and the policy size limits would go unexercised. The
-// example is planned instead exactly as written, its own provider block
-// included, with credential validation on: sts:GetCallerIdentity is answered
-// by a local stand-in that says the caller is a role session of the central
-// account. A plan of a new backend makes no other AWS call; the stand-in
-// fails the test on any other request, so the plan proves that too.
-func TestBackend_examplesMultiAccountCentralPlans(t *testing.T) {
+// It is planned exactly as written, its own provider block included, with
+// credential validation on, against the emulator: the provider runs as a role
+// session of the example's central account (moto's AssumeRole into a role ARN
+// of another account gives credentials acting there), so ModifyPlan runs to
+// its end (derived names, provider_principal, the account checks of key
+// administrators and break-glass principals, the policy size limits). Every
+// request goes through a recording proxy: a plan of a new backend must make no
+// AWS call but sts:GetCallerIdentity.
+func TestAccBackend_examplesMultiAccountCentralPlans(t *testing.T) {
 	const (
 		account  = "111111111111"
 		provider = "arn:aws:iam::" + account + ":role/state-bootstrap"
 	)
-	stsURL := callerIdentityServer(t, "arn:aws:sts::"+account+":assumed-role/state-bootstrap/ci-run", account)
-	offlineAWSEnv(t, stsURL)
+	proxy := runAsRoleOf(t, account, "state-bootstrap")
 	// The example names its provider securestate/securestate, as users do.
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "securestate")
 
 	central := filepath.Join("..", "..", "examples", "multi-account", "central")
 	const addr = "securestate_backend.shared"
-	resource.UnitTest(t, resource.TestCase{
+	defer onlyCallerIdentity(t, proxy)
+	resource.Test(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			// A configuration directory that declares its providers takes
 			// the factories at step level only.
@@ -76,16 +73,16 @@ func TestBackend_examplesMultiAccountCentralPlans(t *testing.T) {
 
 // The resource page's example (examples/resources/securestate_backend,
 // which has no provider block) plans as well, its access blocks included,
-// under the same stand-in for sts:GetCallerIdentity.
-func TestBackend_examplesResourcePlans(t *testing.T) {
+// run the same way.
+func TestAccBackend_examplesResourcePlans(t *testing.T) {
 	const account = "123456789012" // the account the example's own ARNs name
-	stsURL := callerIdentityServer(t, "arn:aws:sts::"+account+":assumed-role/state-bootstrap/ci-run", account)
-	offlineAWSEnv(t, stsURL)
+	proxy := runAsRoleOf(t, account, "state-bootstrap")
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", "securestate_backend", "resource.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	defer onlyCallerIdentity(t, proxy)
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:             "provider \"securestate\" {\n  region = \"eu-central-1\"\n}\n" + string(example),
@@ -168,47 +165,41 @@ func TestBackend_examplesMultiAccountFormatted(t *testing.T) {
 	}
 }
 
-// callerIdentityServer answers sts:GetCallerIdentity with callerARN and
-// fails the test on any other request.
-func callerIdentityServer(t *testing.T, callerARN, account string) string {
+// runAsRoleOf makes the provider (through the environment) call the emulator
+// through a recording proxy as a session of role name in account, which moto
+// acts as in that account.
+func runAsRoleOf(t *testing.T, account, name string) *acctest.FaultProxy {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "GetCallerIdentity" {
-			t.Errorf("a plan of the example made an AWS call other than sts:GetCallerIdentity: %s %s (action %q)", r.Method, r.URL, r.Form.Get("Action"))
-			http.Error(w, "not served", http.StatusNotImplemented)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		_, _ = fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <GetCallerIdentityResult><Arn>%s</Arn><UserId>AROAEXAMPLE:ci-run</UserId><Account>%s</Account></GetCallerIdentityResult>
-  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
-</GetCallerIdentityResponse>`, callerARN, account)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// offlineAWSEnv points every AWS service of the provider at url, with dummy
-// static credentials and no shared configuration, so nothing of the machine
-// (or of the emulator harness's environment) is used.
-func offlineAWSEnv(t *testing.T, url string) {
-	t.Helper()
-	dir := t.TempDir()
+	acctest.PreCheck(t)
+	roleARN := "arn:aws:iam::" + account + ":role/" + name
+	out, err := acctest.Client(t).STS.AssumeRole(t.Context(), &sts.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: aws.String("ci-run")})
+	if err != nil {
+		t.Fatalf("assuming %s on the emulator: %s", roleARN, err)
+	}
+	proxy := acctest.StartFaultProxy(t)
 	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "AKIAEXAMPLEEXAMPLE00",
-		"AWS_SECRET_ACCESS_KEY":       "example",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_CA_BUNDLE":               "",
-		"AWS_MAX_ATTEMPTS":            "1",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_ENDPOINT_URL":            url,
+		"AWS_ACCESS_KEY_ID":     aws.ToString(out.Credentials.AccessKeyId),
+		"AWS_SECRET_ACCESS_KEY": aws.ToString(out.Credentials.SecretAccessKey),
+		"AWS_SESSION_TOKEN":     aws.ToString(out.Credentials.SessionToken),
+		"AWS_ENDPOINT_URL":      proxy.URL,
+		"AWS_CA_BUNDLE":         proxy.CABundle,
 	} {
 		t.Setenv(k, v)
 	}
-	for _, svc := range awsclient.Services {
-		t.Setenv(svc.EnvVar(), url)
+	return proxy
+}
+
+// onlyCallerIdentity fails the test if planning made any AWS call but
+// sts:GetCallerIdentity, or none at all.
+func onlyCallerIdentity(t *testing.T, proxy *acctest.FaultProxy) {
+	t.Helper()
+	calls := proxy.Calls()
+	for _, c := range calls {
+		if c.Service+":"+c.Operation != "sts:GetCallerIdentity" {
+			t.Errorf("planning the example called %s:%s; a plan of a new backend calls only sts:GetCallerIdentity", c.Service, c.Operation)
+		}
+	}
+	if len(calls) == 0 {
+		t.Error("planning the example made no AWS call: the provider did not run against the emulator")
 	}
 }
