@@ -141,8 +141,8 @@ func accessBlocks() map[string]schema.Block {
 				"policy, so no grant to a caller (an identity policy, another account's administrator) gets around them. The account " +
 				"root, `break_glass` and `provider_principal` are exempt, so the backend can never lock out its own administrators or " +
 				"the provider that repairs it; so are AWS services acting for the backend (log delivery, CloudTrail). A principal of " +
-				"the backend's account allowed to change the bucket or key policy can still remove them (shown as drift and put back " +
-				"on apply); only an organisation SCP or RCP makes them tamper-proof. Needs at least one condition.",
+				"the backend's account that meets the conditions and may change the bucket or key policy can still remove them " +
+				"(shown as drift and put back on apply); only an organisation SCP or RCP makes them tamper-proof. Needs at least one condition.",
 			Attributes: map[string]schema.Attribute{
 				"break_glass": schema.SetAttribute{
 					Optional:    true,
@@ -167,7 +167,7 @@ func accessBlocks() map[string]schema.Block {
 					Optional:    true,
 					ElementType: types.StringType,
 					MarkdownDescription: "Only principals carrying every one of these tags (`aws:PrincipalTag`) may read, write or list " +
-						"state, and use the key. Default: none.",
+						"state, change the bucket policy, and use the key. Default: none.",
 					Validators: []validator.Map{
 						mapvalidator.SizeAtLeast(1),
 						mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128), validate.String("a tag key", validate.TagKey)),
@@ -177,8 +177,8 @@ func accessBlocks() map[string]schema.Block {
 				"vpc_endpoint_ids": schema.SetAttribute{
 					Optional:    true,
 					ElementType: types.StringType,
-					MarkdownDescription: "Only requests through one of these VPC endpoints (`aws:SourceVpce`) may read, write or list state. " +
-						"Bucket configuration calls (what this provider makes) are not data access and stay possible. Default: none.",
+					MarkdownDescription: "Only requests through one of these VPC endpoints (`aws:SourceVpce`) may read, write or list state, or change the " +
+						"bucket policy. Other bucket configuration calls stay possible, and `provider_principal` is exempt. Default: none.",
 					Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validate.String("a VPC endpoint ID", validate.VPCEndpointID))},
 				},
 			},

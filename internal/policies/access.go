@@ -80,11 +80,13 @@ var (
 // kms:DescribeKey is left out: it reveals nothing secret.
 var keyUseActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
 
-// dataActions are the S3 actions that read, write or list state; the VPC
-// endpoint and principal tag conditions apply to these.
-var dataActions = []string{
-	"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion",
-	"s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject",
+// guardedActions are the S3 actions the VPC endpoint and principal tag
+// conditions apply to: those that read, write or list state, and those that
+// change the bucket policy, so that a principal of the account failing the
+// conditions cannot remove them either (the exempt principals still can).
+var guardedActions = []string{
+	"s3:DeleteBucketPolicy", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion",
+	"s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketPolicy", "s3:PutObject",
 }
 
 // CallerPrincipal turns the ARN sts:GetCallerIdentity returns into the IAM

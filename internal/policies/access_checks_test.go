@@ -62,8 +62,11 @@ func runChecks(b Backend, docs []document) []string {
 
 // ---- what the model is made of, written out independently ----
 
-// bucketDataActions are the S3 actions that read, write or list state.
-var bucketDataActions = []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject"}
+// bucketDataActions are the S3 actions that read, write or list state, and
+// the two that change the bucket policy (so that a principal failing the
+// VPC endpoint or tag conditions cannot remove them either).
+var bucketDataActions = []string{"s3:DeleteBucketPolicy", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion",
+	"s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketPolicy", "s3:PutObject"}
 
 // keyUse are the cryptographic uses of the key.
 var keyUse = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}

@@ -282,7 +282,7 @@ func BucketPolicy(b Backend) policydoc.Document {
 		},
 	}
 	doc.Statement = append(doc.Statement, bucketGrantStatements(b)...)
-	doc.Statement = append(doc.Statement, boundaryDenies(b, []string{"s3:*"}, dataActions, []string{bucket, objects}, true)...)
+	doc.Statement = append(doc.Statement, boundaryDenies(b, []string{"s3:*"}, guardedActions, []string{bucket, objects}, true)...)
 	return doc
 }
 
