@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,7 +133,7 @@ func (b *Backend) accessFromAttributes(a map[string]string) {
 			ReadWrite: flatList(a, at+".principals"), ReadOnly: flatList(a, at+".read_only")})
 	}
 	slices.SortFunc(b.Grants, func(x, y policies.Grant) int { return strings.Compare(x.Environment, y.Environment) })
-	if _, ok := a["boundary.organization_id"]; ok || a["boundary.%"] != "" {
+	if slices.ContainsFunc(slices.Collect(maps.Keys(a)), func(k string) bool { return strings.HasPrefix(k, "boundary.") && a[k] != "" }) {
 		bd := &policies.Boundary{OrganizationID: a["boundary.organization_id"], OrgPaths: flatList(a, "boundary.org_paths"),
 			VPCEndpointIDs: flatList(a, "boundary.vpc_endpoint_ids"), BreakGlass: flatList(a, "boundary.break_glass"), PrincipalTags: map[string]string{}}
 		for k, v := range a {
