@@ -21,7 +21,6 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
-	"github.com/securestate/terraform-provider-securestate/internal/policies"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
@@ -195,8 +194,8 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 }
 
 // planDestroy refuses at plan a destroy the key policy would refuse: with key
-// administrators, scheduling the key's deletion is theirs and the principal's
-// that last ran the provider.
+// administrators, scheduling the key's deletion is theirs and
+// provider_principal's.
 func (r *backendResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.meta == nil || req.State.Raw.IsNull() {
 		return
@@ -209,9 +208,7 @@ func (r *backendResource) planDestroy(ctx context.Context, req resource.ModifyPl
 	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() || state.KeyAdministrators == nil {
 		return
 	}
-	if caller := policies.CallerPrincipal(c.CallerARN); caller != "" {
-		checkKeyAdministration(&state, c.CallerARN, true, "Destroying would fail when it schedules the key's deletion.", &resp.Diagnostics)
-	}
+	checkKeyAdministration(&state, c.CallerARN, true, "Destroying would fail when it schedules the key's deletion.", &resp.Diagnostics)
 }
 
 func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
