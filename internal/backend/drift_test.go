@@ -51,14 +51,16 @@ func (d driftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest,
 	resp.Error = fmt.Errorf("%s not in plan", resourceName)
 }
 
-// Each control changed out of band makes the plan non-empty and names the
-// control; apply repairs it (checked in AWS), and the next plan is empty.
-func TestAccBackend_drift(t *testing.T) {
-	ctx := context.Background()
-	cases := []struct {
-		control string
-		change  func(c *awsclient.Client, a backendAttrs) error
-	}{
+// driftCase changes one control of a backend out of band.
+type driftCase struct {
+	control string
+	change  func(c *awsclient.Client, a backendAttrs) error
+}
+
+// driftCases are the out-of-band changes that break each control: the drift
+// test plans their repair, the audit test sees each control fail.
+func driftCases(ctx context.Context) []driftCase {
+	return []driftCase{
 		{"bucket_versioning", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &a.Bucket, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
 			return err
@@ -97,7 +99,7 @@ func TestAccBackend_drift(t *testing.T) {
 			return err
 		}},
 		{"kms_key_policy", func(c *awsclient.Client, a backendAttrs) error {
-			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Extra","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/intruder"},"Action":"kms:Decrypt","Resource":"*"}]}`
+			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Extra","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}`
 			_, err := c.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &a.KeyID, PolicyName: aws.String("default"), Policy: &p})
 			return err
 		}},
@@ -135,6 +137,13 @@ func TestAccBackend_drift(t *testing.T) {
 			return err
 		}},
 	}
+}
+
+// Each control changed out of band makes the plan non-empty and names the
+// control; apply repairs it (checked in AWS), and the next plan is empty.
+func TestAccBackend_drift(t *testing.T) {
+	ctx := context.Background()
+	cases := driftCases(ctx)
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%02d_%s", i, tc.control), func(t *testing.T) {
 			name := acctest.RandomName("drift")

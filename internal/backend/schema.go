@@ -84,6 +84,7 @@ type model struct {
 	Bucket                          types.String            `tfsdk:"bucket"`
 	BucketARN                       types.String            `tfsdk:"bucket_arn"`
 	CloudTrail                      *cloudtrailModel        `tfsdk:"cloudtrail"`
+	Compliance                      types.Map               `tfsdk:"compliance"`
 	Controls                        types.Map               `tfsdk:"controls"`
 	Environments                    types.Set               `tfsdk:"environments"`
 	ForceDestroy                    types.Bool              `tfsdk:"force_destroy"`
@@ -157,6 +158,13 @@ func schemaFor(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
 			},
 			"bucket_arn": computedString("ARN of the state bucket."),
+			"compliance": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.ListType{ElemType: types.StringType},
+				MarkdownDescription: "Control → the compliance IDs its enforced setting satisfies: AWS Foundational Security Best Practices " +
+					"(`FSBP S3.5`), CIS AWS Foundations Benchmark (`CIS 2.1.1`) and Checkov (`CKV_AWS_18`) IDs, for every control in `controls`; " +
+					"an empty list where no framework names the control. The table is in the compliance guide.",
+			},
 			"controls": schema.MapAttribute{
 				Computed:    true,
 				ElementType: types.StringType,

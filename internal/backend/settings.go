@@ -16,6 +16,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/alarms"
 	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/compliance"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
@@ -269,6 +270,7 @@ func setDerived(m *model, s settings, keyKnown bool) {
 	}
 	m.PolicyARNs = types.MapValueMust(types.StringType, arns)
 	m.TagsAll = stringMap(s.TagsAll)
+	m.Compliance = complianceMap(s.controlNames())
 	m.LogBucket, m.TrailARN = types.StringNull(), types.StringNull()
 	if s.LogBucket != "" {
 		m.LogBucket = types.StringValue(s.LogBucket)
@@ -342,6 +344,19 @@ func stringMap(m map[string]string) types.Map {
 		vals[k] = types.StringValue(v)
 	}
 	return types.MapValueMust(types.StringType, vals)
+}
+
+// complianceMap is the value of compliance: each control's compliance IDs.
+func complianceMap(controls []string) types.Map {
+	vals := make(map[string]attr.Value, len(controls))
+	for _, c := range controls {
+		ids := make([]attr.Value, 0)
+		for _, id := range compliance.IDs(c) {
+			ids = append(ids, types.StringValue(id))
+		}
+		vals[c] = types.ListValueMust(types.StringType, ids)
+	}
+	return types.MapValueMust(types.ListType{ElemType: types.StringType}, vals)
 }
 
 // compliantControls is the planned value of controls: every control compliant.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -63,6 +64,7 @@ type Observed struct {
 	Policy             string
 	AliasTarget        string // key ID the alias points to; "" without alias
 	Tags               map[string]string
+	Manager            types.KeyManagerType // CUSTOMER or AWS (aws/s3 and the like)
 }
 
 // Controls named in drift reports.
@@ -107,29 +109,58 @@ func Drift(spec Spec, o *Observed) map[string]string {
 // (whatever the other reads said), so that Ensure can cancel the deletion.
 // Every other failure is reported.
 func Find(ctx context.Context, api API, ref, alias string) (*Observed, error) {
+	o, unreadable, err := Observe(ctx, api, ref, alias)
+	if err != nil {
+		return nil, err
+	}
+	if err := joinUnreadable(unreadable); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Observe is Find for an audit: a failed read of the rotation, the policy,
+// the tags or the alias (access denied, most often) leaves that setting zero
+// and its error in unreadable under the control's name (ReadTags for the
+// tags), instead of failing the whole read. A key that does not exist, or
+// whose DescribeKey failed, is an error.
+func Observe(ctx context.Context, api API, ref, alias string) (*Observed, map[string]error, error) {
 	if strings.HasPrefix(ref, "alias/") {
 		desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &ref})
 		if isNotFound(err) {
-			return nil, awserr.NotFound("KMS key %s", ref)
+			return nil, nil, awserr.NotFound("KMS key %s", ref)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("kms:DescribeKey %s: %w", ref, err)
+			return nil, nil, fmt.Errorf("kms:DescribeKey %s: %w", ref, err)
 		}
 		if alias == ref {
 			alias = "" // the key is the alias's target: no need to look it up again
 		}
-		o, err := read(ctx, api, aws.ToString(desc.KeyMetadata.KeyId), alias, desc)
+		o, unreadable, err := read(ctx, api, aws.ToString(desc.KeyMetadata.KeyId), alias, desc)
 		if err == nil && alias == "" {
 			o.AliasTarget = o.KeyID
 		}
-		return o, err
+		return o, unreadable, err
 	}
 	return read(ctx, api, ref, alias, nil)
 }
 
+// ReadTags is the key of Observe's unreadable map for the key's tags, which
+// are no control.
+const ReadTags = "tags"
+
+// joinUnreadable joins Observe's read errors in a stable order.
+func joinUnreadable(unreadable map[string]error) error {
+	errs := make([]error, 0, len(unreadable))
+	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
+		errs = append(errs, unreadable[k])
+	}
+	return errors.Join(errs...)
+}
+
 // read is Find's concurrent part: desc is the key's description when it was
 // read already, nil to read it now.
-func read(ctx context.Context, api API, ref, alias string, desc *kms.DescribeKeyOutput) (*Observed, error) {
+func read(ctx context.Context, api API, ref, alias string, desc *kms.DescribeKeyOutput) (*Observed, map[string]error, error) {
 	var (
 		wg                                        sync.WaitGroup
 		rot                                       *kms.GetKeyRotationStatusOutput
@@ -165,36 +196,43 @@ func read(ctx context.Context, api API, ref, alias string, desc *kms.DescribeKey
 	}
 	wg.Wait()
 	if isNotFound(descErr) {
-		return nil, awserr.NotFound("KMS key %s", ref)
+		return nil, nil, awserr.NotFound("KMS key %s", ref)
 	}
 	if descErr != nil {
-		return nil, errors.Join(fmt.Errorf("kms:DescribeKey %s: %w", ref, descErr), rotErr, polErr, tagErr, aliasErr)
+		return nil, nil, errors.Join(fmt.Errorf("kms:DescribeKey %s: %w", ref, descErr), rotErr, polErr, tagErr, aliasErr)
 	}
 	md := desc.KeyMetadata
-	o := &Observed{KeyID: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn), State: md.KeyState}
+	o := &Observed{KeyID: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn), State: md.KeyState, Manager: md.KeyManager}
+	unreadable := map[string]error{}
+	for control, err := range map[string]error{ControlRotation: rotErr, ControlPolicy: polErr, ReadTags: tagErr, ControlAlias: aliasErr} {
+		if err != nil {
+			unreadable[control] = err
+		}
+	}
 	if md.KeyState == types.KeyStatePendingDeletion || md.KeyState == types.KeyStatePendingReplicaDeletion {
 		// Its settings are not read, but its tags are: they tell whether the
 		// key is the backend's own (to cancel the deletion) or someone else's.
 		if tagErr != nil {
-			return nil, tagErr
+			return nil, nil, tagErr
 		}
 		o.Tags = tagged
 		if aliased != nil {
 			o.AliasTarget = aws.ToString(aliased.KeyMetadata.KeyId)
 		}
-		return o, nil
+		return o, nil, nil
 	}
-	if err := errors.Join(rotErr, polErr, tagErr, aliasErr); err != nil {
-		return nil, err
+	if rot != nil {
+		o.RotationEnabled = rot.KeyRotationEnabled
+		o.RotationPeriodDays = aws.ToInt32(rot.RotationPeriodInDays)
 	}
-	o.RotationEnabled = rot.KeyRotationEnabled
-	o.RotationPeriodDays = aws.ToInt32(rot.RotationPeriodInDays)
-	o.Policy = aws.ToString(pol.Policy)
+	if pol != nil {
+		o.Policy = aws.ToString(pol.Policy)
+	}
 	o.Tags = tagged
 	if aliased != nil {
 		o.AliasTarget = aws.ToString(aliased.KeyMetadata.KeyId)
 	}
-	return o, nil
+	return o, unreadable, nil
 }
 
 func isNotFound(err error) bool {

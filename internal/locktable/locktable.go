@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -136,6 +138,30 @@ func policyDrift(spec Spec, have string) string {
 // name) the tags and the policy are read after DescribeTable, with the ARN it
 // reports.
 func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
+	o, unreadable, err := Observe(ctx, api, table, arn)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, 0, len(unreadable))
+	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
+		errs = append(errs, unreadable[k])
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ReadTags is the key of Observe's unreadable map for the table's tags,
+// which are no control.
+const ReadTags = "tags"
+
+// Observe is Find for an audit: a failed read of the point-in-time recovery,
+// the tags or the resource policy (access denied, most often) leaves that
+// setting zero and its error in unreadable under the control's name
+// (ReadTags for the tags), instead of failing the whole read. A missing
+// table, or a failed DescribeTable, is an error.
+func Observe(ctx context.Context, api API, table, arn string) (*Observed, map[string]error, error) {
 	var (
 		wg                                    sync.WaitGroup
 		d                                     *dynamodb.DescribeTableOutput
@@ -166,17 +192,20 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 	var notFound *types.ResourceNotFoundException
 	switch {
 	case errors.As(descErr, &notFound):
-		return nil, awserr.NotFound("DynamoDB table %s", table)
+		return nil, nil, awserr.NotFound("DynamoDB table %s", table)
 	case descErr != nil:
-		descErr = fmt.Errorf("dynamodb:DescribeTable %s: %w", table, descErr)
+		return nil, nil, errors.Join(fmt.Errorf("dynamodb:DescribeTable %s: %w", table, descErr), backupErr, tagErr, policyErr)
 	case d.Table.TableStatus == types.TableStatusDeleting:
-		return nil, awserr.NotFound("DynamoDB table %s (deleting)", table)
+		return nil, nil, awserr.NotFound("DynamoDB table %s (deleting)", table)
 	case arn == "":
 		byARN(aws.ToString(d.Table.TableArn))
 		wg.Wait()
 	}
-	if err := errors.Join(descErr, backupErr, tagErr, policyErr); err != nil {
-		return nil, err
+	unreadable := map[string]error{}
+	for control, err := range map[string]error{ControlPITR: backupErr, ReadTags: tagErr, ControlResourcePolicy: policyErr} {
+		if err != nil {
+			unreadable[control] = err
+		}
 	}
 	t := d.Table
 	o := &Observed{Name: table, ARN: aws.ToString(t.TableArn), Status: t.TableStatus, DeletionProtection: aws.ToBool(t.DeletionProtectionEnabled), Billing: types.BillingModeProvisioned}
@@ -192,15 +221,26 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 		o.SSEEnabled = t.SSEDescription.Status == types.SSEStatusEnabled || t.SSEDescription.Status == types.SSEStatusEnabling
 		o.SSEKey = aws.ToString(t.SSEDescription.KMSMasterKeyArn)
 	}
-	if d := cb.ContinuousBackupsDescription; d != nil && d.PointInTimeRecoveryDescription != nil {
+	if d := continuousBackups(cb); d != nil && d.PointInTimeRecoveryDescription != nil {
 		o.PITR = d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == types.PointInTimeRecoveryStatusEnabled
 	}
 	o.Tags = map[string]string{}
-	for _, tg := range listed.Tags {
-		o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	if listed != nil {
+		for _, tg := range listed.Tags {
+			o.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
 	}
 	o.Policy = policy
-	return o, nil
+	return o, unreadable, nil
+}
+
+// continuousBackups is the description in a DescribeContinuousBackups
+// answer; nil when the read failed.
+func continuousBackups(cb *dynamodb.DescribeContinuousBackupsOutput) *types.ContinuousBackupsDescription {
+	if cb == nil {
+		return nil
+	}
+	return cb.ContinuousBackupsDescription
 }
 
 // readPolicy reads the table's resource-based policy: "" when it has none

@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/securestate/terraform-provider-securestate/internal/audit"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/backend"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
@@ -328,5 +329,5 @@ func (p *securestateProvider) Resources(context.Context) []func() resource.Resou
 }
 
 func (p *securestateProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource}
 }

@@ -159,27 +159,9 @@ func drift(spec Spec, o *Observed) map[string]string {
 	case !o.BucketKey:
 		out[ControlEncryption] = "S3 bucket key is off"
 	}
-	if o.Versioning != string(types.BucketVersioningStatusEnabled) {
-		state := o.Versioning
-		if state == "" {
-			state = "never enabled"
-		}
-		out[ControlVersioning] = "versioning is " + state
-	}
-	pab := o.PublicAccess
-	var off []string
-	for name, on := range map[string]*bool{"BlockPublicAcls": pab.BlockPublicAcls, "BlockPublicPolicy": pab.BlockPublicPolicy, "IgnorePublicAcls": pab.IgnorePublicAcls, "RestrictPublicBuckets": pab.RestrictPublicBuckets} {
-		if !aws.ToBool(on) {
-			off = append(off, name)
-		}
-	}
-	if len(off) > 0 {
-		slices.Sort(off)
-		out[ControlPublicAccess] = strings.Join(off, ", ") + " off"
-	}
-	if o.Ownership != string(types.ObjectOwnershipBucketOwnerEnforced) {
-		out[ControlOwnership] = fmt.Sprintf("object ownership is %q, ACLs are not disabled", o.Ownership)
-	}
+	out[ControlVersioning] = versioningProblem(o)
+	out[ControlPublicAccess] = publicAccessProblem(o)
+	out[ControlOwnership] = ownershipProblem(o)
 	if o.Policy == "" {
 		out[ControlPolicy] = "bucket policy is missing"
 	} else if ok, err := policydoc.Equivalent(o.Policy, spec.Policy.String()); err != nil || !ok {
@@ -280,6 +262,31 @@ func isMissing(err error) bool {
 // reported. The "not configured" answers of S3's sub-resources (which have
 // no typed errors) read as the setting being absent.
 func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
+	o, unreadable, err := Observe(ctx, api, bucket)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, 0, len(unreadable))
+	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
+		errs = append(errs, unreadable[k])
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ReadTags is the key of Observe's unreadable map for the bucket's tags,
+// which are no control.
+const ReadTags = "tags"
+
+// Observe is Find for an audit: the same reads, but a read that failed
+// (access denied, most often, on a bucket of another team) leaves its setting
+// zero in the Observed and its error under the control's name (ReadTags for
+// the tags) in unreadable, instead of failing the whole read. Only a missing
+// bucket (awserr.ErrNotFound) or a failed HeadBucket (joined with whatever
+// else failed) is an error.
+func Observe(ctx context.Context, api API, bucket string) (*Observed, map[string]error, error) {
 	o := &Observed{Bucket: bucket, Tags: map[string]string{}}
 	b := &bucket
 	var (
@@ -287,6 +294,7 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 		head error
 		errs [8]error
 	)
+	controls := [8]string{ControlEncryption, ControlVersioning, ControlPublicAccess, ControlOwnership, ControlPolicy, ControlLifecycle, ControlAccessLogging, ReadTags}
 	// read runs one Get concurrently: its error is kept unless S3 answered
 	// with one of the codes saying the setting is absent.
 	read := func(i int, op string, absent []string, get func() error) {
@@ -372,15 +380,18 @@ func Find(ctx context.Context, api API, bucket string) (*Observed, error) {
 	})
 	wg.Wait()
 	if isMissing(head) {
-		return nil, awserr.NotFound("S3 bucket %s", bucket)
+		return nil, nil, awserr.NotFound("S3 bucket %s", bucket)
 	}
 	if head != nil {
-		head = fmt.Errorf("s3:HeadBucket %s: %w", bucket, head)
+		return nil, nil, errors.Join(append([]error{fmt.Errorf("s3:HeadBucket %s: %w", bucket, head)}, errs[:]...)...)
 	}
-	if err := errors.Join(append([]error{head}, errs[:]...)...); err != nil {
-		return nil, err
+	unreadable := map[string]error{}
+	for i, err := range errs {
+		if err != nil {
+			unreadable[controls[i]] = err
+		}
 	}
-	return o, nil
+	return o, unreadable, nil
 }
 
 // Check refuses to adopt a bucket that does not carry the backend's

@@ -35,7 +35,10 @@ It also adds CloudWatch Logs AssociateKmsKey / DisassociateKmsKey, which moto 5.
 lacks, so that re-encrypting a log group (drift repair) can be tested, and makes
 DynamoDB UpdateTable apply an SSESpecification (moto 5.2.5 ignores it; AWS switches
 the table to the key given, or to an AWS owned key with Enabled false), so that a
-lock table's encryption can drift and be repaired in a test.
+lock table's encryption can drift and be repaired in a test. The aws/dynamodb key that
+moto makes for a table encrypted without a key named is reported with KeyManager AWS,
+as AWS reports it (moto says CUSTOMER), so that an audit can tell it from a
+customer-managed key.
 """
 import argparse
 import fnmatch
@@ -50,6 +53,7 @@ import urllib.parse
 from werkzeug.serving import make_server
 
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
 from moto.utilities.utils import get_partition
@@ -361,6 +365,21 @@ def install_table_encryption_update():
     DynamoHandler.update_table = update_table
 
 
+_moto_default_table_key = Table._get_default_encryption_key
+
+
+def default_table_key(self, account_id, region):
+    """The aws/dynamodb key, managed by AWS as on AWS (moto makes it a customer key)."""
+    key_id = _moto_default_table_key(self, account_id, region)
+    from moto.kms import kms_backends
+    kms_backends[account_id][region].describe_key(key_id).key_manager = "AWS"
+    return key_id
+
+
+def install_aws_managed_table_key():
+    Table._get_default_encryption_key = default_table_key
+
+
 def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
@@ -384,6 +403,7 @@ def main(argv=None):
     install_condition_evaluation()
     install_logs_key_association()
     install_table_encryption_update()
+    install_aws_managed_table_key()
     install_cross_account_tables()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
