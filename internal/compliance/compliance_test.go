@@ -1,6 +1,8 @@
 package compliance
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -243,6 +245,23 @@ func TestMarkdown(t *testing.T) {
 			if !strings.Contains(row, bare) {
 				t.Errorf("row for %s lacks %s", c, id)
 			}
+		}
+	}
+}
+
+// The committed guide template is what Guide generates (make docs-check
+// checks the same for the generated docs/).
+func TestGuideIsGenerated(t *testing.T) {
+	got, err := os.ReadFile(filepath.Join("..", "..", GuidePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != Guide() {
+		t.Errorf("%s is stale: run make docs", GuidePath)
+	}
+	for _, c := range Controls() {
+		if !strings.Contains(string(got), "`"+c+"`") {
+			t.Errorf("the guide misses %s", c)
 		}
 	}
 }
