@@ -64,4 +64,8 @@ else
   echo "bench: no table (log: $log)" >&2
 fi
 [ "$status" -eq 0 ] || echo "bench: the benchmark failed (log: $log)" >&2
+
+# The state scan (securestate_state_scan): throughput and peak heap on a
+# synthetic 100 MB state, streamed (scripts/bench-scan.sh).
+scripts/bench-scan.sh || status=1
 exit "$status"

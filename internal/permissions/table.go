@@ -46,6 +46,9 @@ var (
 	}}
 	trails      = &Scope{Suffix: "Trail", Resources: []string{"arn:aws:cloudtrail:*:*:trail/" + naming.Trail("*")}}
 	assumedRole = &Scope{Suffix: "AssumeRole", Resources: []string{"the role_arn of the provider's assume_role block"}}
+	// securestate_state_scan reads any bucket it is given.
+	scannedBucket  = &Scope{Suffix: "ScannedBucket", Resources: []string{"the bucket securestate_state_scan reads"}}
+	scannedObjects = &Scope{Suffix: "ScannedObjects", Resources: []string{"the states (`<bucket>/<prefix>*.tfstate`) securestate_state_scan reads"}}
 )
 
 // Components, in the order the policy lists them.
@@ -131,6 +134,10 @@ var Operations = []Operation{
 		Note: "destroy turns the state bucket's logging off before it deletes the log bucket"},
 	{Service: s3.ServiceID, Name: "ListObjectVersions", Component: Buckets, Group: Destroy, Actions: []Action{act("s3:ListBucketVersions", buckets)},
 		Note: "counts what a bucket holds before it is deleted (destroy refuses unless `force_destroy`), and empties it"},
+	{Service: s3.ServiceID, Name: "ListObjectsV2", Component: Buckets, Group: Read, Separate: true, Actions: []Action{act("s3:ListBucket", scannedBucket)},
+		Note: "only `securestate_state_scan`: lists the states under its prefix; grant it on the buckets to scan"},
+	{Service: s3.ServiceID, Name: "GetObject", Component: Buckets, Group: Read, Separate: true, Actions: []Action{act("s3:GetObject", scannedObjects)},
+		Note: "only `securestate_state_scan`: reads each state's current version (with `kms:Decrypt` on the bucket's key, through S3); grant it on the states to scan"},
 	{Service: s3.ServiceID, Name: "DeleteObjects", Component: Buckets, Group: Destroy,
 		Actions: []Action{act("s3:DeleteObject", objects), act("s3:DeleteObjectVersion", objects)},
 		Note:    "only with `force_destroy`: deletes every object version and delete marker"},

@@ -26,6 +26,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/audit"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/backend"
+	scan "github.com/securestate/terraform-provider-securestate/internal/statescan/datasource"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
 
@@ -329,5 +330,5 @@ func (p *securestateProvider) Resources(context.Context) []func() resource.Resou
 }
 
 func (p *securestateProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource, scan.New}
 }
