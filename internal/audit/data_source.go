@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/compliance"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/posture"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
@@ -99,7 +99,7 @@ func (d *dataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp 
 			"bucket": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The state bucket to audit. It must exist.",
-				Validators:          []validator.String{validate.String("an S3 bucket name", bucketName)},
+				Validators:          []validator.String{validate.String("an S3 bucket name", naming.ExistingBucket)},
 			},
 			"controls": schema.MapNestedAttribute{
 				Computed: true,
@@ -116,13 +116,15 @@ func (d *dataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp 
 			"failed": schema.Int64Attribute{Computed: true, MarkdownDescription: "Number of controls that fail."},
 			"id":     schema.StringAttribute{Computed: true, MarkdownDescription: "The bucket name."},
 			"kms_key": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{validate.String("a KMS key ID, key ARN or alias name", naming.KMSKeyReference)},
 				MarkdownDescription: "The backend's KMS key: ID, ARN or alias name (`alias/…`). Default: the key of the bucket's default " +
 					"encryption. The alias control is audited only when the key is known by an alias.",
 			},
 			"kms_key_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the key audited; null when none was found."},
 			"lock_table": schema.StringAttribute{
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{validate.String("a DynamoDB table name or ARN", naming.TableNameOrARN)},
 				MarkdownDescription: "The DynamoDB lock table: name or ARN. Default: none; the table's controls are then `not_applicable` " +
 					"(a backend locking with S3's lock file needs no table).",
 			},
@@ -217,17 +219,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// existingBucket is the shape of any S3 bucket name, old ones with dots
-// or capitals included: an audit reads buckets it did not name.
-var existingBucket = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$`)
-
-func bucketName(v string) error {
-	if !existingBucket.MatchString(v) {
-		return fmt.Errorf("%q is not an S3 bucket name: give the bucket's name, not its ARN or URL", v)
-	}
-	return nil
 }
 
 func policyARN(v string) error {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"regexp"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 var (
@@ -149,4 +151,54 @@ func NameFromBucket(bucket, accountID string) (string, bool) {
 		return "", false
 	}
 	return name, true
+}
+
+// existingBucket is the shape of any S3 bucket name, older ones with dots,
+// capitals or underscores included.
+var existingBucket = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$`)
+
+// ExistingBucket checks that v can name a bucket that already exists, made
+// under any of S3's naming rules (an audit or a scan reads buckets it did
+// not name, so the stricter Bucket rules do not apply).
+func ExistingBucket(v string) error {
+	if !existingBucket.MatchString(v) {
+		return fmt.Errorf("%q is not an S3 bucket name: give the bucket's name, not its ARN or URL", v)
+	}
+	return nil
+}
+
+// lockTable is the shape of a DynamoDB table name.
+var lockTable = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+
+// TableNameOrARN checks a DynamoDB table's name or ARN.
+func TableNameOrARN(v string) error {
+	if a, err := arn.Parse(v); err == nil {
+		if a.Service != "dynamodb" || !strings.HasPrefix(a.Resource, "table/") || !lockTable.MatchString(strings.TrimPrefix(a.Resource, "table/")) {
+			return fmt.Errorf("%q is not a DynamoDB table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)", v)
+		}
+		return nil
+	}
+	if !lockTable.MatchString(v) {
+		return fmt.Errorf("%q is not a DynamoDB table name: 3 to 255 letters, digits, underscores, hyphens and dots", v)
+	}
+	return nil
+}
+
+// keyID is a KMS key ID: a UUID, or mrk- and 32 hex digits for a
+// multi-Region key.
+var keyID = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+
+// KMSKeyReference checks a KMS key ID, key ARN or alias name ("alias/…").
+func KMSKeyReference(v string) error {
+	switch a, err := arn.Parse(v); {
+	case err == nil && a.Service == "kms" && strings.HasPrefix(a.Resource, "key/") && keyID.MatchString(strings.TrimPrefix(a.Resource, "key/")):
+		return nil
+	case err == nil:
+		return fmt.Errorf("%q is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); name an alias by its name, alias/<name>", v)
+	case keyID.MatchString(v):
+		return nil
+	case strings.HasPrefix(v, "alias/") && len(v) > len("alias/"):
+		return nil
+	}
+	return fmt.Errorf("%q is not a KMS key ID, key ARN or alias name (alias/<name>)", v)
 }

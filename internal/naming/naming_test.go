@@ -121,3 +121,35 @@ func TestEnvironmentFromPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestExistingBucketTableAndKeyReferences(t *testing.T) {
+	cases := []struct {
+		rule  func(string) error
+		value string
+		ok    bool
+	}{
+		{ExistingBucket, "acme-state", true},
+		{ExistingBucket, "Legacy.State_Bucket", true},
+		{ExistingBucket, "arn:aws:s3:::acme", false},
+		{ExistingBucket, "acme/prod", false},
+		{ExistingBucket, "ab", false},
+		{TableNameOrARN, "terraform-locks", true},
+		{TableNameOrARN, "arn:aws:dynamodb:eu-west-1:111122223333:table/terraform-locks", true},
+		{TableNameOrARN, "arn:aws:dynamodb:eu-west-1:111122223333:index/x", false},
+		{TableNameOrARN, "a b", false},
+		{TableNameOrARN, "ab", false},
+		{KMSKeyReference, "1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		{KMSKeyReference, "mrk-1234abcd12ab34cd56ef1234567890ab", true},
+		{KMSKeyReference, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		{KMSKeyReference, "alias/acme-tfstate", true},
+		{KMSKeyReference, "alias/aws/s3", true},
+		{KMSKeyReference, "alias/", false},
+		{KMSKeyReference, "arn:aws:kms:eu-west-1:111122223333:alias/acme", false},
+		{KMSKeyReference, "acme", false},
+	}
+	for _, tc := range cases {
+		if err := tc.rule(tc.value); (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want ok=%v", tc.value, err, tc.ok)
+		}
+	}
+}

@@ -21,12 +21,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/statescan"
+	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
 
 var _ datasource.DataSourceWithConfigure = (*dataSource)(nil)
@@ -80,7 +83,10 @@ func (d *dataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp 
 			"states under `env:/` included), streaming: memory stays bounded whatever the state's size. A state it cannot read or parse " +
 			"is reported in `errors`, not fatal. Rules: " + rulesList() + ".",
 		Attributes: map[string]schema.Attribute{
-			"bucket":        schema.StringAttribute{Required: true, MarkdownDescription: "The bucket holding the states."},
+			"bucket": schema.StringAttribute{
+				Required: true, MarkdownDescription: "The bucket holding the states.",
+				Validators: []validator.String{validate.String("an S3 bucket name", naming.ExistingBucket)},
+			},
 			"bytes_scanned": schema.Int64Attribute{Computed: true, MarkdownDescription: "Bytes of state read."},
 			"errors": schema.ListNestedAttribute{
 				Computed:            true,

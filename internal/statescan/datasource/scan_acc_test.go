@@ -184,10 +184,11 @@ func scanOf(t *testing.T, ws *acctest.Workspace) (scanValues, string) {
 }
 
 // States written by the real Terraform CLI (two workspaces) and a crafted
-// one, beside a broken state and other objects: the scan reports where each
-// secret is, by rule, in every state; never a secret's value, neither in its
-// result, nor in the scanning workspace's state, nor in Terraform's trace log;
-// the broken state is reported as an error of its own.
+// one, beside broken states (truncated, empty, state format 3) and other
+// objects: the scan reports where each secret is, by rule, in every state;
+// never a secret's value, neither in its result, nor in the scanning
+// workspace's state, nor in Terraform's trace log; each broken state is
+// reported as an error of its own.
 func TestAccStateScan_findsSecretsNeverShowsThem(t *testing.T) {
 	acctest.PreCheck(t)
 	c := acctest.Client(t)
@@ -204,6 +205,8 @@ func TestAccStateScan_findsSecretsNeverShowsThem(t *testing.T) {
 	const randomResult = "x9!Qm#v2Lp@7Rt$4Zk&8Wn*3"
 	put(t, c.S3, bucket, "legacy/terraform.tfstate", fmt.Sprintf(crafted, secretKey, randomResult))
 	put(t, c.S3, bucket, "broken/terraform.tfstate", `{"version":4,"resources":[{"mode":"managed","type":"x","name":"y","instances":[{"attributes":{"password":"`)
+	put(t, c.S3, bucket, "empty/terraform.tfstate", "")
+	put(t, c.S3, bucket, "old/terraform.tfstate", `{"version":3,"serial":1,"modules":[{"path":["root"],"resources":{}}]}`)
 	put(t, c.S3, bucket, "notes/readme.txt", "password = "+dbPassword)
 	put(t, c.S3, bucket, "app/terraform.tfstate.backup", "{}")
 
@@ -257,11 +260,18 @@ output "findings" {
 	if scan.FindingsCount != len(got) {
 		t.Errorf("findings_count = %d, findings %d", scan.FindingsCount, len(got))
 	}
-	if scan.ObjectsScanned != 4 {
-		t.Errorf("objects_scanned = %d, want 4 (two workspaces, legacy, broken)", scan.ObjectsScanned)
+	if scan.ObjectsScanned != 6 {
+		t.Errorf("objects_scanned = %d, want 6 (two workspaces, legacy, broken, empty, old)", scan.ObjectsScanned)
 	}
-	if errs := scan.Errors; len(errs) != 1 || errs[0].ObjectKey != "broken/terraform.tfstate" || !strings.Contains(errs[0].Error, "malformed") {
-		t.Errorf("errors = %v, want the broken state's parse error only", errs)
+	wantErrs := []struct{ key, kind string }{{"broken/terraform.tfstate", "malformed state"}, {"empty/terraform.tfstate", "empty state"}, {"old/terraform.tfstate", "unsupported state version"}}
+	if len(scan.Errors) != len(wantErrs) {
+		t.Errorf("errors = %v, want %v", scan.Errors, wantErrs)
+	} else {
+		for i, w := range wantErrs {
+			if e := scan.Errors[i]; e.ObjectKey != w.key || !strings.HasPrefix(e.Error, w.kind) {
+				t.Errorf("errors[%d] = %+v, want %s: %s…", i, e, w.key, w.kind)
+			}
+		}
 	}
 
 	// Nowhere a secret: the scan's values, the scanning workspace's state,
