@@ -57,7 +57,8 @@ func lockKey(id string) map[string]ddbtypes.AttributeValue {
 }
 
 // DynamoDB accepts a table ARN wherever it takes a table name, which is how a
-// caller in another account reaches a central lock table. moto alone looks an
+// caller in another account reaches a central lock table (and its tags and
+// resource policy, named by ResourceArn). moto alone looks an
 // ARN up in the caller's own account (ResourceNotFoundException); the harness
 // resolves it in the account the ARN names, as AWS does. This proves it: a
 // caller of 222222222222 writes and reads an item by the owner's table ARN,
@@ -127,6 +128,16 @@ func TestAccEmulator_crossAccountTableByARN(t *testing.T) {
 	gone, err := owner.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &name, Key: lockKey("state-bucket/dev/terraform.tfstate-md5")})
 	if err != nil || len(gone.Item) != 0 {
 		t.Fatalf("owner's item after the caller's DeleteItem by ARN: %v, %v; want it gone", gone.Item, err)
+	}
+
+	// The calls that name a table by ResourceArn (tags, resource policy) are
+	// resolved in the ARN's account too: the owner's tag, not the caller's.
+	if _, err := owner.DynamoDB.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: &ownerARN, Tags: []ddbtypes.Tag{{Key: aws.String("owner"), Value: aws.String("central")}}}); err != nil {
+		t.Fatalf("owner tagging its table: %s", err)
+	}
+	tags, err := caller.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &ownerARN})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Value) != "central" {
+		t.Fatalf("caller ListTagsOfResource by the owner's table ARN: %v, %v; want the owner's tag", tags, err)
 	}
 
 	// A table ARN that names no table in its account is still not found.

@@ -29,7 +29,8 @@ caller's own account, so a caller of another account naming a table by ARN would
 get ResourceNotFoundException; here a TableName that is a table ARN of another
 account is served from that account's DynamoDB (in the ARN's region), and the
 request is authorised against that ARN, as AWS does. (Only the TableName parameter
-is resolved this way; batch and transaction calls keep moto's behaviour.)
+and the ResourceArn of the tag and resource-policy calls are resolved this way; batch and
+transaction calls keep moto's behaviour.)
 
 It also adds CloudWatch Logs AssociateKmsKey / DisassociateKmsKey, which moto 5.2.5
 lacks, so that re-encrypting a log group (drift repair) can be tested, and makes
@@ -272,14 +273,16 @@ _TABLE_ARN = re.compile(r"^arn:[a-z-]+:dynamodb:([a-z0-9-]+):(\d{12}):table/[A-Z
 
 
 def _table_param(handler):
+    """The table a request names: its TableName, or the ResourceArn of the calls
+    that act on a table by ARN (tags, resource policy)."""
     body = handler.body if isinstance(handler.body, dict) else {}
-    table = body.get("TableName")
+    table = body.get("TableName") or body.get("ResourceArn")
     return table if isinstance(table, str) else None
 
 
 def table_owner(handler):
-    """(account, region) of a TableName that is a table ARN of another account than
-    the caller's, else None."""
+    """(account, region) of a TableName (or ResourceArn) that is a table ARN of
+    another account than the caller's, else None."""
     table = _table_param(handler)
     m = _TABLE_ARN.match(table) if table else None
     if m and m.group(2) != handler.current_account:
