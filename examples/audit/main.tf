@@ -1,7 +1,7 @@
-# Fail a pipeline when a state backend falls short, or when a state holds
-# secrets in plaintext: `terraform plan` reports a failed check as a warning,
-# and `terraform plan -detailed-exitcode` (or a policy step reading
-# `terraform show -json`) turns it into a failed job.
+# Watch a state backend and its states: on every plan and apply, a check
+# reports as a warning when the backend falls short of securestate_backend's
+# controls or a state holds a secret in plaintext. Warnings do not change
+# Terraform's exit code; to fail a CI job, see examples/audit-gate.
 terraform {
   required_providers {
     securestate = { source = "securestate/securestate" }

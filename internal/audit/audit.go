@@ -110,7 +110,7 @@ func Run(ctx context.Context, c Clients, t Target) (Report, error) {
 		bucketErr = err
 	}
 	keyRef, alias := t.KMSKey, ""
-	if strings.HasPrefix(keyRef, "alias/") {
+	if strings.HasPrefix(keyRef, "alias/") || strings.Contains(keyRef, ":alias/") {
 		alias = keyRef
 	}
 	if keyRef == "" && bucket != nil {
@@ -145,10 +145,19 @@ func Run(ctx context.Context, c Clients, t Target) (Report, error) {
 	if bucketErr != nil {
 		put(all(statebucket.PostureControls(), posture.Unreadable("the bucket (s3:HeadBucket)", bucketErr)))
 	} else {
-		put(statebucket.Posture(bucket, unreadable, statebucket.Audit{
-			Partition:     c.Partition,
-			AWSManagedKey: key != nil && key.Manager == kmstypes.KeyManagerTypeAws,
-		}))
+		a := statebucket.Audit{Partition: c.Partition, AWSManagedKey: key != nil && key.Manager == kmstypes.KeyManagerTypeAws}
+		results := statebucket.Posture(bucket, unreadable, a)
+		if t.KMSKey != "" && key != nil && bucket.SSEKey != "" {
+			// The key named must be the one the bucket encrypts with.
+			switch same, err := sameKey(ctx, c, bucket.SSEKey, key, t.KMSKey); {
+			case err != nil:
+				results[statebucket.ControlEncryption] = posture.Unreadable("the bucket's key (kms:DescribeKey)", err)
+			case !same:
+				a.OtherKey = fmt.Sprintf("default encryption uses KMS key %s, not the kms_key given", bucket.SSEKey)
+				results[statebucket.ControlEncryption] = statebucket.Posture(bucket, unreadable, a)[statebucket.ControlEncryption]
+			}
+		}
+		put(results)
 	}
 	if t.LockTable != "" {
 		tableRead.Wait()
@@ -159,7 +168,11 @@ func Run(ctx context.Context, c Clients, t Target) (Report, error) {
 			put(all(locktable.ControlNames(), posture.Unreadable("the table (dynamodb:DescribeTable)", tableErr)))
 		default:
 			rep.TableARN = table.ARN
-			put(locktable.Posture(table, tableUnreadable, rep.KeyARN, tableKeyAWSManaged(ctx, c, table, rep.KeyARN)))
+			awsManaged, err := tableKeyAWSManaged(ctx, c, table, rep.KeyARN)
+			if err != nil && tableUnreadable[locktable.ControlEncryption] == nil {
+				tableUnreadable[locktable.ControlEncryption] = err
+			}
+			put(locktable.Posture(table, tableUnreadable, rep.KeyARN, awsManaged))
 		}
 	}
 	wg.Wait()
@@ -181,15 +194,30 @@ func encryptionWords(b *statebucket.Observed) string {
 
 // tableKeyAWSManaged reports whether the table is encrypted with an AWS
 // managed key (aws/dynamodb), which the audit must tell from a customer's
-// when it has no backend key to compare with. A key it cannot describe
-// counts as AWS managed: the table's encryption is then not shown to be the
-// customer's.
-func tableKeyAWSManaged(ctx context.Context, c Clients, t *locktable.Observed, keyARN string) bool {
+// when it has no backend key to compare with; a key it cannot describe is
+// an error, which makes the table's encryption unknown.
+func tableKeyAWSManaged(ctx context.Context, c Clients, t *locktable.Observed, keyARN string) (bool, error) {
 	if t.SSEKey == "" || t.SSEKey == keyARN {
-		return false
+		return false, nil
 	}
-	m, err := kmskey.Manager(ctx, c.KMS, t.SSEKey)
-	return err != nil || m == kmstypes.KeyManagerTypeAws
+	_, m, err := kmskey.Identify(ctx, c.KMS, t.SSEKey)
+	return m == kmstypes.KeyManagerTypeAws, err
+}
+
+// sameKey reports whether the key a bucket's default encryption names (an
+// ID, ARN, alias name or alias ARN) is key, which the audit was given as
+// named; an alias that does not spell out the key is resolved.
+func sameKey(ctx context.Context, c Clients, bucketKey string, key *kmskey.Observed, named string) (bool, error) {
+	switch {
+	case bucketKey == key.ARN || bucketKey == key.KeyID || bucketKey == named:
+		return true, nil
+	case strings.HasPrefix(named, "alias/") && strings.HasSuffix(bucketKey, ":"+named):
+		return true, nil
+	case !strings.Contains(bucketKey, "alias/"):
+		return strings.HasSuffix(key.ARN, ":key/"+bucketKey), nil
+	}
+	arn, _, err := kmskey.Identify(ctx, c.KMS, bucketKey)
+	return arn == key.ARN, err
 }
 
 // policy audits one environment's access policy.
@@ -216,9 +244,9 @@ func keyFromEncryption(ref string) (keyRef, alias string) {
 		return ref, ref
 	}
 	if a, err := arn.Parse(ref); err == nil && strings.HasPrefix(a.Resource, "alias/") {
-		// kms:GetKeyRotationStatus and the others want the key: Observe
-		// describes the alias first, by name, in the caller's account.
-		return a.Resource, a.Resource
+		// Kept whole: an alias of another account is found only by its
+		// ARN (Observe describes it, then reads the key by the key's ARN).
+		return ref, ref
 	}
 	return ref, ""
 }

@@ -117,9 +117,10 @@ func (d *dataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp 
 			"id":     schema.StringAttribute{Computed: true, MarkdownDescription: "The bucket name."},
 			"kms_key": schema.StringAttribute{
 				Optional:   true,
-				Validators: []validator.String{validate.String("a KMS key ID, key ARN or alias name", naming.KMSKeyReference)},
-				MarkdownDescription: "The backend's KMS key: ID, ARN or alias name (`alias/…`). Default: the key of the bucket's default " +
-					"encryption. The alias control is audited only when the key is known by an alias.",
+				Validators: []validator.String{validate.String("a KMS key ID, key ARN, alias name or alias ARN", naming.KMSKeyReference)},
+				MarkdownDescription: "The backend's KMS key: ID, ARN, alias name (`alias/…`) or alias ARN (a key of another account: " +
+					"its ARN or alias ARN). Default: the key of the bucket's default encryption; when given, the bucket must encrypt with it. " +
+					"The alias control is audited only when the key is known by an alias.",
 			},
 			"kms_key_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the key audited; null when none was found."},
 			"lock_table": schema.StringAttribute{

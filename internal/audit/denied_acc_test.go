@@ -40,11 +40,15 @@ func TestAccAudit_accessDeniedIsUnknownPerControl(t *testing.T) {
 	proxy := acctest.StartFaultProxy(t)
 	proxy.DenyAction("s3:GetBucketPolicy")
 	proxy.DenyAction("dynamodb:DescribeContinuousBackups")
-	denied := map[string]bool{"bucket_policy": true, "lock_table_point_in_time_recovery": true}
+	// The table's key (aws/dynamodb) is described to tell it from a
+	// customer's: denied, the table's encryption is unknown, not failed.
+	proxy.DenyAction("kms:DescribeKey")
+	denied := map[string]bool{"bucket_policy": true, "lock_table_point_in_time_recovery": true, "lock_table_encryption": true}
 
 	const name = "data.securestate_backend_audit.denied"
 	checks := []resource.TestCheckFunc{
-		resource.TestCheckResourceAttr(name, "unknown", "2"),
+		resource.TestCheckResourceAttr(name, "unknown", "3"),
+		resource.TestCheckResourceAttr(name, "controls.lock_table_encryption.observed", "the table's KMS key (kms:DescribeKey) could not be read (AccessDeniedException)"),
 		resource.TestCheckResourceAttr(name, "controls.bucket_policy.observed", "the bucket policy (s3:GetBucketPolicy) could not be read (AccessDenied)"),
 		resource.TestCheckResourceAttr(name, "controls.lock_table_point_in_time_recovery.observed",
 			"the point-in-time recovery status (dynamodb:DescribeContinuousBackups) could not be read (AccessDeniedException)"),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 )
 
 // peers is testdata/peers.json: the statuses each way of building a backend
@@ -40,8 +42,9 @@ func loadPeers(t *testing.T) peers {
 }
 
 // peerBuild makes one backend out of band, as a tool makes it by default,
-// and registers its removal.
-type peerBuild func(t *testing.T, c *awsclient.Client, bucket, table string)
+// registers its removal, and returns the names of its bucket and table
+// (those given, unless the tool names them itself).
+type peerBuild func(t *testing.T, c *awsclient.Client, bucket, table string) (string, string)
 
 // Backends built out of band the way each tool builds them with only its
 // required inputs (the settings and their sources are in the guide "Audit an
@@ -49,14 +52,14 @@ type peerBuild func(t *testing.T, c *awsclient.Client, bucket, table string)
 // testdata/peers.json gives, and the guide shows.
 func TestAccAudit_peers(t *testing.T) {
 	want := loadPeers(t)
-	builds := map[string]peerBuild{"handmade": buildHandmade, "cloudposse": buildCloudposse, "terragrunt": buildTerragrunt}
+	builds := map[string]peerBuild{"handmade": buildHandmade, "cloudposse": buildCloudposse, "terragrunt": buildTerragrunt, "securestate_backend": buildSecurestate}
 	for name, build := range builds {
 		t.Run(name, func(t *testing.T) {
 			acctest.PreCheck(t)
 			c := acctest.Client(t)
-			bucket := acctest.RandomName("peer-" + name)
+			bucket := acctest.RandomName("peer-" + strings.ReplaceAll(name, "_", "-"))
 			table := bucket + "-lock"
-			build(t, c, bucket, table)
+			bucket, table = build(t, c, bucket, table)
 			checks := []resource.TestCheckFunc{}
 			for _, control := range want.Controls {
 				status, ok := want.Peers[name][control]
@@ -170,10 +173,11 @@ func createTable(t *testing.T, c *awsclient.Client, table string, in dynamodb.Cr
 
 // buildHandmade is the console's defaults and `aws dynamodb create-table`
 // with provisioned capacity: nothing beyond what AWS does by itself.
-func buildHandmade(t *testing.T, c *awsclient.Client, bucket, table string) {
+func buildHandmade(t *testing.T, c *awsclient.Client, bucket, table string) (string, string) {
 	createBucket(t, c, bucket)
 	createTable(t, c, table, dynamodb.CreateTableInput{BillingMode: ddbtypes.BillingModeProvisioned,
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)}}, false)
+	return bucket, table
 }
 
 // tlsOnly is terragrunt's statement refusing every S3 action without TLS.
@@ -186,7 +190,7 @@ func tlsOnly(sid, bucket string) string {
 // policy refusing uploads without encryption and requests without TLS; a
 // lock table on demand, encrypted with the AWS managed key, with
 // point-in-time recovery and without deletion protection.
-func buildCloudposse(t *testing.T, c *awsclient.Client, bucket, table string) {
+func buildCloudposse(t *testing.T, c *awsclient.Client, bucket, table string) (string, string) {
 	createBucket(t, c, bucket)
 	version(t, c, bucket)
 	putPolicy(t, c, bucket, fmt.Sprintf(`{"Version":"2012-10-17","Statement":[`+
@@ -195,6 +199,7 @@ func buildCloudposse(t *testing.T, c *awsclient.Client, bucket, table string) {
 		`{"Sid":"EnforceTlsRequestsOnly","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":["arn:aws:s3:::%[1]s","arn:aws:s3:::%[1]s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, bucket))
 	createTable(t, c, table, dynamodb.CreateTableInput{BillingMode: ddbtypes.BillingModePayPerRequest,
 		SSESpecification: &ddbtypes.SSESpecification{Enabled: aws.Bool(true)}}, true)
+	return bucket, table
 }
 
 // buildTerragrunt is terragrunt's bootstrap defaults (its S3 remote state
@@ -203,7 +208,7 @@ func buildCloudposse(t *testing.T, c *awsclient.Client, bucket, table string) {
 // blocked, a policy enforcing TLS and granting the account root; a lock
 // table on demand with DynamoDB's own encryption, no point-in-time recovery,
 // no deletion protection.
-func buildTerragrunt(t *testing.T, c *awsclient.Client, bucket, table string) {
+func buildTerragrunt(t *testing.T, c *awsclient.Client, bucket, table string) (string, string) {
 	createBucket(t, c, bucket)
 	_, err := c.S3.PutBucketOwnershipControls(context.Background(), &s3.PutBucketOwnershipControlsInput{Bucket: &bucket, OwnershipControls: &s3types.OwnershipControls{
 		Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}})
@@ -212,4 +217,27 @@ func buildTerragrunt(t *testing.T, c *awsclient.Client, bucket, table string) {
 	encrypt(t, c, bucket, s3types.ServerSideEncryptionAwsKms, true)
 	putPolicy(t, c, bucket, fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"RootAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:*","Resource":["arn:aws:s3:::%[2]s","arn:aws:s3:::%[2]s/*"]},`, c.AccountID, bucket)+tlsOnly("EnforcedTLS", bucket)+`]}`)
 	createTable(t, c, table, dynamodb.CreateTableInput{BillingMode: ddbtypes.BillingModePayPerRequest}, false)
+	return bucket, table
+}
+
+// buildSecurestate is a securestate_backend with access logs, made with the
+// provider through the Terraform CLI.
+func buildSecurestate(t *testing.T, c *awsclient.Client, bucket, _ string) (string, string) {
+	name := strings.TrimPrefix(bucket, "peer-")
+	ws := acctest.NewWorkspace(t, requiredProviders+acctest.ProviderConfig+`
+resource "securestate_backend" "org" {
+  name          = "`+name+`"
+  force_destroy = true
+  access_logging {}
+}
+`)
+	if out, err := ws.Apply(); err != nil {
+		t.Fatalf("creating the backend: %s\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := ws.Destroy(); err != nil {
+			t.Errorf("destroying the backend: %s\n%s", err, out)
+		}
+	})
+	return naming.StateBucket(name, c.AccountID), naming.LockTable(name)
 }

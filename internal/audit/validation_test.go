@@ -40,10 +40,10 @@ func TestDataSources_invalidArguments(t *testing.T) {
   bucket = "acme-state"
   kms_key = "my-key"
 }`, `kms_key[\s\S]*not a KMS key ID, key ARN or alias name`},
-		"audit kms key alias ARN": {`data "securestate_backend_audit" "a" {
+		"audit kms key of another service": {`data "securestate_backend_audit" "a" {
   bucket = "acme-state"
-  kms_key = "arn:aws:kms:us-east-1:111122223333:alias/acme"
-}`, `kms_key[\s\S]*name an alias by its name`},
+  kms_key = "arn:aws:s3:::acme-state"
+}`, `kms_key[\s\S]*not a KMS key ARN`},
 		"audit policy ARN not IAM": {`data "securestate_backend_audit" "a" {
   bucket             = "acme-state"
   access_policy_arns = { prod = "arn:aws:s3:::acme-state" }

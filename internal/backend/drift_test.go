@@ -55,6 +55,10 @@ func (d driftCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest,
 type driftCase struct {
 	control string
 	change  func(c *awsclient.Client, a backendAttrs) error
+	// auditPasses: the change leaves the requirement the audit measures
+	// met (an extra named principal in the key policy is drift from the
+	// backend's exact policy, but grants no one anonymously).
+	auditPasses bool
 }
 
 // driftCases are the out-of-band changes that break each control: the drift
@@ -64,78 +68,83 @@ func driftCases(ctx context.Context) []driftCase {
 		{"bucket_versioning", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &a.Bucket, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
 			return err
-		}},
+		}, false},
 		{"bucket_public_access_block", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &a.Bucket, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
 				BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(false), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}})
 			return err
-		}},
+		}, false},
 		{"bucket_encryption", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &a.Bucket, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
 				Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
 			return err
-		}},
+		}, false},
 		{"bucket_ownership_controls", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: &a.Bucket, OwnershipControls: &s3types.OwnershipControls{
 				Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}})
 			return err
-		}},
+		}, false},
 		{"bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
 			// Edited: the TLS-only statement replaced by a harmless-looking one.
 			p := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"ReadForAuditors","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"}]}`, a.Bucket)
 			_, err := c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &a.Bucket, Policy: &p})
 			return err
-		}},
+		}, false},
 		{"bucket_policy", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &a.Bucket})
 			return err
-		}},
+		}, false},
 		{"bucket_lifecycle", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: &a.Bucket})
 			return err
-		}},
+		}, false},
 		{"kms_key_rotation", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.KMS.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: &a.KeyID})
 			return err
-		}},
+		}, false},
 		{"kms_key_policy", func(c *awsclient.Client, a backendAttrs) error {
-			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Extra","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}`
+			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Extra","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/intruder"},"Action":"kms:Decrypt","Resource":"*"}]}`
 			_, err := c.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &a.KeyID, PolicyName: aws.String("default"), Policy: &p})
 			return err
-		}},
+		}, true},
+		{"kms_key_policy", func(c *awsclient.Client, a backendAttrs) error {
+			p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}`
+			_, err := c.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &a.KeyID, PolicyName: aws.String("default"), Policy: &p})
+			return err
+		}, false},
 		{"kms_key_state", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &a.KeyID})
 			return err
-		}},
+		}, false},
 		{"kms_alias", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &a.Alias})
 			return err
-		}},
+		}, false},
 		{"lock_table_point_in_time_recovery", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.DynamoDB.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: &a.Table,
 				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(false)}})
 			return err
-		}},
+		}, false},
 		{"lock_table_deletion_protection", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, DeletionProtectionEnabled: aws.Bool(false)})
 			return err
-		}},
+		}, false},
 		{"lock_table_billing", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, BillingMode: ddbtypes.BillingModeProvisioned,
 				ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(1), WriteCapacityUnits: aws.Int64(1)}})
 			return err
-		}},
+		}, false},
 		// Back to an AWS owned key (moto ignores SSESpecification on
 		// UpdateTable; the harness's server.py applies it, as AWS does).
 		{"lock_table_encryption", func(c *awsclient.Client, a backendAttrs) error {
 			_, err := c.DynamoDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &a.Table, SSESpecification: &ddbtypes.SSESpecification{Enabled: aws.Bool(false)}})
 			return err
-		}},
+		}, false},
 		{"access_policy_default", func(c *awsclient.Client, a backendAttrs) error {
 			doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
 			_, err := c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(a.PolicyARNs["default"]), PolicyDocument: &doc, SetAsDefault: true})
 			return err
-		}},
+		}, false},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -77,32 +78,47 @@ const (
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
 func Drift(spec Spec, o *Observed) map[string]string {
-	out := map[string]string{ControlState: "", ControlRotation: "", ControlPolicy: "", ControlAlias: ""}
-	if o.State != types.KeyStateEnabled {
-		out[ControlState] = fmt.Sprintf("key is %s", o.State)
-	}
-	switch {
-	case !o.RotationEnabled:
-		out[ControlRotation] = "automatic rotation is off"
-	case o.RotationPeriodDays != 0 && o.RotationPeriodDays != spec.RotationPeriodDays:
+	out := map[string]string{ControlState: stateProblem(o), ControlRotation: rotationProblem(o), ControlPolicy: "", ControlAlias: aliasProblem(o, spec.Alias)}
+	if out[ControlRotation] == "" && o.RotationPeriodDays != 0 && o.RotationPeriodDays != spec.RotationPeriodDays {
 		out[ControlRotation] = fmt.Sprintf("rotation period is %d days", o.RotationPeriodDays)
 	}
 	if ok, err := policydoc.Equivalent(o.Policy, spec.Policy.String()); err != nil || !ok {
 		out[ControlPolicy] = "key policy differs from the hardened policy"
 	}
-	if o.AliasTarget != o.KeyID {
-		if o.AliasTarget == "" {
-			out[ControlAlias] = spec.Alias + " is missing"
-		} else {
-			out[ControlAlias] = spec.Alias + " points to another key"
-		}
-	}
 	return out
 }
 
+// stateProblem: "" when the key is enabled. Drift and Posture share it.
+func stateProblem(o *Observed) string {
+	if o.State != types.KeyStateEnabled {
+		return fmt.Sprintf("key is %s", o.State)
+	}
+	return ""
+}
+
+// rotationProblem: "" when automatic rotation is on (Drift also checks the
+// period the spec asks for).
+func rotationProblem(o *Observed) string {
+	if !o.RotationEnabled {
+		return "automatic rotation is off"
+	}
+	return ""
+}
+
+// aliasProblem: "" when alias points to the key.
+func aliasProblem(o *Observed, alias string) string {
+	switch o.AliasTarget {
+	case o.KeyID:
+		return ""
+	case "":
+		return alias + " is missing"
+	}
+	return alias + " points to another key"
+}
+
 // Find reads the key, its rotation, its policy, its tags and the key its
-// alias points to ("" for no alias to look up). ref is the key's ID, its ARN
-// or an alias name ("alias/..."). With an ID or ARN the five reads run
+// alias points to ("" for no alias to look up). ref is the key's ID, its ARN,
+// an alias name ("alias/...") or an alias ARN. With an ID or ARN the five reads run
 // concurrently (one round trip); with an alias name the key is described
 // first, and the alias then points to it. A key that does not exist is
 // awserr.ErrNotFound; a key pending deletion is returned with its state only
@@ -125,7 +141,7 @@ func Find(ctx context.Context, api API, ref, alias string) (*Observed, error) {
 // tags), instead of failing the whole read. A key that does not exist, or
 // whose DescribeKey failed, is an error.
 func Observe(ctx context.Context, api API, ref, alias string) (*Observed, map[string]error, error) {
-	if strings.HasPrefix(ref, "alias/") {
+	if isAlias(ref) {
 		desc, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &ref})
 		if isNotFound(err) {
 			return nil, nil, awserr.NotFound("KMS key %s", ref)
@@ -136,13 +152,28 @@ func Observe(ctx context.Context, api API, ref, alias string) (*Observed, map[st
 		if alias == ref {
 			alias = "" // the key is the alias's target: no need to look it up again
 		}
-		o, unreadable, err := read(ctx, api, aws.ToString(desc.KeyMetadata.KeyId), alias, desc)
+		key := aws.ToString(desc.KeyMetadata.KeyId)
+		if strings.HasPrefix(ref, "arn:") {
+			// An alias ARN may name a key of another account: the reads
+			// that follow need the key's ARN there.
+			key = aws.ToString(desc.KeyMetadata.Arn)
+		}
+		o, unreadable, err := read(ctx, api, key, alias, desc)
 		if err == nil && alias == "" {
 			o.AliasTarget = o.KeyID
 		}
 		return o, unreadable, err
 	}
 	return read(ctx, api, ref, alias, nil)
+}
+
+// isAlias reports an alias name ("alias/…") or an alias ARN.
+func isAlias(ref string) bool {
+	if strings.HasPrefix(ref, "alias/") {
+		return true
+	}
+	a, err := arn.Parse(ref)
+	return err == nil && a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/")
 }
 
 // ReadTags is the key of Observe's unreadable map for the key's tags, which

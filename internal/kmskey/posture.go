@@ -20,39 +20,32 @@ func PostureControls() []string {
 // Posture measures a key made by anyone against what the backend enforces,
 // from what Observe read. alias is the alias the audit was given ("" when
 // the key was named by ID or found through the bucket's encryption: the
-// alias control is then not applicable). The key policy must allow no one
+// alias control is then not applicable). The checks shared with Drift are
+// the same functions. The key policy must allow no one
 // unconditionally through a wildcard principal; rotation must be on.
 func Posture(o *Observed, unreadable map[string]error, alias string) map[string]posture.Result {
-	out := map[string]posture.Result{}
-	if o.State != types.KeyStateEnabled {
-		out[ControlState] = posture.Failed(fmt.Sprintf("key is %s", o.State))
-	} else {
-		out[ControlState] = posture.Passed("key is Enabled")
-	}
+	out := map[string]posture.Result{ControlState: posture.Of(stateProblem(o), "key is Enabled")}
 	switch {
 	case o.Manager == types.KeyManagerTypeAws:
 		out[ControlRotation] = posture.Failed("the key is AWS managed: its rotation and policy are AWS's, not the backend's")
-	case !o.RotationEnabled:
-		out[ControlRotation] = posture.Failed("automatic rotation is off")
+	case rotationProblem(o) != "":
+		out[ControlRotation] = posture.Failed(rotationProblem(o))
 	case o.RotationPeriodDays > 0:
 		out[ControlRotation] = posture.Passed(fmt.Sprintf("automatic rotation is on, every %d days", o.RotationPeriodDays))
 	default:
 		out[ControlRotation] = posture.Passed("automatic rotation is on")
 	}
 	out[ControlPolicy] = keyPolicyPosture(o)
-	switch {
-	case alias == "":
+	if alias == "" {
 		out[ControlAlias] = posture.Skipped("the key was not named by an alias")
-	case o.AliasTarget == "":
-		out[ControlAlias] = posture.Failed(alias + " is missing")
-	case o.AliasTarget != o.KeyID:
-		out[ControlAlias] = posture.Failed(alias + " points to another key")
-	default:
-		out[ControlAlias] = posture.Passed(alias + " points to the key")
+	} else {
+		out[ControlAlias] = posture.Of(aliasProblem(o, alias), alias+" points to the key")
 	}
 	if o.State == types.KeyStatePendingDeletion || o.State == types.KeyStatePendingReplicaDeletion {
+		// Nothing was denied: a key pending deletion is not read further,
+		// and kms_key_state fails already.
 		for _, c := range []string{ControlRotation, ControlPolicy} {
-			out[c] = posture.Result{Status: posture.Unknown, Observed: "not read: the key is pending deletion"}
+			out[c] = posture.Skipped("the key is pending deletion: its settings are not read")
 		}
 	}
 	for control, err := range unreadable {
@@ -83,11 +76,12 @@ func keyPolicyPosture(o *Observed) posture.Result {
 	return posture.Passed("the key policy grants no wildcard principal unconditionally")
 }
 
-// Manager reads who manages a key (CUSTOMER or AWS): one kms:DescribeKey.
-func Manager(ctx context.Context, api API, ref string) (types.KeyManagerType, error) {
+// Identify reads which key a reference (ID, ARN, alias name or alias ARN)
+// names and who manages it (CUSTOMER or AWS): one kms:DescribeKey.
+func Identify(ctx context.Context, api API, ref string) (keyARN string, manager types.KeyManagerType, err error) {
 	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
 	if err != nil {
-		return "", fmt.Errorf("kms:DescribeKey %s: %w", ref, err)
+		return "", "", fmt.Errorf("kms:DescribeKey %s: %w", ref, err)
 	}
-	return out.KeyMetadata.KeyManager, nil
+	return aws.ToString(out.KeyMetadata.Arn), out.KeyMetadata.KeyManager, nil
 }

@@ -98,18 +98,12 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	for _, c := range ControlNames() {
 		out[c] = ""
 	}
-	if o.Billing != types.BillingModePayPerRequest {
-		out[ControlBilling] = fmt.Sprintf("billing mode is %s, not on-demand", o.Billing)
-	}
+	out[ControlBilling] = billingProblem(o)
 	if !o.SSEEnabled || o.SSEKey != spec.KeyARN {
 		out[ControlEncryption] = "table is not encrypted with the backend's KMS key"
 	}
-	if !o.PITR {
-		out[ControlPITR] = "point-in-time recovery is off"
-	}
-	if !o.DeletionProtection {
-		out[ControlDeletionProtection] = "deletion protection is off"
-	}
+	out[ControlPITR] = pitrProblem(o)
+	out[ControlDeletionProtection] = deletionProtectionProblem(o)
 	out[ControlResourcePolicy] = policyDrift(spec, o.Policy)
 	return out
 }

@@ -16,12 +16,7 @@ import (
 // there is one, must allow no one unconditionally through a wildcard
 // principal. awsManagedKey: the table's key is AWS managed (aws/dynamodb).
 func Posture(o *Observed, unreadable map[string]error, keyARN string, awsManagedKey bool) map[string]posture.Result {
-	out := map[string]posture.Result{}
-	if o.Billing == types.BillingModePayPerRequest {
-		out[ControlBilling] = posture.Passed("billing mode is on-demand (PAY_PER_REQUEST)")
-	} else {
-		out[ControlBilling] = posture.Failed(fmt.Sprintf("billing mode is %s, not on-demand: lock writes can be throttled", o.Billing))
-	}
+	out := map[string]posture.Result{ControlBilling: posture.Of(billingProblem(o), "billing mode is on-demand (PAY_PER_REQUEST)")}
 	switch {
 	case !o.SSEEnabled || o.SSEKey == "":
 		out[ControlEncryption] = posture.Failed("the table is encrypted with a DynamoDB-owned key, not a customer-managed KMS key")
@@ -32,8 +27,8 @@ func Posture(o *Observed, unreadable map[string]error, keyARN string, awsManaged
 	default:
 		out[ControlEncryption] = posture.Passed(fmt.Sprintf("the table is encrypted with KMS key %s", o.SSEKey))
 	}
-	out[ControlPITR] = posture.Of(problemIf(!o.PITR, "point-in-time recovery is off"), "point-in-time recovery is on")
-	out[ControlDeletionProtection] = posture.Of(problemIf(!o.DeletionProtection, "deletion protection is off"), "deletion protection is on")
+	out[ControlPITR] = posture.Of(pitrProblem(o), "point-in-time recovery is on")
+	out[ControlDeletionProtection] = posture.Of(deletionProtectionProblem(o), "deletion protection is on")
 	out[ControlResourcePolicy] = tablePolicyPosture(o.Policy)
 	for control, err := range unreadable {
 		if _, ok := out[control]; ok {
@@ -44,13 +39,30 @@ func Posture(o *Observed, unreadable map[string]error, keyARN string, awsManaged
 }
 
 var readWhat = map[string]string{
+	ControlEncryption:     "the table's KMS key (kms:DescribeKey)",
 	ControlPITR:           "the point-in-time recovery status (dynamodb:DescribeContinuousBackups)",
 	ControlResourcePolicy: "the resource policy (dynamodb:GetResourcePolicy)",
 }
 
-func problemIf(bad bool, problem string) string {
-	if bad {
-		return problem
+// billingProblem: "" when the table is on demand. Drift and Posture share
+// it, as they share the two below.
+func billingProblem(o *Observed) string {
+	if o.Billing != types.BillingModePayPerRequest {
+		return fmt.Sprintf("billing mode is %s, not on-demand", o.Billing)
+	}
+	return ""
+}
+
+func pitrProblem(o *Observed) string {
+	if !o.PITR {
+		return "point-in-time recovery is off"
+	}
+	return ""
+}
+
+func deletionProtectionProblem(o *Observed) string {
+	if !o.DeletionProtection {
+		return "deletion protection is off"
 	}
 	return ""
 }

@@ -188,13 +188,16 @@ func TableNameOrARN(v string) error {
 // multi-Region key.
 var keyID = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 
-// KMSKeyReference checks a KMS key ID, key ARN or alias name ("alias/…").
+// KMSKeyReference checks a KMS key ID, key ARN, alias name ("alias/…") or
+// alias ARN.
 func KMSKeyReference(v string) error {
 	switch a, err := arn.Parse(v); {
 	case err == nil && a.Service == "kms" && strings.HasPrefix(a.Resource, "key/") && keyID.MatchString(strings.TrimPrefix(a.Resource, "key/")):
 		return nil
+	case err == nil && a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/") && len(a.Resource) > len("alias/"):
+		return nil
 	case err == nil:
-		return fmt.Errorf("%q is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); name an alias by its name, alias/<name>", v)
+		return fmt.Errorf("%q is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias ARN (…:alias/<name>)", v)
 	case keyID.MatchString(v):
 		return nil
 	case strings.HasPrefix(v, "alias/") && len(v) > len("alias/"):

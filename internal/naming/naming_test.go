@@ -144,7 +144,9 @@ func TestExistingBucketTableAndKeyReferences(t *testing.T) {
 		{KMSKeyReference, "alias/acme-tfstate", true},
 		{KMSKeyReference, "alias/aws/s3", true},
 		{KMSKeyReference, "alias/", false},
-		{KMSKeyReference, "arn:aws:kms:eu-west-1:111122223333:alias/acme", false},
+		{KMSKeyReference, "arn:aws:kms:eu-west-1:111122223333:alias/acme", true},
+		{KMSKeyReference, "arn:aws:kms:eu-west-1:111122223333:alias/", false},
+		{KMSKeyReference, "arn:aws:s3:::acme", false},
 		{KMSKeyReference, "acme", false},
 	}
 	for _, tc := range cases {

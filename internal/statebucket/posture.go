@@ -19,6 +19,9 @@ type Audit struct {
 	// AWSManagedKey: the default encryption's KMS key is AWS managed
 	// (aws/s3), whose policy nobody can scope.
 	AWSManagedKey bool
+	// OtherKey, when not "", says the default encryption uses another key
+	// than the one the audit was told is the backend's.
+	OtherKey string
 }
 
 // PostureControls lists the controls Posture reports for a state bucket.
@@ -69,6 +72,8 @@ func encryptionPosture(o *Observed, a Audit) posture.Result {
 		return posture.Failed(fmt.Sprintf("default encryption is %s, not SSE-KMS with a customer-managed key", o.SSEAlgorithm))
 	case o.SSEKey == "" || a.AWSManagedKey:
 		return posture.Failed("default encryption is SSE-KMS with the AWS managed key aws/s3, whose key policy cannot be scoped")
+	case a.OtherKey != "":
+		return posture.Failed(a.OtherKey)
 	case !o.BucketKey:
 		return posture.Failed("default encryption is SSE-KMS with a customer-managed key, but the S3 bucket key is off")
 	}
@@ -126,6 +131,10 @@ func lifecyclePosture(o *Observed) posture.Result {
 
 // wholeBucket reports a rule that applies to every object.
 func wholeBucket(r types.LifecycleRule) bool {
+	//nolint:staticcheck // the deprecated top-level Prefix still narrows rules S3 returns
+	if aws.ToString(r.Prefix) != "" {
+		return false
+	}
 	f := r.Filter
 	return f == nil || (aws.ToString(f.Prefix) == "" && f.Tag == nil && f.And == nil && f.ObjectSizeGreaterThan == nil && f.ObjectSizeLessThan == nil)
 }

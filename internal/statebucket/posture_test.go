@@ -53,6 +53,11 @@ func TestPosture(t *testing.T) {
 		}, status: posture.Fail, observed: "another storage class"},
 		{control: ControlLifecycle, mutate: func(o *Observed) { o.Lifecycle[0].Filter = &types.LifecycleRuleFilter{Prefix: aws.String("prod/")} }, status: posture.Fail, observed: "every object"},
 		{control: ControlLifecycle, mutate: func(o *Observed) { o.Lifecycle[0].Status = types.ExpirationStatusDisabled }, status: posture.Fail, observed: "no enabled"},
+		{control: ControlLifecycle, mutate: func(o *Observed) {
+			//nolint:staticcheck // S3 still returns rules narrowed by the deprecated top-level Prefix
+			o.Lifecycle[0].Filter, o.Lifecycle[0].Prefix = nil, aws.String("prod/")
+		}, status: posture.Fail, observed: "every object"},
+		{control: ControlEncryption, audit: Audit{OtherKey: "default encryption uses another key"}, status: posture.Fail, observed: "another key"},
 		{control: ControlAccessLogging, mutate: func(o *Observed) { o.Logging = Logging{} }, status: posture.Fail, observed: "logging is off"},
 		{control: ControlPolicy, unreadable: map[string]error{ControlPolicy: denied, ReadTags: denied}, status: posture.Unknown, observed: "(AccessDenied)"},
 	}
