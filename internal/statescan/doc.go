@@ -12,8 +12,9 @@
 // The attributes of every resource instance (current and deposed objects,
 // managed and data resources, and the legacy attributes_flat form) and the
 // values of root module outputs. Provider private data, dependencies, check
-// results and all other metadata are skipped. Map keys and attribute names
-// are not scanned; they appear in paths.
+// results and all other metadata are skipped. Map keys, attribute names and
+// instance keys are checked too, since they appear in findings: see
+// "Addresses and paths" below.
 //
 // # Rules
 //
@@ -101,6 +102,43 @@
 // name longer than 256 bytes is cut there and marked with "…", and a path is
 // cut, marked the same way, once it passes 1024 bytes.
 //
+// Keys come from data as often as values do (for_each = toset(var.tokens),
+// a map of tags), so every key that would be written into a finding is
+// first checked by the format rules above, whole and before any cut: the
+// string index_key of an instance, the keys in brackets of the state's
+// module address (module.app["eu"]), map keys and attribute names in
+// attributes and output values, legacy attributes_flat keys, and the
+// names and string keys of sensitive_attributes paths. The high-entropy
+// rule applies to a key without the name exclusions (id, arn, …), which
+// are about values. Names that come from the configuration (resource
+// types and names, module call names, output names) are written as they
+// are.
+//
+// A key that a rule matches is written as [<redacted:RULE>], RULE being the
+// name of the rule that matched (the first of aws_access_key_id,
+// aws_secret_access_key, private_key_block, jwt and high_entropy_token when
+// several do), in place of .key or ["key"]: tags[<redacted:aws_access_key_id>],
+// terraform_data.k[<redacted:high_entropy_token>],
+// module.svc[<redacted:jwt>].x.y. Nothing of the key is shown, not even the
+// part before a cut. The form is neither an identifier nor quoted, so no map
+// key or attribute name renders the same; the same key at the same place
+// always renders the same, and two secret keys that match the same rule at
+// the same place render alike and make one finding.
+//
+// The key itself is reported, once for each rule it matches, with Address
+// and Path as written up to and including the redacted key: a map key or
+// attribute name at its path (tags[<redacted:aws_access_key_id>]), whatever
+// is found in its value; an instance key at Address
+// x.k[<redacted:high_entropy_token>] and Path "<index_key>"; a module
+// instance key at the address of the module instance, such as
+// module.svc[<redacted:jwt>], and Path "<module_key>" (an attribute so
+// named is written ["<index_key>"] or ["<module_key>"]). A secret key under
+// an attribute found by [RuleKnownAttribute] is reported all the same. A
+// legacy flat key (tags.AKIA…) is checked part by part between dots and
+// whole; if one matches, all of it but the first part is redacted as one
+// step (tags[<redacted:aws_access_key_id>]), all of it when the secret
+// starts in the first part.
+//
 // # Sensitive paths
 //
 // Terraform writes sensitive_attributes as a list of paths, each a list of
@@ -114,14 +152,19 @@
 // the attributes the scanner records where the null and empty values are,
 // collapsing an empty collection to one entry. When the paths arrive, a
 // listed path is reported unless its value, or a value containing it, was
-// recorded as null or empty. A listed path that does not exist in the
-// attributes is reported (conservatively). The record is capped at 4096
-// entries and 256 KiB of path text per instance, and cannot hold a path
-// with a cut key or longer than 1024 bytes; past the cap, or after such a
-// path, every listed path of that instance is reported, however empty. If
-// sensitive_attributes comes before attributes (never from Terraform), up to
-// 65536 listed paths (1 MiB of keys) are kept until the attributes have been
-// read, and further ones are ignored.
+// recorded as null or empty. Both sides are matched with their keys as they
+// are, not redacted, so two secret keys that findings show alike are told
+// apart; the record lives only while the instance is read. A listed path
+// that does not exist in the attributes is reported (conservatively). A
+// secret key in a listed path is reported, whether or not the path is.
+//
+// The record is capped at 4096 entries and 256 KiB of path text per
+// instance, and cannot hold a path with a cut key or longer than 1024
+// bytes; past the cap, or after such a path, every listed path of that
+// instance is reported, however empty. If sensitive_attributes comes before
+// attributes (never from Terraform), up to 65536 listed paths (1 MiB of
+// keys) are kept until the attributes have been read, and further ones are
+// ignored.
 //
 // # Memory
 //

@@ -88,16 +88,48 @@ const (
 	ruleHighEntropy
 )
 
-// ruleNames names the bits of a ruleSet.
+// ruleNames names the bits of a ruleSet, in the order that picks the rule
+// shown in a redacted key.
 var ruleNames = [...]struct {
 	bit  ruleSet
 	name string
+	// redacted is how a key matching this rule (first) is shown.
+	redacted string
 }{
-	{ruleAccessKey, RuleAWSAccessKey},
-	{ruleSecretKey, RuleAWSSecretKey},
-	{rulePrivateKey, RulePrivateKey},
-	{ruleJWT, RuleJWT},
-	{ruleHighEntropy, RuleHighEntropy},
+	{ruleAccessKey, RuleAWSAccessKey, redactedKey(RuleAWSAccessKey)},
+	{ruleSecretKey, RuleAWSSecretKey, redactedKey(RuleAWSSecretKey)},
+	{rulePrivateKey, RulePrivateKey, redactedKey(RulePrivateKey)},
+	{ruleJWT, RuleJWT, redactedKey(RuleJWT)},
+	{ruleHighEntropy, RuleHighEntropy, redactedKey(RuleHighEntropy)},
+}
+
+// redactedKey is the step shown in place of a key that matched rule. It is
+// neither an identifier nor quoted, so no map key or attribute name renders
+// the same.
+func redactedKey(rule string) string {
+	return "[<redacted:" + rule + ">]"
+}
+
+// withoutEntropy drops the high-entropy rule from a set that holds another
+// rule, as check does for one string, when the set joins the rules of
+// several strings (the parts of a key).
+func (r ruleSet) withoutEntropy() ruleSet {
+	if r&^ruleHighEntropy != 0 {
+		return r &^ ruleHighEntropy
+	}
+	return r
+}
+
+// redacted returns the step shown in place of a key matching the rules in
+// the set: the first of ruleNames it holds. Callers redact only keys that
+// matched a rule; an empty set still hides the key.
+func (r ruleSet) redacted() string {
+	for _, rn := range ruleNames {
+		if r&rn.bit != 0 {
+			return rn.redacted
+		}
+	}
+	return "[<redacted>]"
 }
 
 // names lists the rule names in the set.
@@ -126,6 +158,9 @@ type detector struct {
 // check returns the format rules that v matches. name is the attribute name
 // or map key nearest to v.
 func (d detector) check(v, name string) ruleSet {
+	if len(v) < minMatchLen || isLowerName(v) {
+		return 0
+	}
 	var r ruleSet
 	// Cheap substring tests keep the regular expressions off most strings.
 	if (strings.Contains(v, "IA") || strings.Contains(v, "ACCA")) && accessKeyPattern.MatchString(v) {
@@ -144,6 +179,32 @@ func (d detector) check(v, name string) ruleSet {
 		r |= ruleHighEntropy
 	}
 	return r
+}
+
+// checkKey returns the format rules that a map key, an attribute name or an
+// instance key matches: those of check, without the attribute name
+// exclusions of the high-entropy rule, which are about values.
+func (d detector) checkKey(k string) ruleSet {
+	return d.check(k, "")
+}
+
+// isLowerName reports whether v is made only of [a-z0-9_-] and holds one of
+// [g-z_-], as attribute names and most keys are: no rule matches such a
+// string. The other rules need an uppercase letter, and so does a
+// high-entropy token that is not hexadecimal; v is one token, and not
+// hexadecimal.
+func isLowerName(v string) bool {
+	notHex := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case c >= 'g' && c <= 'z', c == '_', c == '-':
+			notHex = true
+		default:
+			return false
+		}
+	}
+	return notHex
 }
 
 // isSecretKeyShape reports whether v has the shape of an AWS secret access
@@ -173,6 +234,11 @@ func isSecretKeyShape(v string) bool {
 const (
 	minTokenLen = 20
 	maxTokenLen = 256
+	// minMatchLen is the length of the shortest string a format rule can
+	// match: an access key ID or a high-entropy token (a private key header
+	// needs 27 bytes, a JWT 32, a secret access key 40). Most keys and
+	// values are shorter, and are not looked at further.
+	minMatchLen = 20
 )
 
 // excludedName reports whether an attribute or key name says its value is

@@ -14,10 +14,14 @@ type Finding struct {
 	// Address is the resource instance address as Terraform prints it, such
 	// as aws_iam_access_key.ci, module.net.aws_db_instance.main[0],
 	// data.x.y or random_password.p["a"], or output.<name> for a root output.
+	// A key holding a secret is shown as [<redacted:RULE>] (see the package
+	// documentation).
 	Address string
 	// Path is the attribute path inside the instance's attributes, such as
 	// secret, master_user_secret[0].secret_arn or tags.token; for an output
-	// it starts with "value".
+	// it starts with "value". A key holding a secret is shown redacted, and
+	// the finding for a secret instance or module instance key has the path
+	// "<index_key>" or "<module_key>".
 	Path string
 	// Rule is the name of the rule that matched: one of the Rule constants.
 	Rule string

@@ -34,6 +34,8 @@ var (
 	testOpenSSHKey = "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA" + derivedToken("statescan openssh body", 48) + "\n-----END OPENSSH PRIVATE KEY-----\n"
 	// A password a person might choose: no format rule finds it.
 	testPassword = "correct horse battery staple 1"
+	// Another random token, for keys (43 characters).
+	testKeyToken = derivedToken("statescan key token", 32)
 )
 
 // derivedBytes returns n pseudo-random bytes derived from seed.
@@ -54,7 +56,7 @@ func derivedToken(seed string, n int) string {
 
 // allTestSecrets lists every secret value the tests plant.
 func allTestSecrets() []string {
-	return []string{testAccessKeyID, testSecretKey, testToken, testJWT, testPrivateKey, testPGPKey, testOpenSSHKey, testPassword, fixtureToken}
+	return []string{testAccessKeyID, testSecretKey, testToken, testJWT, testPrivateKey, testPGPKey, testOpenSSHKey, testPassword, fixtureToken, testKeyToken}
 }
 
 // Test states are built from these types, marshalled with encoding/json so
@@ -197,7 +199,8 @@ func TestScanValueRules(t *testing.T) {
 		{"several rules on one string, no high entropy", map[string]any{"blob": testAccessKeyID + " " + testJWT + " " + testToken},
 			[]Finding{{"null_resource.x", "blob", RuleAWSAccessKey}, {"null_resource.x", "blob", RuleJWT}}},
 		{"a password of words is not found by value", map[string]any{"password": testPassword}, nil},
-		{"keys are not scanned", map[string]any{"tags": map[string]any{testToken: "x", testAccessKeyID: "y"}}, nil},
+		{"keys are scanned and redacted", map[string]any{"tags": map[string]any{testToken: "x", testAccessKeyID: "y"}},
+			[]Finding{{"null_resource.x", "tags[<redacted:aws_access_key_id>]", RuleAWSAccessKey}, {"null_resource.x", "tags[<redacted:high_entropy_token>]", RuleHighEntropy}}},
 		{"numbers and booleans are not scanned", map[string]any{"n": json.Number("12345678901234567890123"), "b": true}, nil},
 		{"map keys that are not identifiers are quoted", map[string]any{"data": map[string]any{"tls.key": testPrivateKey, "0": testJWT}},
 			[]Finding{{"null_resource.x", `data["0"]`, RuleJWT}, {"null_resource.x", `data["tls.key"]`, RulePrivateKey}}},
@@ -625,6 +628,28 @@ func TestHighEntropy(t *testing.T) {
 	}
 }
 
+func TestCheckShortcuts(t *testing.T) {
+	// check gives up early on strings shorter than any rule can match and on
+	// lowercase names; neither shortcut may hide a match.
+	d := detector{base64: DefaultEntropyThreshold, hex: DefaultEntropyThreshold - 1}
+	for _, v := range []string{testAccessKeyID, "-----BEGIN " + "PRIVATE KEY-----", testSecretKey, testJWT, fmt.Sprintf("%x", derivedBytes("hex", 24))} {
+		if d.checkKey(v) == 0 {
+			t.Errorf("checkKey(%.6q…) found nothing", v)
+		}
+		if len(v) < minMatchLen || isLowerName(v) {
+			t.Errorf("%.6q… is taken for a short string or a lowercase name", v)
+		}
+	}
+	for _, v := range []string{"bucket_regional_domain_name", "server-side-encryption-configuration", strings.ToLower(testToken)} {
+		if !isLowerName(v) {
+			t.Errorf("isLowerName(%q) = false", v)
+		}
+	}
+	if isLowerName(fmt.Sprintf("%x", derivedBytes("hex", 24))) {
+		t.Error("a hexadecimal token is taken for a lowercase name")
+	}
+}
+
 func TestHighEntropyRecall(t *testing.T) {
 	// The recall the package documentation states, measured on tokens
 	// derived from a fixed seed.
@@ -1025,4 +1050,182 @@ func TestScanConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestScanSecretKeysRedacted(t *testing.T) {
+	// Keys come from data (for_each over a variable, a map of tags), so they
+	// can be secrets; a finding shows such a key redacted, and reports it.
+	cases := []struct {
+		name      string
+		outputs   map[string]tOutput
+		resources []tResource
+		want      []Finding
+	}{
+		{"for_each key that is a high-entropy token", nil,
+			[]tResource{{Mode: "managed", Type: "terraform_data", Name: "k", Instances: []tInstance{
+				{IndexKey: testToken, Attributes: map[string]any{"id": "x", "input": map[string]any{"value": testJWT, "type": "string"}}},
+				{IndexKey: "plain", Attributes: map[string]any{"id": "y", "input": map[string]any{"value": testJWT, "type": "string"}}},
+			}}},
+			[]Finding{
+				{`terraform_data.k["plain"]`, "input", RuleJWT},
+				{"terraform_data.k[<redacted:high_entropy_token>]", "<index_key>", RuleHighEntropy},
+				{"terraform_data.k[<redacted:high_entropy_token>]", "input", RuleJWT},
+			}},
+		{"for_each key that is an access key ID, with nothing else found", nil,
+			[]tResource{{Mode: "managed", Type: "aws_iam_user", Name: "u", Instances: []tInstance{
+				{IndexKey: testAccessKeyID, Attributes: map[string]any{"name": "ci"}},
+			}}},
+			[]Finding{{"aws_iam_user.u[<redacted:aws_access_key_id>]", "<index_key>", RuleAWSAccessKey}}},
+		{"module instance key that is a JWT", nil,
+			[]tResource{
+				{Module: `module.svc["` + testJWT + `"]`, Mode: "managed", Type: "x", Name: "a", Instances: []tInstance{{Attributes: map[string]any{"token": testToken}}}},
+				{Module: `module.svc["` + testJWT + `"]`, Mode: "data", Type: "x", Name: "clean", Instances: []tInstance{{Attributes: map[string]any{"id": "1"}}}},
+				{Module: `module.app["eu"].module.db["` + testAccessKeyID + `"]`, Mode: "managed", Type: "x", Name: "b", Instances: []tInstance{{IndexKey: 1, Attributes: map[string]any{"id": "2"}}}},
+			},
+			[]Finding{
+				{`module.app["eu"].module.db[<redacted:aws_access_key_id>]`, "<module_key>", RuleAWSAccessKey},
+				{"module.svc[<redacted:jwt>]", "<module_key>", RuleJWT},
+				{"module.svc[<redacted:jwt>].x.a", "token", RuleHighEntropy},
+			}},
+		{"tag key that is an access key ID, with a secret value", nil,
+			[]tResource{managed("aws_s3_bucket", "b", map[string]any{"tags": map[string]any{testAccessKeyID: testSecretKey, "Name": "logs"}})},
+			[]Finding{
+				{"aws_s3_bucket.b", "tags[<redacted:aws_access_key_id>]", RuleAWSAccessKey},
+				{"aws_s3_bucket.b", "tags[<redacted:aws_access_key_id>]", RuleAWSSecretKey},
+			}},
+		{"the name exclusions of values do not apply to keys", nil,
+			[]tResource{managed("null_resource", "x", map[string]any{"ids": map[string]any{testKeyToken: "a"}, "user_id": map[string]any{testKeyToken: "b"}})},
+			[]Finding{
+				{"null_resource.x", "ids[<redacted:high_entropy_token>]", RuleHighEntropy},
+				{"null_resource.x", "user_id[<redacted:high_entropy_token>]", RuleHighEntropy},
+			}},
+		{"a known attribute does not hide a secret key under it", nil,
+			[]tResource{managed("kubernetes_secret", "s", map[string]any{"data": map[string]any{testKeyToken: "v"}})},
+			[]Finding{
+				{"kubernetes_secret.s", "data", RuleKnownAttribute},
+				{"kubernetes_secret.s", "data[<redacted:high_entropy_token>]", RuleHighEntropy},
+			}},
+		{"sensitive path through a secret key", nil,
+			[]tResource{
+				managed("null_resource", "set", map[string]any{"data": map[string]any{testKeyToken: testPassword}}, []tStep{attr("data"), key(testKeyToken)}),
+				// Empty: the key is still reported, the value is not.
+				managed("null_resource", "empty", map[string]any{"data": map[string]any{testKeyToken: ""}}, []tStep{attr("data"), key(testKeyToken)}),
+				// Two secret keys shown alike: the empty one does not hide the other.
+				managed("null_resource", "two", map[string]any{"data": map[string]any{testKeyToken: "", testToken: testPassword}},
+					[]tStep{attr("data"), key(testKeyToken)}, []tStep{attr("data"), key(testToken)}),
+				// Only in sensitive_attributes: a path that does not resolve.
+				managed("null_resource", "listed", map[string]any{"data": map[string]any{"other": testPassword}}, []tStep{attr("data"), key(testAccessKeyID), attr("x")}),
+				// Inside a dynamic value, as terraform_data stores it.
+				managed("terraform_data", "d", map[string]any{"input": map[string]any{
+					"value": map[string]any{testKeyToken: ""},
+					"type":  []any{"object", map[string]any{testKeyToken: "string"}},
+				}}, []tStep{attr("input"), key(testKeyToken)}),
+			},
+			[]Finding{
+				{"null_resource.empty", "data[<redacted:high_entropy_token>]", RuleHighEntropy},
+				{"null_resource.listed", "data[<redacted:aws_access_key_id>]", RuleAWSAccessKey},
+				{"null_resource.listed", "data[<redacted:aws_access_key_id>].x", RuleSensitive},
+				{"null_resource.set", "data[<redacted:high_entropy_token>]", RuleHighEntropy},
+				{"null_resource.set", "data[<redacted:high_entropy_token>]", RuleSensitive},
+				{"null_resource.two", "data[<redacted:high_entropy_token>]", RuleHighEntropy},
+				{"null_resource.two", "data[<redacted:high_entropy_token>]", RuleSensitive},
+				{"terraform_data.d", "input[<redacted:high_entropy_token>]", RuleHighEntropy},
+			}},
+		{"attribute names and output keys", map[string]tOutput{"o": {Value: map[string]any{"list": []any{map[string]any{testJWT: 1}}}, Type: []any{"object", map[string]any{}}}},
+			[]tResource{managed("null_resource", "x", map[string]any{testAccessKeyID: "", "nested": []any{map[string]any{testKeyToken: nil}}})},
+			[]Finding{
+				{"null_resource.x", "[<redacted:aws_access_key_id>]", RuleAWSAccessKey},
+				{"null_resource.x", "nested[0][<redacted:high_entropy_token>]", RuleHighEntropy},
+				{"output.o", "value.list[0][<redacted:jwt>]", RuleJWT},
+			}},
+		{"long secret key", nil,
+			[]tResource{managed("null_resource", "x", map[string]any{"tags": map[string]any{strings.Repeat("k", maxKeyBytes-10) + " " + testKeyToken: "v"}})},
+			[]Finding{{"null_resource.x", "tags[<redacted:high_entropy_token>]", RuleHighEntropy}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := scanString(t, stateJSON(t, tc.outputs, tc.resources...), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertFindings(t, res.Findings, tc.want)
+		})
+	}
+}
+
+func TestScanSecretKeysRedactedLegacyFlat(t *testing.T) {
+	state := `{"version": 4, "resources": [{"mode": "managed", "type": "x", "name": "old", "instances": [{"schema_version": 0, "attributes_flat": {
+		"id": "old", "tags.%": "2", "tags.` + testAccessKeyID + `": "a", "tags.Name": "n", "meta.` + testJWT + `.x": "b", "` + testKeyToken + `.y": "c", "list.0.` + testSecretKey + `": "d", "` + testJWT + `.z": "e"}}]}]}`
+	res, err := scanString(t, state, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFindings(t, res.Findings, []Finding{
+		{"x.old", "[<redacted:high_entropy_token>]", RuleHighEntropy},
+		{"x.old", "[<redacted:jwt>]", RuleJWT},
+		{"x.old", "list[<redacted:aws_secret_access_key>]", RuleAWSSecretKey},
+		{"x.old", "meta[<redacted:jwt>]", RuleJWT},
+		{"x.old", "tags[<redacted:aws_access_key_id>]", RuleAWSAccessKey},
+	})
+}
+
+func TestScanSecretKeysErrors(t *testing.T) {
+	// A scan that fails keeps what it found, redacted, and its error names
+	// no key.
+	full := stateJSON(t, nil, tResource{Module: `module.m["` + testKeyToken + `"]`, Mode: "managed", Type: "x", Name: "k", Instances: []tInstance{
+		{IndexKey: testToken, Attributes: map[string]any{"tags": map[string]any{testAccessKeyID: "x"}}},
+		{IndexKey: testJWT, Attributes: map[string]any{"id": "y"}},
+	}})
+	i := strings.Index(full, testJWT)
+	if i < 0 {
+		t.Fatal("no second instance")
+	}
+	res, err := scanString(t, full[:i+10], Options{})
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", err)
+	}
+	assertFindings(t, res.Findings, []Finding{
+		{"module.m[<redacted:high_entropy_token>]", "<module_key>", RuleHighEntropy},
+		{"module.m[<redacted:high_entropy_token>].x.k[<redacted:high_entropy_token>]", "<index_key>", RuleHighEntropy},
+		{"module.m[<redacted:high_entropy_token>].x.k[<redacted:high_entropy_token>]", "tags[<redacted:aws_access_key_id>]", RuleAWSAccessKey},
+	})
+	_, err = scanString(t, stateJSON(t, nil, tResource{Mode: "managed", Type: "x", Name: "k", Instances: []tInstance{{IndexKey: testToken}}})+testSecretKey, Options{})
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", err)
+	}
+}
+
+func TestRedactModule(t *testing.T) {
+	d := detector{base64: DefaultEntropyThreshold, hex: DefaultEntropyThreshold - 1}
+	for _, tc := range []struct {
+		module string
+		want   string
+		found  []moduleFinding
+	}{
+		{"module.net", "module.net", nil},
+		{`module.app["eu"].module.db[2]`, `module.app["eu"].module.db[2]`, nil},
+		{`module.a["` + testJWT + `"].module.b["x"]`, `module.a[<redacted:jwt>].module.b["x"]`,
+			[]moduleFinding{{"module.a[<redacted:jwt>]", RuleJWT}}},
+		{`module.a["x"].module.b["` + testToken + `"]`, `module.a["x"].module.b[<redacted:high_entropy_token>]`,
+			[]moduleFinding{{`module.a["x"].module.b[<redacted:high_entropy_token>]`, RuleHighEntropy}}},
+		// Escapes, an unquoted key and brackets left open.
+		{`module.a["q\"` + testAccessKeyID + `\\"]`, `module.a[<redacted:aws_access_key_id>]`,
+			[]moduleFinding{{"module.a[<redacted:aws_access_key_id>]", RuleAWSAccessKey}}},
+		{`module.a[` + testSecretKey + `].b`, `module.a[<redacted:aws_secret_access_key>].b`,
+			[]moduleFinding{{"module.a[<redacted:aws_secret_access_key>]", RuleAWSSecretKey}}},
+		{`module.a["` + testToken, `module.a[<redacted:high_entropy_token>]`,
+			[]moduleFinding{{"module.a[<redacted:high_entropy_token>]", RuleHighEntropy}}},
+		{`module.a["` + testToken + `"x].b`, `module.a[<redacted:high_entropy_token>]`,
+			[]moduleFinding{{"module.a[<redacted:high_entropy_token>]", RuleHighEntropy}}},
+		{`module.a[` + testToken, `module.a[<redacted:high_entropy_token>]`,
+			[]moduleFinding{{"module.a[<redacted:high_entropy_token>]", RuleHighEntropy}}},
+		// A long address is clipped before the redacted key, not through it.
+		{"module." + strings.Repeat("m", 300) + `["` + testToken + `"]`, "module." + strings.Repeat("m", maxKeyBytes-7) + "…",
+			[]moduleFinding{{"module." + strings.Repeat("m", maxKeyBytes-7) + "…[<redacted:high_entropy_token>]", RuleHighEntropy}}},
+	} {
+		got, found := d.redactModule(tc.module)
+		if got != tc.want || !slices.Equal(found, tc.found) {
+			t.Errorf("redactModule(%.12q…) = %q, %v; want %q, %v", tc.module, got, found, tc.want, tc.found)
+		}
+	}
 }

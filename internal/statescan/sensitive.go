@@ -5,12 +5,14 @@ import (
 	"strings"
 )
 
-// recordEmpty records that the value at s.path is null or "".
+// recordEmpty records that the value at s.path is null or "". The record
+// holds paths as matchPath renders them, keys unredacted: it lives only
+// while the instance is read, and is never put into a finding.
 func (s *scanner) recordEmpty() {
 	if !s.recording || s.emptyOverflow || len(s.path) == 0 {
 		return
 	}
-	p, exact := renderPathExact(s.path)
+	p, exact := matchPath(s.path)
 	if !exact || len(s.empties) >= maxEmpties || s.emptyBytes+len(p) > maxEmptyBytes {
 		s.emptyOverflow = true
 		s.empties = s.empties[:0]
@@ -38,30 +40,26 @@ func (s *scanner) collapseEmpty(start int) {
 // {"value": v, "type": t} at s.path: paths under .value move up one level,
 // and what was found inside the type description is dropped.
 func (s *scanner) unwrapDynamic(startPend, startEmpty int) {
-	base := renderPath(s.path)
-	value, typ := base+".value", base+".type"
-	move := func(p string) (string, bool) {
-		switch {
-		case under(p, value):
-			return base + p[len(value):], true
-		case under(p, typ):
-			return "", false
-		}
-		return p, true
-	}
+	move := newMover(renderPath(s.path))
 	kept := s.pend[:startPend]
 	for _, p := range s.pend[startPend:] {
-		if np, ok := move(p.path); ok {
-			kept = append(kept, pending{path: np, rule: p.rule})
+		if np, ok := move.move(p.path); ok {
+			p.path = np
+			kept = append(kept, p)
 		}
 	}
 	s.pend = kept
 	if s.emptyOverflow {
 		return
 	}
+	// The record holds paths with their keys unredacted.
+	base, _ := matchPath(s.path)
+	if base != move.base {
+		move = newMover(base)
+	}
 	keptEmpty := s.empties[:startEmpty]
 	for _, p := range s.empties[startEmpty:] {
-		if np, ok := move(p); ok {
+		if np, ok := move.move(p); ok {
 			s.emptyBytes += len(np) - len(p)
 			keptEmpty = append(keptEmpty, np)
 		} else {
@@ -71,11 +69,41 @@ func (s *scanner) unwrapDynamic(startPend, startEmpty int) {
 	s.empties = keptEmpty
 }
 
+// mover moves the paths inside a dynamically typed value at base.
+type mover struct {
+	base, value, typ string
+}
+
+func newMover(base string) mover {
+	return mover{base: base, value: base + ".value", typ: base + ".type"}
+}
+
+// move returns where path p goes: up one level from under .value, nowhere
+// (false) from under .type, and unchanged from elsewhere.
+func (m mover) move(p string) (string, bool) {
+	switch {
+	case under(p, m.value):
+		return m.base + p[len(m.value):], true
+	case under(p, m.typ):
+		return "", false
+	}
+	return p, true
+}
+
 // resolveSensitive reports a listed sensitive path unless its value, or a
-// value containing it, was recorded as null or empty.
+// value containing it, was recorded as null or empty, and reports the keys
+// holding a secret that the path names, whether or not it resolves: they
+// are in the state, in sensitive_attributes. The path is matched with its
+// keys unredacted, so two secret keys that findings show alike are told
+// apart.
 func (s *scanner) resolveSensitive(p []step) {
 	if len(p) == 0 {
 		return
+	}
+	for i, st := range p {
+		if st.secret != 0 {
+			s.keyFound(p[:i+1])
+		}
 	}
 	if !s.emptyOverflow {
 		if s.emptySet == nil {
@@ -89,7 +117,7 @@ func (s *scanner) resolveSensitive(p []step) {
 			if b.Len() > maxPathBytes || st.clipped {
 				break
 			}
-			appendStep(&b, st, i == 0)
+			appendStep(&b, st, i == 0, false)
 			if _, ok := s.emptySet[b.String()]; ok {
 				return
 			}
@@ -113,7 +141,7 @@ func (s *scanner) sensitivePaths(found func([]step)) error {
 		if err := s.dec.Decode(&raw); err != nil {
 			return err
 		}
-		if p, ok := parseSensitivePath(raw); ok {
+		if p, ok := s.detector.parseSensitivePath(raw); ok {
 			found(p)
 		}
 	}
@@ -129,8 +157,9 @@ func (s *scanner) sensitivePaths(found func([]step)) error {
 
 // parseSensitivePath reads one path in Terraform's format: a list of
 // {"type":"get_attr","value":"name"} and {"type":"index","value":{"value":
-// 0,"type":"number"}} steps (or a string key).
-func parseSensitivePath(raw []byte) ([]step, bool) {
+// 0,"type":"number"}} steps (or a string key). Names and keys are checked
+// for secrets as those of the attributes are.
+func (d detector) parseSensitivePath(raw []byte) ([]step, bool) {
 	var steps []struct {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
@@ -146,7 +175,7 @@ func parseSensitivePath(raw []byte) ([]step, bool) {
 			if isNull(st.Value) || json.Unmarshal(st.Value, &name) != nil {
 				return nil, false
 			}
-			path = append(path, keyStep(name))
+			path = append(path, d.keyStep(name))
 		case "index":
 			var key struct {
 				Value json.RawMessage `json:"value"`
@@ -158,7 +187,7 @@ func parseSensitivePath(raw []byte) ([]step, bool) {
 			var i int
 			switch {
 			case json.Unmarshal(key.Value, &name) == nil:
-				path = append(path, keyStep(name))
+				path = append(path, d.keyStep(name))
 			case json.Unmarshal(key.Value, &i) == nil && i >= 0:
 				path = append(path, step{index: i, isIndex: true})
 			default:

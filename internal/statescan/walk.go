@@ -1,6 +1,7 @@
 package statescan
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ type scanner struct {
 type pending struct {
 	path string
 	rule string
+	// key marks the finding of a key holding a secret, which a known
+	// attribute above it does not hide.
+	key bool
 }
 
 // summary describes a walked value.
@@ -359,7 +363,7 @@ func (s *scanner) resource() error {
 		}
 		switch key {
 		case "module":
-			r.module, err = s.stringValue()
+			r.module, err = s.moduleValue()
 		case "mode":
 			r.mode, err = s.stringValue()
 		case "type":
@@ -419,12 +423,30 @@ func (s *scanner) addInstances(r resourceFields, insts []instance) {
 		}
 		a := base + in.key
 		for _, p := range pend {
-			if p.rule == RuleHighEntropy && underAny(p.path, secretPaths) {
+			if p.rule == RuleHighEntropy && !p.key && underAny(p.path, secretPaths) {
 				continue
 			}
 			s.findings = append(s.findings, Finding{Address: a, Path: p.path, Rule: p.rule})
 		}
 	}
+}
+
+// moduleValue reads a resource's module address, redacts the instance keys
+// in it that hold a secret and reports them (see redactModule).
+func (s *scanner) moduleValue() (string, error) {
+	t, err := s.token()
+	if err != nil {
+		return "", err
+	}
+	v, ok := t.(string)
+	if !ok {
+		return "", s.skip(t)
+	}
+	m, found := s.detector.redactModule(v)
+	for _, f := range found {
+		s.findings = append(s.findings, Finding{Address: f.address, Path: moduleKeyPath, Rule: f.rule})
+	}
+	return m, nil
 }
 
 // stringValue reads a value expected to be a string; another value is
@@ -531,14 +553,26 @@ func (s *scanner) instance() (instance, error) {
 		if c := strings.Compare(a.path, b.path); c != 0 {
 			return c
 		}
-		return strings.Compare(a.rule, b.rule)
+		if c := strings.Compare(a.rule, b.rule); c != 0 {
+			return c
+		}
+		return cmp.Compare(b2i(a.key), b2i(b.key))
 	})
 	in.pend = slices.Clone(slices.Compact(s.pend))
 	in.topNonEmpty = slices.Clone(s.topNonEmpty)
 	return in, nil
 }
 
-// indexKey reads an instance's index_key.
+// b2i orders false before true.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// indexKey reads an instance's index_key. A string key holding a secret is
+// redacted, and reported at the path indexKeyPath.
 func (s *scanner) indexKey() (string, error) {
 	t, err := s.token()
 	if err != nil {
@@ -548,6 +582,12 @@ func (s *scanner) indexKey() (string, error) {
 	case nil:
 		return "", nil
 	case string:
+		if r := s.detector.checkKey(v); r != 0 {
+			for _, name := range r.names() {
+				s.pend = append(s.pend, pending{path: indexKeyPath, rule: name, key: true})
+			}
+			return r.redacted(), nil
+		}
 		return "[" + strconv.Quote(clip(v)) + "]", nil
 	case json.Number:
 		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
@@ -577,17 +617,19 @@ func (s *scanner) attributes(flat bool) error {
 		if err != nil || done {
 			return err
 		}
-		st := keyStep(key)
-		st.raw = flat
-		s.path = append(s.path[:0], st)
 		var sum summary
+		s.path = s.path[:0]
 		if flat {
+			st, found := s.detector.flatKeyStep(key)
+			s.path = append(s.path, st)
+			s.pend = append(s.pend, found...)
 			var t json.Token
 			t, err = s.token()
 			if err == nil {
 				sum, err = s.walkScalar(t)
 			}
 		} else {
+			s.pushKey(key)
 			sum, err = s.walkNext(1)
 		}
 		s.path = s.path[:0]
@@ -667,7 +709,7 @@ func (s *scanner) walkObject(depth int) (summary, error) {
 		if done {
 			break
 		}
-		s.path = append(s.path, keyStep(key))
+		s.pushKey(key)
 		cs, err := s.walkNext(depth + 1)
 		s.path = s.path[:len(s.path)-1]
 		if err != nil {
@@ -692,6 +734,23 @@ func (s *scanner) walkObject(depth int) (summary, error) {
 		s.collapseEmpty(startEmpty)
 	}
 	return sum, nil
+}
+
+// pushKey adds a key or attribute name to s.path, and reports it at its
+// path if it holds a secret.
+func (s *scanner) pushKey(key string) {
+	s.path = append(s.path, s.detector.keyStep(key))
+	if s.path[len(s.path)-1].secret != 0 {
+		s.keyFound(s.path)
+	}
+}
+
+// keyFound reports the secret key that path ends with, at path.
+func (s *scanner) keyFound(path []step) {
+	p := renderPath(path)
+	for _, name := range path[len(path)-1].secret.names() {
+		s.pend = append(s.pend, pending{path: p, rule: name, key: true})
+	}
 }
 
 // walkArray walks an array; its opening bracket has been read.
