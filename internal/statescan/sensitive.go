@@ -129,12 +129,8 @@ func (s *scanner) resolveSensitive(p []step) {
 // sensitivePaths reads an instance's sensitive_attributes and passes each
 // path it understands to found. Paths of unknown shapes are ignored.
 func (s *scanner) sensitivePaths(found func([]step)) error {
-	t, err := s.token()
-	if err != nil || t != json.Delim('[') {
-		if err != nil {
-			return err
-		}
-		return s.skip(t)
+	if ok, err := s.enter('['); !ok {
+		return err
 	}
 	for s.dec.More() {
 		var raw json.RawMessage
@@ -145,7 +141,7 @@ func (s *scanner) sensitivePaths(found func([]step)) error {
 			found(p)
 		}
 	}
-	t, err = s.token()
+	t, err := s.token()
 	if err != nil {
 		return err
 	}

@@ -238,14 +238,24 @@ func (s *scanner) skip(t json.Token) error {
 	return nil
 }
 
+// enter reads the next token and reports whether it opens a container of
+// the kind open ('{' or '['); any other value is skipped whole, as the
+// walkers skip what they do not expect.
+func (s *scanner) enter(open json.Delim) (bool, error) {
+	t, err := s.token()
+	if err != nil {
+		return false, err
+	}
+	if t != open {
+		return false, s.skip(t)
+	}
+	return true, nil
+}
+
 // outputList walks the root "outputs" object.
 func (s *scanner) outputList() error {
-	t, err := s.token()
-	if err != nil || t != json.Delim('{') {
-		if err != nil {
-			return err
-		}
-		return s.skip(t)
+	if ok, err := s.enter('{'); !ok {
+		return err
 	}
 	for {
 		name, done, err := s.key()
@@ -260,12 +270,8 @@ func (s *scanner) outputList() error {
 
 // output walks one root output.
 func (s *scanner) output(name string) error {
-	t, err := s.token()
-	if err != nil || t != json.Delim('{') {
-		if err != nil {
-			return err
-		}
-		return s.skip(t)
+	if ok, err := s.enter('{'); !ok {
+		return err
 	}
 	s.outputs++
 	s.pend = s.pend[:0]
@@ -315,12 +321,8 @@ func (s *scanner) output(name string) error {
 
 // resourceList walks the "resources" array.
 func (s *scanner) resourceList() error {
-	t, err := s.token()
-	if err != nil || t != json.Delim('[') {
-		if err != nil {
-			return err
-		}
-		return s.skip(t)
+	if ok, err := s.enter('['); !ok {
+		return err
 	}
 	for {
 		t, err := s.token()
@@ -464,12 +466,8 @@ func (s *scanner) stringValue() (string, error) {
 
 // instanceList walks a resource's "instances" array.
 func (s *scanner) instanceList(insts []instance) ([]instance, error) {
-	t, err := s.token()
-	if err != nil || t != json.Delim('[') {
-		if err != nil {
-			return insts, err
-		}
-		return insts, s.skip(t)
+	if ok, err := s.enter('['); !ok {
+		return insts, err
 	}
 	for {
 		t, err := s.token()
@@ -600,12 +598,8 @@ func (s *scanner) indexKey() (string, error) {
 // attributes walks an instance's attributes (or legacy attributes_flat)
 // object, scanning every value and recording the empty ones.
 func (s *scanner) attributes(flat bool) error {
-	t, err := s.token()
-	if err != nil || t != json.Delim('{') {
-		if err != nil {
-			return err
-		}
-		return s.skip(t)
+	if ok, err := s.enter('{'); !ok {
+		return err
 	}
 	// A dynamic value is unwrapped below the top level (walkObject never
 	// sees the attributes object itself), and never in the flat form.
