@@ -22,6 +22,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/compliance"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/posture"
+	"github.com/securestate/terraform-provider-securestate/internal/providerdata"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
 
@@ -146,16 +147,7 @@ func (d *dataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp 
 }
 
 func (d *dataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	meta, ok := req.ProviderData.(*awsclient.Meta)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *awsclient.Meta, got %T. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	d.meta = meta
+	d.meta = providerdata.Meta(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *dataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -163,10 +155,8 @@ func (d *dataSource) Read(ctx context.Context, req datasource.ReadRequest, resp 
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	client, err := d.meta.Client()
-	if err != nil {
-		resp.Diagnostics.AddError("Provider not configured", err.Error()+
-			". Make the provider arguments known at plan time, or make this data source depend on the resources they come from.")
+	client := providerdata.DataSourceClient(d.meta, &resp.Diagnostics)
+	if client == nil {
 		return
 	}
 	t := Target{Bucket: m.Bucket.ValueString(), LockTable: m.LockTable.ValueString(), KMSKey: m.KMSKey.ValueString(), Policies: map[string]string{}}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
+	"github.com/securestate/terraform-provider-securestate/internal/providerdata"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 )
 
@@ -80,16 +81,7 @@ func (r *backendResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 func (r *backendResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	meta, ok := req.ProviderData.(*awsclient.Meta)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *awsclient.Meta, got %T. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	r.meta = meta
+	r.meta = providerdata.Meta(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *backendResource) client(diags *diag.Diagnostics) *awsclient.Client {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -11,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
+	"github.com/securestate/terraform-provider-securestate/internal/providerdata"
 )
 
 var _ datasource.DataSourceWithConfigure = (*callerIdentityDataSource)(nil)
@@ -52,23 +52,12 @@ func (d *callerIdentityDataSource) Schema(_ context.Context, _ datasource.Schema
 }
 
 func (d *callerIdentityDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	meta, ok := req.ProviderData.(*awsclient.Meta)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *awsclient.Meta, got %T. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	d.meta = meta
+	d.meta = providerdata.Meta(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *callerIdentityDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	client, err := d.meta.Client()
-	if err != nil {
-		resp.Diagnostics.AddError("Provider not configured", err.Error()+
-			". Make the provider arguments known at plan time, or make this data source depend on the resources they come from.")
+	client := providerdata.DataSourceClient(d.meta, &resp.Diagnostics)
+	if client == nil {
 		return
 	}
 	out, err := client.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

@@ -28,6 +28,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/providerdata"
 	"github.com/securestate/terraform-provider-securestate/internal/statescan"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
@@ -124,16 +125,7 @@ func rulesList() string {
 }
 
 func (d *dataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	meta, ok := req.ProviderData.(*awsclient.Meta)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *awsclient.Meta, got %T. This is a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	d.meta = meta
+	d.meta = providerdata.Meta(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *dataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -141,10 +133,8 @@ func (d *dataSource) Read(ctx context.Context, req datasource.ReadRequest, resp 
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	client, err := d.meta.Client()
-	if err != nil {
-		resp.Diagnostics.AddError("Provider not configured", err.Error()+
-			". Make the provider arguments known at plan time, or make this data source depend on the resources they come from.")
+	client := providerdata.DataSourceClient(d.meta, &resp.Diagnostics)
+	if client == nil {
 		return
 	}
 	bucket, prefix := m.Bucket.ValueString(), m.Prefix.ValueString()
