@@ -5,7 +5,9 @@ package awserr
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -54,3 +56,14 @@ func HTTPStatus(err error) int {
 
 // IsHTTPNotFound reports a 404 without a usable code (HeadBucket has no body).
 func IsHTTPNotFound(err error) bool { return HTTPStatus(err) == http.StatusNotFound }
+
+// JoinByName joins errors kept by name (the failed reads of a component's
+// Observe, by control) in the order of their names, so that the same
+// failures always read the same; nil when there are none.
+func JoinByName(errs map[string]error) error {
+	joined := make([]error, 0, len(errs))
+	for _, name := range slices.Sorted(maps.Keys(errs)) {
+		joined = append(joined, errs[name])
+	}
+	return errors.Join(joined...)
+}

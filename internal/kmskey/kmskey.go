@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -129,7 +128,7 @@ func Find(ctx context.Context, api API, ref, alias string) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := joinUnreadable(unreadable); err != nil {
+	if err := awserr.JoinByName(unreadable); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -179,15 +178,6 @@ func isAlias(ref string) bool {
 // ReadTags is the key of Observe's unreadable map for the key's tags, which
 // are no control.
 const ReadTags = "tags"
-
-// joinUnreadable joins Observe's read errors in a stable order.
-func joinUnreadable(unreadable map[string]error) error {
-	errs := make([]error, 0, len(unreadable))
-	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
-		errs = append(errs, unreadable[k])
-	}
-	return errors.Join(errs...)
-}
 
 // read is Find's concurrent part: desc is the key's description when it was
 // read already, nil to read it now.

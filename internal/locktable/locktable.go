@@ -10,8 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -136,11 +134,7 @@ func Find(ctx context.Context, api API, table, arn string) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	errs := make([]error, 0, len(unreadable))
-	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
-		errs = append(errs, unreadable[k])
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := awserr.JoinByName(unreadable); err != nil {
 		return nil, err
 	}
 	return o, nil
