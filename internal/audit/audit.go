@@ -146,16 +146,17 @@ func Run(ctx context.Context, c Clients, t Target) (Report, error) {
 		put(all(statebucket.PostureControls(), posture.Unreadable("the bucket (s3:HeadBucket)", bucketErr)))
 	} else {
 		a := statebucket.Audit{Partition: c.Partition, AWSManagedKey: key != nil && key.Manager == kmstypes.KeyManagerTypeAws}
-		results := statebucket.Posture(bucket, unreadable, a)
+		var keyErr error
 		if t.KMSKey != "" && key != nil && bucket.SSEKey != "" {
 			// The key named must be the one the bucket encrypts with.
-			switch same, err := sameKey(ctx, c, bucket.SSEKey, key, t.KMSKey); {
-			case err != nil:
-				results[statebucket.ControlEncryption] = posture.Unreadable("the bucket's key (kms:DescribeKey)", err)
-			case !same:
+			var same bool
+			if same, keyErr = sameKey(ctx, c, bucket.SSEKey, key, t.KMSKey); keyErr == nil && !same {
 				a.OtherKey = fmt.Sprintf("default encryption uses KMS key %s, not the kms_key given", bucket.SSEKey)
-				results[statebucket.ControlEncryption] = statebucket.Posture(bucket, unreadable, a)[statebucket.ControlEncryption]
 			}
+		}
+		results := statebucket.Posture(bucket, unreadable, a)
+		if keyErr != nil {
+			results[statebucket.ControlEncryption] = posture.Unreadable("the bucket's key (kms:DescribeKey)", keyErr)
 		}
 		put(results)
 	}
