@@ -47,6 +47,23 @@ type component struct {
 	remove  func(ctx context.Context, r *run) error               // deletes it; already gone counts as deleted
 }
 
+// keep stores what a component's find read into its slot of the run. A
+// missing object is no error and leaves the slot as it is; so does a failed
+// read: settle reads components again while their writes propagate, and a
+// read that fails then (a timeout at the propagation bound) must not drop
+// the object the run already holds (the create would then report a backend
+// without its key).
+func keep[T any](slot **T, o *T, err error) error {
+	if awserr.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	*slot = o
+	return nil
+}
+
 // cost is a component's sequential AWS round trips per operation. The figures
 // follow the component packages' Find, Ensure and Delete (which calls they
 // make one after the other); `make bench` measures how close runs come.
@@ -124,11 +141,7 @@ func (s settings) keyComponent() component {
 				r.keyID = ""
 				o, err = kmskey.Find(ctx, r.c.KMS, s.alias(), s.alias())
 			}
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			r.key = o
-			return err
+			return keep(&r.key, o, err)
 		},
 		found:   func(r *run) bool { return r.key != nil },
 		tracked: func(r *run) bool { return r.keyID != "" },
@@ -169,11 +182,7 @@ func (s settings) stateBucketComponent(needs []string) component {
 		cost: cost{find: 1, create: 5, repair: 2, keep: 1, remove: 4},
 		find: func(ctx context.Context, r *run) error {
 			o, err := statebucket.Find(ctx, r.c.S3, s.Bucket)
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			r.bucket = o
-			return err
+			return keep(&r.bucket, o, err)
 		},
 		found: func(r *run) bool { return r.bucket != nil },
 		check: func(r *run) error { return statebucket.Check(s.bucketSpec(), r.bucket) },
@@ -202,11 +211,7 @@ func (s settings) logBucketComponent() component {
 		cost:     cost{find: 1, create: 5, repair: 2, keep: 1, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := statebucket.Find(ctx, r.c.S3, s.LogBucket)
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			r.logs = o
-			return err
+			return keep(&r.logs, o, err)
 		},
 		found: func(r *run) bool { return r.logs != nil },
 		check: func(r *run) error { return statebucket.Check(spec, r.logs) },
@@ -244,11 +249,7 @@ func (s settings) tableComponent() component {
 		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := locktable.Find(ctx, r.c.DynamoDB, s.Table, s.tableARN())
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			r.table = o
-			return err
+			return keep(&r.table, o, err)
 		},
 		found: func(r *run) bool { return r.table != nil },
 		check: func(r *run) error { return locktable.Check(s.tableSpec(), r.table) },
@@ -275,11 +276,7 @@ func (s settings) policyComponent(env string) component {
 		cost: cost{find: 2, create: 3, repair: 4, keep: 2, remove: 2},
 		find: func(ctx context.Context, r *run) error {
 			o, err := accesspolicy.Find(ctx, r.c.IAM, s.policyARN(env))
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			*slot(r) = o
-			return err
+			return keep(slot(r), o, err)
 		},
 		found: func(r *run) bool { return *slot(r) != nil },
 		check: func(r *run) error { return accesspolicy.Check(s.policySpec(env), *slot(r)) },
@@ -339,11 +336,7 @@ func (s settings) trailComponent(needs []string) component {
 		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 1},
 		find: func(ctx context.Context, r *run) error {
 			o, err := audittrail.Find(ctx, r.c.CloudTrail, s.trailName(), s.trailARN())
-			if awserr.IsNotFound(err) {
-				return nil
-			}
-			r.trail = o
-			return err
+			return keep(&r.trail, o, err)
 		},
 		found: func(r *run) bool { return r.trail != nil },
 		check: func(r *run) error { return audittrail.Check(s.trailSpec(), r.trail) },
