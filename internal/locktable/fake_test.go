@@ -45,7 +45,10 @@ type fakeDynamoDB struct {
 	untagged []*dynamodb.UntagResourceInput
 	puts     []*dynamodb.PutResourcePolicyInput
 	removals []*dynamodb.DeleteResourcePolicyInput
+	scans    []*dynamodb.ScanInput
 	deleted  int
+	// scanPage is how many items one Scan page holds (0: all of them).
+	scanPage int
 	// revisions counts the policy revisions written, for their IDs.
 	revisions int
 }
@@ -60,6 +63,8 @@ type fakeTable struct {
 	tags                map[string]string
 	policy, revision    string // the resource policy and its revision ID; "" for none
 	describesUntilReady int
+	// items are the table's items in the order Scan returns them.
+	items []map[string]types.AttributeValue
 }
 
 var _ API = (*fakeDynamoDB)(nil)
@@ -405,12 +410,56 @@ func (f *fakeDynamoDB) DeleteResourcePolicy(_ context.Context, in *dynamodb.Dele
 	return &dynamodb.DeleteResourcePolicyOutput{}, nil
 }
 
+// put stores an item with the given LockID and, unless info is "", an Info
+// attribute (a lock's LockInfo JSON; digest items have Digest instead).
+func (t *fakeTable) put(lockID, info string) {
+	item := map[string]types.AttributeValue{HashKey: &types.AttributeValueMemberS{Value: lockID}}
+	if info != "" {
+		item["Info"] = &types.AttributeValueMemberS{Value: info}
+	} else {
+		item["Digest"] = &types.AttributeValueMemberS{Value: "d41d8cd98f00b204e9800998ecf8427e"}
+	}
+	t.items = append(t.items, item)
+}
+
+// Scan pages through the items, scanPage at a time, resuming after
+// ExclusiveStartKey's LockID as DynamoDB resumes after LastEvaluatedKey.
+func (f *fakeDynamoDB) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("Scan"); err != nil {
+		return nil, err
+	}
+	f.scans = append(f.scans, in)
+	t, err := f.get(aws.ToString(in.TableName))
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	if k := stringAttr(in.ExclusiveStartKey, HashKey); k != "" {
+		for i, item := range t.items {
+			if stringAttr(item, HashKey) == k {
+				start = i + 1
+			}
+		}
+	}
+	end := len(t.items)
+	if f.scanPage > 0 && start+f.scanPage < end {
+		end = start + f.scanPage
+	}
+	out := &dynamodb.ScanOutput{Items: t.items[start:end], Count: int32(end - start)}
+	if end < len(t.items) {
+		out.LastEvaluatedKey = map[string]types.AttributeValue{HashKey: t.items[end-1][HashKey]}
+	}
+	return out, nil
+}
+
 // writes lists the calls that change something, in order.
 func (f *fakeDynamoDB) writes() []string {
 	var out []string
 	for _, c := range f.calls {
 		switch c {
-		case "DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource", "GetResourcePolicy":
+		case "DescribeTable", "DescribeContinuousBackups", "ListTagsOfResource", "GetResourcePolicy", "Scan":
 		default:
 			out = append(out, c)
 		}

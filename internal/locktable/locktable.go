@@ -39,6 +39,8 @@ type API interface {
 	GetResourcePolicy(context.Context, *dynamodb.GetResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.GetResourcePolicyOutput, error)
 	PutResourcePolicy(context.Context, *dynamodb.PutResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.PutResourcePolicyOutput, error)
 	DeleteResourcePolicy(context.Context, *dynamodb.DeleteResourcePolicyInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteResourcePolicyOutput, error)
+	// Scan lists the lock items before the table is deleted.
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // HashKey is the attribute Terraform's S3 backend writes lock items under.
@@ -507,8 +509,12 @@ func syncTags(ctx context.Context, api API, arn string, have, want map[string]st
 }
 
 // Delete lifts deletion protection and deletes the table; a table already gone
-// counts as deleted.
+// counts as deleted. A table in which a run holds a state lock is refused
+// first (CheckNoLocks), before its deletion protection is lifted.
 func Delete(ctx context.Context, api API, table string) error {
+	if err := CheckNoLocks(ctx, api, table); err != nil {
+		return err
+	}
 	_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table, DeletionProtectionEnabled: aws.Bool(false)}, retryInUse)
 	var notFound *types.ResourceNotFoundException
 	if errors.As(err, &notFound) {

@@ -164,6 +164,8 @@ var Operations = []Operation{
 		Note: "writes the backend's cross-account grants"},
 	{Service: dynamodb.ServiceID, Name: "DeleteResourcePolicy", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:DeleteResourcePolicy", tables)},
 		Note: "removes a resource policy from a table whose backend grants no one through it"},
+	{Service: dynamodb.ServiceID, Name: "Scan", Component: LockTable, Group: Destroy, Actions: []Action{act("dynamodb:Scan", tables)},
+		Note: "before the table is deleted (destroy, or `locking` moved to \"lockfile\"): refuses while a run holds a state lock in it"},
 	{Service: dynamodb.ServiceID, Name: "DeleteTable", Component: LockTable, Group: Destroy, Actions: []Action{act("dynamodb:DeleteTable", tables)}},
 
 	// access_policy/<environment>.
