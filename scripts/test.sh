@@ -16,6 +16,11 @@ log=${TEST_LOG:-$root/.tools/test.log}
 export TF_CLI_CONFIG_FILE=$root/.tools/terraformrc
 tf=$(scripts/terraform.sh)
 echo "test: Terraform CLI $tf ($("$tf" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'))"
+# OpenTofu: the consumer proofs, the quick start and the registry install run
+# under both CLIs; the provider's own acceptance tests run under Terraform.
+tofu=$(scripts/tofu.sh)
+echo "test: OpenTofu CLI $tofu ($("$tofu" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'))"
+goreleaser=$(scripts/goreleaser.sh)
 
 # A second instance, sharing the CA, for the least-privilege proof: its test
 # switches on moto's IAM enforcement (POST /moto-api/reset-auth).
@@ -29,7 +34,7 @@ trap 'scripts/emulator/emulator.sh stop; iam_emulator stop' EXIT
 iam_emulator start
 eval "$(scripts/emulator/emulator.sh env)"
 export SECURESTATE_EMULATOR_IAM_ENDPOINT=https://127.0.0.1:$iam_port
-export TF_ACC=1 TF_ACC_TERRAFORM_PATH=$tf
+export TF_ACC=1 TF_ACC_TERRAFORM_PATH=$tf SECURESTATE_TOFU_PATH=$tofu SECURESTATE_GORELEASER=$goreleaser
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 
 go vet ./...

@@ -51,6 +51,13 @@ type Workspace struct {
 	t   *testing.T
 	Dir string
 	env []string
+	cli string // the CLI's path; "" is TF_ACC_TERRAFORM_PATH
+}
+
+// Use makes the workspace run cli instead of Terraform.
+func (w *Workspace) Use(cli CLI) *Workspace {
+	w.cli = cli.Path
+	return w
 }
 
 // NewWorkspace writes main.tf and a CLI configuration pointing at the built provider.
@@ -69,11 +76,12 @@ func NewWorkspace(t *testing.T, config string, extraEnv ...string) *Workspace {
 	return &Workspace{t: t, Dir: dir, env: append(env, extraEnv...)}
 }
 
-// Run runs the Terraform CLI (TF_ACC_TERRAFORM_PATH) in the workspace.
+// Run runs the workspace's CLI (Terraform, TF_ACC_TERRAFORM_PATH, unless Use
+// chose another) in the workspace.
 func (w *Workspace) Run(args ...string) (string, error) {
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	tf := w.cli
 	if tf == "" {
-		w.t.Fatal("TF_ACC_TERRAFORM_PATH is not set; make test sets it")
+		tf = Terraform(w.t).Path
 	}
 	cmd := exec.CommandContext(context.Background(), tf, args...)
 	cmd.Dir = w.Dir
