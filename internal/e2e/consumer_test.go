@@ -1,27 +1,35 @@
 // Package e2e proves that a backend created by the provider really serves
-// Terraform: a consumer configuration stores, encrypts, versions and locks its
-// state there, over TLS only, with only its environment's permissions. Every
-// test runs a real Terraform CLI against the emulator.
+// Terraform and OpenTofu: a consumer configuration stores, encrypts, versions
+// and locks its state there, over TLS only, with only its environment's
+// permissions. Every proof runs real CLIs against the emulator, both of them
+// (acctest.CLIs), on the same state: a Terraform run and an OpenTofu run share
+// a backend, lock each other out and continue each other's state, as they do
+// in an organisation moving from one to the other. The backend itself is
+// created by the provider under Terraform (terraform-plugin-testing).
 package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 )
 
 // consumer is an ordinary Terraform configuration (built-in resources only)
 // whose state lives in a securestate backend.
 type consumer struct {
 	t   *testing.T
+	cli acctest.CLI
 	dir string
 	env []string
 }
@@ -66,9 +74,9 @@ skip_metadata_api_check     = true
 }
 
 // newConsumer writes a configuration (main.tf) and the emulator's backend
-// settings into a new folder. Extra environment entries (credentials) override
-// the test process's.
-func newConsumer(t *testing.T, config, endpoint string, extraEnv ...string) *consumer {
+// settings into a new folder, for cli to run. Extra environment entries
+// (credentials) override the test process's.
+func newConsumer(t *testing.T, cli acctest.CLI, config, endpoint string, extraEnv ...string) *consumer {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, text string) {
@@ -80,20 +88,12 @@ func newConsumer(t *testing.T, config, endpoint string, extraEnv ...string) *con
 	write("emulator.s3.tfbackend", emulatorBackendSettings(endpoint))
 	env := append(os.Environ(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_INPUT=0")
 	env = append(env, extraEnv...)
-	return &consumer{t: t, dir: dir, env: env}
+	return &consumer{t: t, cli: cli, dir: dir, env: env}
 }
 
-func terraformPath(t *testing.T) string {
-	p := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if p == "" {
-		t.Fatal("TF_ACC_TERRAFORM_PATH is not set; make test sets it")
-	}
-	return p
-}
-
-// run runs the Terraform CLI in the consumer's folder and returns its output.
+// run runs the consumer's CLI in its folder and returns its output.
 func (c *consumer) run(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, terraformPath(c.t), args...)
+	cmd := exec.CommandContext(ctx, c.cli.Path, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env
 	out, err := cmd.CombinedOutput()
@@ -112,37 +112,39 @@ func (c *consumer) apply(ctx context.Context, release string, hold int) (string,
 func (c *consumer) mustInitApply(release string) {
 	c.t.Helper()
 	if out, err := c.init(); err != nil {
-		c.t.Fatalf("terraform init: %s\n%s", err, out)
+		c.t.Fatalf("%s init: %s\n%s", c.cli, err, out)
 	}
 	if out, err := c.apply(context.Background(), release, 0); err != nil {
-		c.t.Fatalf("terraform apply: %s\n%s", err, out)
+		c.t.Fatalf("%s apply: %s\n%s", c.cli, err, out)
 	}
 }
 
-// terraformVersion returns the CLI's major and minor version.
-func terraformVersion(t *testing.T) (int, int) {
-	out, err := exec.CommandContext(context.Background(), terraformPath(t), "version").Output()
-	if err != nil {
-		t.Fatalf("terraform version: %s", err)
+// writtenBy proves the state object body was last written by the consumer's
+// CLI: the state records the version of the CLI that wrote it (OpenTofu
+// under the same "terraform_version" key).
+func (c *consumer) writtenBy(body []byte) error {
+	var st struct {
+		Version string `json:"terraform_version"`
 	}
-	m := regexp.MustCompile(`Terraform v(\d+)\.(\d+)`).FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("cannot read the Terraform version from %q", out)
+	if err := json.Unmarshal(body, &st); err != nil {
+		return fmt.Errorf("state object is not a state: %w", err)
 	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return major, minor
+	if st.Version != c.cli.Version {
+		return fmt.Errorf("state object written by CLI version %q, want %s", st.Version, c.cli)
+	}
+	return nil
 }
 
 // lockingModes are the locking modes every proof covers. Each must really be
-// proven: a CLI without S3 lock files (Terraform before 1.10) fails the test
-// instead of leaving "both" and "lockfile" unproven with the run green.
+// proven: a CLI without S3 lock files (before 1.10) fails the test instead of
+// leaving "both" and "lockfile" unproven with the run green.
 func lockingModes(t *testing.T) []string {
 	t.Helper()
-	major, minor := terraformVersion(t)
-	if major < 1 || major == 1 && minor < 10 {
-		t.Fatalf("Terraform %d.%d has no S3 lock files (use_lockfile, 1.10+), so the \"both\" and \"lockfile\" locking modes cannot be proven: "+
-			"run the tests with Terraform 1.10 or later (TF_ACC_TERRAFORM_PATH, or a terraform on PATH; scripts/terraform.sh)", major, minor)
+	for _, cli := range acctest.CLIs(t) {
+		if !cli.HasLockFiles() {
+			t.Fatalf("%s has no S3 lock files (use_lockfile, 1.10+), so the \"both\" and \"lockfile\" locking modes cannot be proven: "+
+				"run the tests with Terraform and OpenTofu 1.10 or later (scripts/terraform.sh, scripts/tofu.sh)", cli)
+		}
 	}
 	return []string{"both", "dynamodb", "lockfile"}
 }
@@ -172,4 +174,17 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return false
+}
+
+// refusedOnProd tells whether a CLI's output shows its run on the prod
+// state refused by AWS (HTTP 403). Terraform names the refused object
+// (prod/...); OpenTofu 1.10 reports only "HeadObject ... 403 Forbidden", so
+// for it the refusal alone counts: the consumer's configuration names no
+// other state.
+func refusedOnProd(cli acctest.CLI, out string) bool {
+	denied := strings.Contains(out, "AccessDenied") || strings.Contains(out, "403")
+	if cli.Name == "tofu" {
+		return denied
+	}
+	return denied && strings.Contains(out, "prod/")
 }

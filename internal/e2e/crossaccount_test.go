@@ -218,11 +218,13 @@ func proveCrossAccount(t *testing.T, s *terraform.State, endpoint string, otherA
 	}
 
 	var proofs []string
-	if err := proveDeployer(t, a, endpoint, admin, sessions["dev-deployer"], &proofs); err != nil {
-		return err
-	}
-	if err := proveAuditor(t, a, endpoint, admin, sessions["auditor"], &proofs); err != nil {
-		return err
+	for _, cli := range acctest.CLIs(t) {
+		if err := proveDeployer(t, cli, a, endpoint, admin, sessions["dev-deployer"], &proofs); err != nil {
+			return err
+		}
+		if err := proveAuditor(t, cli, a, endpoint, admin, sessions["auditor"], &proofs); err != nil {
+			return err
+		}
 	}
 	for _, p := range proofs {
 		t.Logf("cross-account (%s): %s", consumerAccount, p)
@@ -270,7 +272,7 @@ func lockID(id string) map[string]ddbtypes.AttributeValue {
 	return map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: id}}
 }
 
-func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *awsclient.Client, dev session, proofs *[]string) error {
+func proveDeployer(t *testing.T, cli acctest.CLI, a map[string]string, endpoint string, admin *awsclient.Client, dev session, proofs *[]string) error {
 	ctx := context.Background()
 	bucket, table, stateKey := a["bucket"], a["lock_table_name"], "dev/terraform.tfstate"
 	var want []string
@@ -286,12 +288,12 @@ func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *aw
 
 	// Init and apply; then a second apply that holds its locks a while, so the
 	// locks it takes in the central table and bucket can be seen.
-	c := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint, dev.env()...)
+	c := newConsumer(t, cli, a["backend_hcl.dev"]+consumerConfig, endpoint, dev.env()...)
 	if out, err := c.init(); err != nil {
-		return fmt.Errorf("dev-deployer's terraform init on dev: %w\n%s", err, out)
+		return fmt.Errorf("dev-deployer's %s init on dev: %w\n%s", cli, err, out)
 	}
 	if out, err := c.apply(ctx, "1", 0); err != nil {
-		return fmt.Errorf("dev-deployer's first apply on dev: %w\n%s", err, out)
+		return fmt.Errorf("dev-deployer's first %s apply on dev: %w\n%s", cli, err, out)
 	}
 	var (
 		wg     sync.WaitGroup
@@ -317,7 +319,7 @@ func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *aw
 		return fmt.Errorf("the deployer's apply never held its locks (%v) in the central account:\n%s", want, out)
 	}
 	if errApp != nil {
-		return fmt.Errorf("the deployer's second apply: %w\n%s", errApp, out)
+		return fmt.Errorf("the deployer's second %s apply: %w\n%s", cli, errApp, out)
 	}
 	ids := map[string]bool{}
 	for _, info := range held {
@@ -329,7 +331,7 @@ func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *aw
 	if after, err := lockState(ctx, admin, a, stateKey); err != nil || len(after) != 0 {
 		return fmt.Errorf("the deployer's locks are still held after its apply: %v %v", after, err)
 	}
-	*proofs = append(*proofs, fmt.Sprintf("dev-deployer's Terraform applied dev twice, taking and releasing the %s in the central account", strings.Join(want, " and ")))
+	*proofs = append(*proofs, fmt.Sprintf("dev-deployer's %s applied dev twice, taking and releasing the %s in the central account", cli, strings.Join(want, " and ")))
 	if table != "" {
 		digest, err := admin.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: lockID(bucket + "/" + stateKey + "-md5")})
 		if err != nil || len(digest.Item) == 0 {
@@ -339,15 +341,15 @@ func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *aw
 	}
 
 	// Terraform on prod fails.
-	p := newConsumer(t, a["backend_hcl.prod"]+consumerConfig, endpoint, dev.env()...)
+	p := newConsumer(t, cli, a["backend_hcl.prod"]+consumerConfig, endpoint, dev.env()...)
 	pout, err := p.init()
 	if err == nil {
 		pout, err = p.apply(ctx, "1", 0)
 	}
-	if err == nil || !strings.Contains(pout, "prod/") || !strings.Contains(pout, "AccessDenied") && !strings.Contains(pout, "403") {
-		return fmt.Errorf("dev-deployer's Terraform on prod state: err %v, want access denied on prod/; output:\n%s", err, pout)
+	if err == nil || !refusedOnProd(cli, pout) {
+		return fmt.Errorf("dev-deployer's %s on prod state: err %v, want access denied on prod/; output:\n%s", cli, err, pout)
 	}
-	*proofs = append(*proofs, "dev-deployer's Terraform on prod's backend configuration is refused (access denied on prod/)")
+	*proofs = append(*proofs, fmt.Sprintf("dev-deployer's %s on prod's backend configuration is refused (access denied on prod/)", cli))
 
 	// And directly.
 	cs3, cddb, _, _ := dev.as(admin)
@@ -365,7 +367,7 @@ func proveDeployer(t *testing.T, a map[string]string, endpoint string, admin *aw
 	return nil
 }
 
-func proveAuditor(t *testing.T, a map[string]string, endpoint string, admin *awsclient.Client, auditor session, proofs *[]string) error {
+func proveAuditor(t *testing.T, cli acctest.CLI, a map[string]string, endpoint string, admin *awsclient.Client, auditor session, proofs *[]string) error {
 	ctx := context.Background()
 	bucket, table, stateKey := a["bucket"], a["lock_table_name"], "dev/terraform.tfstate"
 	cs3, cddb, _, _ := auditor.as(admin)
@@ -404,18 +406,18 @@ func proveAuditor(t *testing.T, a map[string]string, endpoint string, admin *aws
 
 	// Terraform: a plan without locking reads the state (and its digest);
 	// an apply cannot take the lock.
-	c := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint, auditor.env()...)
+	c := newConsumer(t, cli, a["backend_hcl.dev"]+consumerConfig, endpoint, auditor.env()...)
 	if out, err := c.init(); err != nil {
-		return fmt.Errorf("auditor's terraform init on dev: %w\n%s", err, out)
+		return fmt.Errorf("auditor's %s init on dev: %w\n%s", cli, err, out)
 	}
 	if out, err := c.run(ctx, "plan", "-no-color", "-input=false", "-lock=false", "-var", "release=2", "-detailed-exitcode"); err != nil {
-		return fmt.Errorf("auditor's terraform plan -lock=false on dev (want no changes): %w\n%s", err, out)
+		return fmt.Errorf("auditor's %s plan -lock=false on dev (want no changes): %w\n%s", cli, err, out)
 	}
 	out, err := c.apply(ctx, "3", 0)
 	if err == nil || !strings.Contains(out, "Error acquiring the state lock") || !strings.Contains(out, "AccessDenied") && !strings.Contains(out, "403") {
-		return fmt.Errorf("auditor's terraform apply on dev: err %v, want the lock refused with access denied; output:\n%s", err, out)
+		return fmt.Errorf("auditor's %s apply on dev: err %v, want the lock refused with access denied; output:\n%s", cli, err, out)
 	}
-	*proofs = append(*proofs, "auditor's Terraform planned dev with -lock=false (no changes) and could not take the lock to apply")
+	*proofs = append(*proofs, fmt.Sprintf("auditor's %s planned dev with -lock=false (no changes) and could not take the lock to apply", cli))
 
 	checks := map[string]error{}
 	_, checks["PutObject dev/terraform.tfstate"] = cs3.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &stateKey, Body: strings.NewReader("{}")})

@@ -37,8 +37,9 @@ resource "securestate_backend" "test" {
 `, name, extra)
 }
 
-// Proofs 1, 3 and 5 (locking "both", the default): a
-// consumer's init and apply store state at dev/..., encrypted with the
+// Proofs 1, 3 and 5 (locking "both", the default), under Terraform and then
+// OpenTofu on the same state: a consumer's init and apply store state at
+// dev/..., written by that CLI, encrypted with the
 // backend's own key; a second apply keeps the previous version; the state
 // object is refused over plain HTTP; uploads encrypted otherwise are refused.
 func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
@@ -54,22 +55,31 @@ func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
 					return err
 				}
 				bucket, keyARN, stateKey := a["bucket"], a["kms_key_arn"], "dev/terraform.tfstate"
-				c := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, os.Getenv("AWS_ENDPOINT_URL"))
-				c.mustInitApply("1")
-
 				cl := acctest.Client(t).S3
 				ctx := context.Background()
-				head, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &stateKey})
-				if err != nil {
-					return fmt.Errorf("state object s3://%s/%s: %w", bucket, stateKey, err)
-				}
-				if head.ServerSideEncryption != "aws:kms" || aws.ToString(head.SSEKMSKeyId) != keyARN {
-					return fmt.Errorf("state object encryption = %s with %s, want aws:kms with %s", head.ServerSideEncryption, aws.ToString(head.SSEKMSKeyId), keyARN)
-				}
-				t.Logf("state at s3://%s/%s, SSE-KMS with %s", bucket, stateKey, keyARN)
-
-				if out, err := c.apply(ctx, "2", 0); err != nil {
-					return fmt.Errorf("second apply: %w\n%s", err, out)
+				// Terraform creates the state, OpenTofu continues it; each
+				// apply stores a new version, encrypted with the backend key.
+				applies := 0
+				for _, cli := range acctest.CLIs(t) {
+					c := newConsumer(t, cli, a["backend_hcl.dev"]+consumerConfig, os.Getenv("AWS_ENDPOINT_URL"))
+					c.mustInitApply("1-" + cli.Name)
+					if out, err := c.apply(ctx, "2-"+cli.Name, 0); err != nil {
+						return fmt.Errorf("%s second apply: %w\n%s", cli, err, out)
+					}
+					applies += 2
+					got, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &stateKey})
+					if err != nil {
+						return fmt.Errorf("state object s3://%s/%s: %w", bucket, stateKey, err)
+					}
+					body, _ := io.ReadAll(got.Body)
+					_ = got.Body.Close()
+					if got.ServerSideEncryption != "aws:kms" || aws.ToString(got.SSEKMSKeyId) != keyARN {
+						return fmt.Errorf("%s: state object encryption = %s with %s, want aws:kms with %s", cli, got.ServerSideEncryption, aws.ToString(got.SSEKMSKeyId), keyARN)
+					}
+					if err := c.writtenBy(body); err != nil {
+						return err
+					}
+					t.Logf("%s: state at s3://%s/%s, SSE-KMS with %s", cli, bucket, stateKey, keyARN)
 				}
 				versions, err := cl.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &stateKey})
 				if err != nil {
@@ -81,8 +91,8 @@ func TestAccE2E_consumerStateEncryptedVersionedTLSOnly(t *testing.T) {
 						n++
 					}
 				}
-				if n < 2 {
-					return fmt.Errorf("state object has %d versions after two applies, want at least 2", n)
+				if n < applies {
+					return fmt.Errorf("state object has %d versions after %d applies, want at least %d", n, applies, applies)
 				}
 
 				// Proof 3: the bucket policy refuses the state object over plain HTTP.
@@ -158,7 +168,18 @@ func TestAccE2E_locking(t *testing.T) {
 				ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
 					Config: backendConfig(name, fmt.Sprintf("  locking = %q", mode)),
-					Check:  func(s *terraform.State) error { return proveLocking(t, s, mode) },
+					Check: func(s *terraform.State) error {
+						// Each CLI holds the lock once and is refused once:
+						// a Terraform run and an OpenTofu run on one state
+						// exclude each other in every mode.
+						clis := acctest.CLIs(t)
+						for i, holder := range clis {
+							if err := proveLocking(t, s, mode, holder, clis[(i+1)%len(clis)]); err != nil {
+								return err
+							}
+						}
+						return nil
+					},
 				}},
 			})
 		})
@@ -172,16 +193,16 @@ type lockInfo struct {
 	Operation string
 }
 
-func proveLocking(t *testing.T, s *terraform.State, mode string) error {
+func proveLocking(t *testing.T, s *terraform.State, mode string, holderCLI, contenderCLI acctest.CLI) error {
 	a, err := attrs(s, "securestate_backend.test")
 	if err != nil {
 		return err
 	}
 	bucket, stateKey := a["bucket"], "dev/terraform.tfstate"
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
-	holder := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint)
+	holder := newConsumer(t, holderCLI, a["backend_hcl.dev"]+consumerConfig, endpoint)
 	holder.mustInitApply("1")
-	contender := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint)
+	contender := newConsumer(t, contenderCLI, a["backend_hcl.dev"]+consumerConfig, endpoint)
 	if out, err := contender.init(); err != nil {
 		return fmt.Errorf("contender init: %w\n%s", err, out)
 	}
@@ -269,7 +290,7 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 	// "Error acquiring the state lock": its Lock Info names the holder.
 	if err == nil || !strings.Contains(out, "Error acquiring the state lock") || !strings.Contains(out, "Lock Info:") ||
 		!regexp.MustCompile(`ID:\s+`+regexp.QuoteMeta(holderLock.ID)).MatchString(out) {
-		return fmt.Errorf("second apply while the %s lock %s is held: err %v, want Terraform's lock error naming that lock; output:\n%s", mode, holderLock.ID, err, out)
+		return fmt.Errorf("%s apply while %s holds the %s lock %s: err %v, want the lock error naming that lock; output:\n%s", contenderCLI, holderCLI, mode, holderLock.ID, err, out)
 	}
 	if before != after || strings.HasPrefix(before, "error") {
 		return fmt.Errorf("state changed while the %s lock was held: version %s -> %s", mode, before, after)
@@ -283,6 +304,6 @@ func proveLocking(t *testing.T, s *terraform.State, mode string) error {
 	if after := latest(); after == before {
 		return fmt.Errorf("the holder's apply stored no new state version after releasing the %s lock", mode)
 	}
-	t.Logf("%s locking: second apply refused by the holder's lock %s (%s), state version %s unchanged meanwhile", mode, holderLock.ID, holderLock.Operation, before)
+	t.Logf("%s locking: %s's apply refused by %s's lock %s (%s), state version %s unchanged meanwhile", mode, contenderCLI, holderCLI, holderLock.ID, holderLock.Operation, before)
 	return nil
 }
