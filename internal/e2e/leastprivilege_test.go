@@ -51,6 +51,38 @@ func enforceIAM(t *testing.T, endpoint string, n int) {
 	}
 }
 
+// asEnforcedAdmin points the test at the IAM-enforcing emulator instance,
+// makes an administrator there (Action "*", the next three requests being
+// the last unauthenticated ones) and runs the rest of the test, the
+// provider included, as that administrator. It returns the endpoint.
+func asEnforcedAdmin(t *testing.T) string {
+	t.Helper()
+	acctest.PreCheck(t)
+	endpoint := os.Getenv("SECURESTATE_EMULATOR_IAM_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SECURESTATE_EMULATOR_IAM_ENDPOINT is not set: make test starts the IAM-enforcing emulator instance")
+	}
+	ctx := context.Background()
+	enforceIAM(t, endpoint, 3)
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	bootstrap, err := awsclient.New(ctx, awsclient.Settings{SkipCredentialsValidation: true}, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminName := acctest.RandomName("admin")
+	admin, err := newUser(ctx, bootstrap.IAM, adminName)
+	if err != nil {
+		t.Fatalf("creating the administrator: %s", err)
+	}
+	adminPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	if _, err := bootstrap.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: &adminName, PolicyName: aws.String("admin"), PolicyDocument: &adminPolicy}); err != nil {
+		t.Fatalf("granting the administrator: %s", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", admin.id)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", admin.secret)
+	return endpoint
+}
+
 type accessKey struct{ id, secret string }
 
 func (k accessKey) env() []string {
@@ -77,33 +109,7 @@ func forbidden(err error) bool {
 // policy from policy_arns can init, apply and lock the dev state, and is
 // refused reading or writing prod state and listing other prefixes.
 func TestAccE2E_leastPrivilegeEnforced(t *testing.T) {
-	acctest.PreCheck(t)
-	endpoint := os.Getenv("SECURESTATE_EMULATOR_IAM_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SECURESTATE_EMULATOR_IAM_ENDPOINT is not set: make test starts the IAM-enforcing emulator instance")
-	}
-	ctx := context.Background()
-
-	// The next three requests set up an administrator; every later request is
-	// authenticated and authorised against the caller's IAM policies.
-	enforceIAM(t, endpoint, 3)
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	bootstrap, err := awsclient.New(ctx, awsclient.Settings{SkipCredentialsValidation: true}, os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminName := acctest.RandomName("admin")
-	admin, err := newUser(ctx, bootstrap.IAM, adminName)
-	if err != nil {
-		t.Fatalf("creating the administrator: %s", err)
-	}
-	adminPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
-	if _, err := bootstrap.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: &adminName, PolicyName: aws.String("admin"), PolicyDocument: &adminPolicy}); err != nil {
-		t.Fatalf("granting the administrator: %s", err)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", admin.id)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", admin.secret)
-
+	endpoint := asEnforcedAdmin(t)
 	name := acctest.RandomName("lp")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -136,31 +142,32 @@ func proveLeastPrivilege(t *testing.T, s *terraform.State, endpoint string) erro
 		return fmt.Errorf("attaching the dev policy: %w", err)
 	}
 
-	// Dev can init and apply its own state, taking and releasing the locks of
-	// the backend's mode (every apply locks; a refused lock fails the apply).
-	c := newConsumer(t, a["backend_hcl.dev"]+consumerConfig, endpoint, dev.env()...)
-	c.mustInitApply("1")
-	if out, err := c.apply(ctx, "2", 0); err != nil {
-		return fmt.Errorf("dev's second apply: %w\n%s", err, out)
-	}
-	if table := a["lock_table_name"]; table != "" {
-		// The S3 backend keeps the state's digest in the lock table: dev's
-		// Terraform wrote it there with dev's credentials.
-		digest, err := admin.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table,
-			Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/dev/terraform.tfstate-md5"}}})
-		if err != nil || len(digest.Item) == 0 {
-			return fmt.Errorf("dev's state digest is not in the lock table %s: %v", table, err)
+	// Under each CLI: dev can init and apply its own state, taking and
+	// releasing the locks of the backend's mode (every apply locks; a refused
+	// lock fails the apply), and cannot use the prod state.
+	for _, cli := range acctest.CLIs(t) {
+		c := newConsumer(t, cli, a["backend_hcl.dev"]+consumerConfig, endpoint, dev.env()...)
+		c.mustInitApply("1")
+		if out, err := c.apply(ctx, "2", 0); err != nil {
+			return fmt.Errorf("dev's second %s apply: %w\n%s", cli, err, out)
 		}
-	}
-
-	// Dev's Terraform cannot use the prod state.
-	p := newConsumer(t, a["backend_hcl.prod"]+consumerConfig, endpoint, dev.env()...)
-	out, err := p.init()
-	if err == nil {
-		out, err = p.apply(ctx, "1", 0)
-	}
-	if err == nil || !strings.Contains(out, "prod/") || !strings.Contains(out, "AccessDenied") && !strings.Contains(out, "403") {
-		return fmt.Errorf("dev's Terraform on prod state: err %v, want access denied on prod/; output:\n%s", err, out)
+		if table := a["lock_table_name"]; table != "" {
+			// The S3 backend keeps the state's digest in the lock table: dev's
+			// CLI wrote it there with dev's credentials.
+			digest, err := admin.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table,
+				Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/dev/terraform.tfstate-md5"}}})
+			if err != nil || len(digest.Item) == 0 {
+				return fmt.Errorf("dev's state digest is not in the lock table %s: %v", table, err)
+			}
+		}
+		p := newConsumer(t, cli, a["backend_hcl.prod"]+consumerConfig, endpoint, dev.env()...)
+		out, err := p.init()
+		if err == nil {
+			out, err = p.apply(ctx, "1", 0)
+		}
+		if err == nil || !refusedOnProd(cli, out) {
+			return fmt.Errorf("dev's %s on prod state: err %v, want access denied on prod/; output:\n%s", cli, err, out)
+		}
 	}
 
 	// And directly: no reading or writing prod, no listing outside dev/.
