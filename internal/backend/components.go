@@ -3,6 +3,8 @@ package backend
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/awserr"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
 )
 
@@ -83,7 +86,8 @@ const (
 	idTable       = "lock_table"
 	idAlarms      = "alarms"
 	idTrail       = "trail"
-	idPolicy      = "access_policy/" // + environment
+	idPolicy      = "access_policy/"       // + environment
+	idTofuKey     = "tofu_encryption_key/" // + environment
 )
 
 // components lists the backend's components for these settings: only those
@@ -99,6 +103,9 @@ func (s settings) components() []component {
 	}
 	for _, env := range s.Environments {
 		list = append(list, s.policyComponent(env))
+		if s.TofuEncryption {
+			list = append(list, s.tofuKeyComponent(env))
+		}
 	}
 	if s.LogManaged {
 		list = append(list, s.logBucketComponent())
@@ -266,8 +273,13 @@ func (s settings) tableComponent() component {
 
 func (s settings) policyComponent(env string) component {
 	slot := func(r *run) **accesspolicy.Observed { return &r.policies[env].o }
+	needs := []string{idKey}
+	if s.TofuEncryption {
+		// The policy grants the environment's OpenTofu encryption key by ARN.
+		needs = append(needs, idTofuKey+env)
+	}
 	return component{
-		id: idPolicy + env, ident: s.policyARN(env), needs: []string{idKey},
+		id: idPolicy + env, ident: s.policyARN(env), needs: needs,
 		controls: []string{accesspolicy.Control(env)},
 		missing:  "the policy is missing",
 		// Find: the policy and its tags, then the default version. Create:
@@ -349,4 +361,66 @@ func (s settings) trailComponent(needs []string) component {
 		tags:   func(r *run) []map[string]string { return []map[string]string{r.trail.Tags} },
 		remove: func(ctx context.Context, r *run) error { return audittrail.Delete(ctx, r.c.CloudTrail, s.trailName()) },
 	}
+}
+
+// tofuKeyComponent is one environment's OpenTofu state encryption key (with
+// tofu_encryption): a customer managed key of its own, found by its alias,
+// reported as one control. Removing tofu_encryption or the environment
+// schedules its deletion after the backend's deletion window, as destroy
+// does with the state key.
+func (s settings) tofuKeyComponent(env string) component {
+	slot := func(r *run) **kmskey.Observed { return &r.tofuKeys[env].o }
+	alias := naming.TofuEncryptionKeyAlias(s.Name, env)
+	control := TofuKeyControl(env)
+	return component{
+		id: idTofuKey + env, ident: alias,
+		controls: []string{control},
+		missing:  "the OpenTofu encryption key is missing",
+		// As the state key's, found by its alias instead of its ID.
+		cost: cost{find: 1, create: 3, repair: 2, keep: 1, remove: 3},
+		find: func(ctx context.Context, r *run) error {
+			o, err := kmskey.Find(ctx, r.c.KMS, alias, alias)
+			return keep(slot(r), o, err)
+		},
+		found: func(r *run) bool { return *slot(r) != nil },
+		check: func(r *run) error { return kmskey.Check(s.tofuKeySpec(env), *slot(r)) },
+		ensure: func(ctx context.Context, r *run, tracked bool) error {
+			o, err := kmskey.Ensure(ctx, r.c.KMS, r.withKey().tofuKeySpec(env), *slot(r), tracked)
+			*slot(r) = o
+			return err
+		},
+		drift: func(r *run) map[string]string {
+			o := *slot(r)
+			if o.State != "Enabled" {
+				return map[string]string{control: fmt.Sprintf("key is %s", o.State)}
+			}
+			return map[string]string{control: tofuKeyProblem(kmskey.Drift(r.withKey().tofuKeySpec(env), o))}
+		},
+		// The purpose tag is the key's own, not one of the backend's tags.
+		tags: func(r *run) []map[string]string {
+			t := maps.Clone((*slot(r)).Tags)
+			delete(t, naming.KeyPurposeTagKey)
+			return []map[string]string{t}
+		},
+		// Remove: the key behind the alias read, the alias deleted, the key's
+		// deletion scheduled (a removed environment's key was not read by
+		// this run).
+		remove: func(ctx context.Context, r *run) error {
+			return kmskey.DeleteByAlias(ctx, r.c.KMS, alias, s.DeletionWindow)
+		},
+	}
+}
+
+// TofuKeyControl is the control of an environment's OpenTofu encryption key.
+func TofuKeyControl(env string) string { return idTofuKey + env }
+
+// tofuKeyProblem folds the key's controls into its one control: the first
+// problem, in a fixed order.
+func tofuKeyProblem(drift map[string]string) string {
+	for _, c := range []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias} {
+		if p := drift[c]; p != "" {
+			return strings.TrimPrefix(c, "kms_") + ": " + p
+		}
+	}
+	return ""
 }

@@ -47,6 +47,7 @@ type run struct {
 	logs     *statebucket.Observed
 	table    *locktable.Observed
 	policies map[string]*policySlot
+	tofuKeys map[string]*tofuKeySlot // with tofu_encryption
 	trail    *audittrail.Observed
 	alarms   *alarms.Observed
 
@@ -55,14 +56,29 @@ type run struct {
 	stateVersions, logVersions int
 }
 
-type policySlot struct{ o *accesspolicy.Observed }
+type (
+	policySlot  struct{ o *accesspolicy.Observed }
+	tofuKeySlot struct{ o *kmskey.Observed }
+)
 
 func newRun(c *awsclient.Client, s settings, keyID string) *run {
-	r := &run{c: c, s: s, comps: s.components(), keyID: keyID, policies: map[string]*policySlot{}}
+	r := &run{c: c, s: s, comps: s.components(), keyID: keyID, policies: map[string]*policySlot{}, tofuKeys: map[string]*tofuKeySlot{}}
 	for _, env := range s.Environments {
 		r.policies[env] = &policySlot{}
+		r.tofuKeys[env] = &tofuKeySlot{}
 	}
 	return r
+}
+
+// tofuKeyARNs are the OpenTofu encryption keys found or made, by environment.
+func (r *run) tofuKeyARNs() map[string]string {
+	out := map[string]string{}
+	for env, slot := range r.tofuKeys {
+		if slot.o != nil && slot.o.ARN != "" {
+			out[env] = slot.o.ARN
+		}
+	}
+	return out
 }
 
 // withKey is the settings with the key ARN as observed. Only steps that need
@@ -74,6 +90,13 @@ func (r *run) withKey() settings {
 		s.KeyARN = r.keyARN
 	case r.key != nil && r.key.ARN != "":
 		s.KeyARN = r.key.ARN
+	}
+	if s.TofuEncryption {
+		s.TofuKeyARNs = maps.Clone(s.TofuKeyARNs)
+		if s.TofuKeyARNs == nil {
+			s.TofuKeyARNs = map[string]string{}
+		}
+		maps.Copy(s.TofuKeyARNs, r.tofuKeyARNs())
 	}
 	return s
 }

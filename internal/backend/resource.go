@@ -105,20 +105,25 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		r.planDestroy(ctx, req, resp)
 		return
 	}
-	if r.meta == nil {
-		return
-	}
-	c, err := r.meta.Client()
-	if err != nil {
-		// Provider arguments are unknown until apply; so are derived values.
-		return
-	}
 	var plan, state model
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if !req.State.Raw.IsNull() {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() && !plan.Locking.IsUnknown() {
+		if checkLockingChange(state.Locking.ValueString(), plan.Locking.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if r.meta == nil {
+		return
+	}
+	c, err := r.meta.Client()
+	if err != nil {
+		// Provider arguments are unknown until apply; so are derived values.
 		return
 	}
 	if !setKnown(plan.Environments) || !setKnown(plan.Principals) || !mapKnown(plan.Tags) {
@@ -146,6 +151,9 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if plan.Bucket.IsUnknown() {
 			plan.Bucket = state.Bucket
 		}
+		// The encryption keys that exist keep their ARNs (setDerived drops
+		// those of environments no longer configured).
+		plan.TofuEncryptionKeyARNs = state.TofuEncryptionKeyARNs
 	}
 	// The table name comes from state (an imported table keeps its name), else
 	// it is derived from the backend name.
@@ -254,6 +262,9 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	if plan.KMSKeyARN.IsUnknown() {
 		plan.KMSKeyARN = state.KMSKeyARN
 	}
+	if plan.TofuEncryptionKeyARNs.IsUnknown() {
+		plan.TofuEncryptionKeyARNs = state.TofuEncryptionKeyARNs
+	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok {
 		resp.Diagnostics.AddError("Cannot update backend", "Some arguments are still unknown at apply. This is a bug in the provider; please report it.")
@@ -280,6 +291,7 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 // final read found changed.
 func (r *backendResource) finish(ctx context.Context, m *model, s settings, run *run, unsettled error, report func(summary, detail string)) {
 	s.KeyARN = run.key.ARN
+	s.TofuKeyARNs = run.withKey().TofuKeyARNs
 	m.KMSKeyARN = types.StringValue(run.key.ARN)
 	m.KMSKeyID = types.StringValue(run.key.KeyID)
 	setDerived(m, s, true)
@@ -355,6 +367,7 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.KMSKeyARN = types.StringValue(run.key.ARN)
 		state.KMSKeyID = types.StringValue(run.key.KeyID)
 	}
+	s.TofuKeyARNs = run.withKey().TofuKeyARNs
 	setDerived(&state, s, s.KeyARN != "")
 	state.TagsAll = stringMap(run.tagsAll())
 	controls := map[string]string{}

@@ -106,6 +106,9 @@ type model struct {
 	Tags                            types.Map               `tfsdk:"tags"`
 	TagsAll                         types.Map               `tfsdk:"tags_all"`
 	TrailARN                        types.String            `tfsdk:"trail_arn"`
+	TofuEncryption                  types.Bool              `tfsdk:"tofu_encryption"`
+	TofuEncryptionHCL               types.Map               `tfsdk:"tofu_encryption_hcl"`
+	TofuEncryptionKeyARNs           types.Map               `tfsdk:"tofu_encryption_key_arns"`
 	Timeouts                        timeouts.Value          `tfsdk:"timeouts"`
 }
 
@@ -223,9 +226,12 @@ func schemaFor(ctx context.Context) schema.Schema {
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(LockingBoth),
-				MarkdownDescription: "How Terraform locks state: `\"lockfile\"` (S3 conditional writes, Terraform 1.10 or later, no table), " +
-					"`\"dynamodb\"` (a lock table, any Terraform version) or `\"both\"` (Terraform 1.10 or later takes both locks, which eases the move " +
-					"from the table to lock files). Default: `\"both\"`; with a Terraform older than 1.10, use `\"dynamodb\"`. One of: " + quoteJoin(LockingModes()) + ".",
+				MarkdownDescription: "How Terraform and OpenTofu lock state: `\"lockfile\"` (S3 lock files, `use_lockfile`: Terraform 1.10 or later, " +
+					"OpenTofu 1.10 or later; no table), `\"dynamodb\"` (a lock table: any Terraform or OpenTofu version; deprecated by both from 1.10) " +
+					"or `\"both\"` (both locks: Terraform 1.10 or later, OpenTofu 1.10 or later; the way from the table to lock files). " +
+					"Default: `\"both\"`; with an older CLI, use `\"dynamodb\"`. A change between `\"dynamodb\"` and `\"lockfile\"` goes through " +
+					"`\"both\"` (refused in one step: runs on the old and the new configuration would not exclude each other); the table is removed " +
+					"only while it holds no lock. One of: " + quoteJoin(LockingModes()) + ".",
 				Validators: []validator.String{stringvalidator.OneOf(LockingModes()...)},
 			},
 			"name": schema.StringAttribute{
@@ -243,6 +249,29 @@ func schemaFor(ctx context.Context) schema.Schema {
 				MarkdownDescription: fmt.Sprintf("Days previous state versions are kept before they expire, 7-3650. Default: %d. "+
 					"Old versions are how a corrupted or deleted state is recovered; fewer than 7 days is refused.", DefaultNoncurrentDays),
 				Validators: []validator.Int64{int64validator.Between(7, 3650)},
+			},
+			"tofu_encryption": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Gives each environment its own customer managed KMS key (alias `<name>-tfstate-<environment>-tofu`, rotation, " +
+					"the backend's tags and deletion window) for OpenTofu's client-side state and plan encryption, and `tofu_encryption_hcl`, the " +
+					"`encryption` block that uses it. Only that environment's principals may use its key (its policy in `policy_arns`, its " +
+					"`access` block's principals; read-only principals only decrypt), and only directly, not through an AWS service. OpenTofu 1.7 " +
+					"or later; Terraform cannot read such states. Default: `false`. Switching it off (or removing an environment) schedules the " +
+					"keys' deletion after `kms_deletion_window_days`: decrypt the states first (the guide \"OpenTofu state encryption\").",
+			},
+			"tofu_encryption_hcl": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Per environment, with `tofu_encryption`: a `terraform { encryption { ... } }` block for OpenTofu, to save beside " +
+					"the backend block: the `aws_kms` key provider on the environment's key (by alias ARN), `aes_gcm`, state and plan both `enforced`. " +
+					"Null without `tofu_encryption`.",
+			},
+			"tofu_encryption_key_arns": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Per environment, with `tofu_encryption`: the ARN of its OpenTofu encryption key. Null without `tofu_encryption`.",
 			},
 			"policy_arns": schema.MapAttribute{
 				Computed:            true,

@@ -49,6 +49,11 @@ type settings struct {
 	Trail        bool
 	AlarmTopic   string // "" without alarms
 
+	// TofuEncryption: each environment has its own key for OpenTofu's
+	// client-side state encryption; TofuKeyARNs holds the ARNs known so far.
+	TofuEncryption bool
+	TofuKeyARNs    map[string]string
+
 	accessSettings
 }
 
@@ -127,6 +132,9 @@ func (s settings) policyBackend() policies.Backend {
 		KeyARN: s.KeyARN, TableARN: s.tableARN(), Lockfile: s.lockfile(), Principals: s.Principals, TrailARN: s.trailARN(),
 		Grants: s.Grants, Boundary: s.Boundary, KeyAdmins: s.KeyAdmins, Provider: s.Provider,
 	}
+	if s.TofuEncryption {
+		b.TofuKeyARNs = s.TofuKeyARNs
+	}
 	if s.AlarmTopic != "" {
 		b.LogGroupARN = s.alarmsSpec().GroupARN()
 	}
@@ -135,6 +143,38 @@ func (s settings) policyBackend() policies.Backend {
 
 func (s settings) keySpec() kmskey.Spec {
 	return kmskey.Spec{Backend: s.Name, Alias: s.alias(), Policy: policies.KeyPolicy(s.policyBackend()), RotationPeriodDays: s.RotationPeriod, Tags: s.awsTags()}
+}
+
+// tofuKeySpec is an environment's OpenTofu state encryption key: the state
+// key's rotation and tags, its own alias, purpose tag and policy.
+func (s settings) tofuKeySpec(env string) kmskey.Spec {
+	purpose := naming.TofuEncryptionKeyPurpose(env)
+	t := s.awsTags()
+	t[naming.KeyPurposeTagKey] = purpose
+	return kmskey.Spec{Backend: s.Name, Alias: naming.TofuEncryptionKeyAlias(s.Name, env), Purpose: purpose,
+		Description: "Encrypts, client-side, the OpenTofu states and plans of environment " + env + " of backend " + s.Name + " (managed by securestate)",
+		Policy:      policies.TofuKeyPolicy(s.policyBackend(), env), RotationPeriodDays: s.RotationPeriod, Tags: t}
+}
+
+// tofuKeyAliasARN is the ARN of an environment's encryption key alias: what
+// OpenTofu's configuration names (known before the key exists, and usable
+// from another account, which an alias name is not).
+func (s settings) tofuKeyAliasARN(env string) string {
+	return arn.ARN{Partition: s.Partition, Service: "kms", Region: s.Region, AccountID: s.AccountID, Resource: naming.TofuEncryptionKeyAlias(s.Name, env)}.String()
+}
+
+// tofuKeysKnown: every environment's OpenTofu encryption key ARN is known
+// (always, without tofu_encryption).
+func (s settings) tofuKeysKnown() bool {
+	if !s.TofuEncryption {
+		return true
+	}
+	for _, env := range s.Environments {
+		if s.TofuKeyARNs[env] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (s settings) bucketSpec() statebucket.Spec {
@@ -172,6 +212,13 @@ func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag
 		RotationPeriod: int32(m.KMSRotationPeriodDays.ValueInt64()),
 		NoncurrentDays: int32(m.NoncurrentVersionExpirationDays.ValueInt64()),
 		KeyARN:         m.KMSKeyARN.ValueString(),
+		TofuEncryption: m.TofuEncryption.ValueBool(),
+	}
+	if m.TofuEncryption.IsUnknown() {
+		return s, false
+	}
+	if s.TofuEncryption && !m.TofuEncryptionKeyARNs.IsNull() && !m.TofuEncryptionKeyARNs.IsUnknown() {
+		diags.Append(m.TofuEncryptionKeyARNs.ElementsAs(ctx, &s.TofuKeyARNs, false)...)
 	}
 	if v := m.AccountID.ValueString(); v != "" {
 		s.AccountID = v
@@ -282,6 +329,8 @@ func setDerived(m *model, s settings, keyKnown bool) {
 		}
 	}
 
+	setTofuDerived(m, s)
+
 	if !keyKnown {
 		m.BackendConfig = types.MapUnknown(backendConfigType)
 		m.BackendHCL = types.MapUnknown(types.StringType)
@@ -289,6 +338,10 @@ func setDerived(m *model, s settings, keyKnown bool) {
 		return
 	}
 	m.AccessPolicyDocuments = accessDocuments(s)
+	if !s.tofuKeysKnown() {
+		// They grant the environments' OpenTofu encryption keys by ARN.
+		m.AccessPolicyDocuments = types.MapUnknown(accessDocumentsType)
+	}
 	configs := map[string]attr.Value{}
 	hcl := map[string]attr.Value{}
 	// Arguments a mode does not use are null (and left out of backend_hcl),
@@ -366,4 +419,55 @@ func compliantControls(s settings) types.Map {
 		m[n] = Compliant
 	}
 	return stringMap(m)
+}
+
+// setTofuDerived writes tofu_encryption_hcl and tofu_encryption_key_arns:
+// null without tofu_encryption; the configuration is known at plan (it names
+// each key by its alias ARN), the key ARNs once every key exists.
+func setTofuDerived(m *model, s settings) {
+	if !s.TofuEncryption {
+		m.TofuEncryptionHCL = types.MapNull(types.StringType)
+		m.TofuEncryptionKeyARNs = types.MapNull(types.StringType)
+		return
+	}
+	hcl := map[string]string{}
+	arns := map[string]string{}
+	for _, env := range s.Environments {
+		hcl[env] = renderTofuEncryption(s, env)
+		arns[env] = s.TofuKeyARNs[env]
+	}
+	m.TofuEncryptionHCL = stringMap(hcl)
+	m.TofuEncryptionKeyARNs = stringMap(arns)
+	if !s.tofuKeysKnown() {
+		m.TofuEncryptionKeyARNs = types.MapUnknown(types.StringType)
+	}
+}
+
+// renderTofuEncryption is an environment's OpenTofu encryption block: the
+// aws_kms key provider on the environment's key (by alias ARN), AES-GCM, and
+// both the state and the plan enforced, so OpenTofu refuses to write either
+// unencrypted. It goes beside the backend block (a terraform block may be
+// split over several files).
+func renderTofuEncryption(s settings, env string) string {
+	return fmt.Sprintf(`terraform {
+  encryption {
+    key_provider "aws_kms" "securestate" {
+      kms_key_id = %q
+      region     = %q
+      key_spec   = "AES_256"
+    }
+    method "aes_gcm" "securestate" {
+      keys = key_provider.aws_kms.securestate
+    }
+    state {
+      method   = method.aes_gcm.securestate
+      enforced = true
+    }
+    plan {
+      method   = method.aes_gcm.securestate
+      enforced = true
+    }
+  }
+}
+`, s.tofuKeyAliasARN(env), s.Region)
 }

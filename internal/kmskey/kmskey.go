@@ -47,8 +47,15 @@ type API interface {
 
 // Spec is the key a backend wants.
 type Spec struct {
-	Backend            string
-	Alias              string
+	Backend string
+	Alias   string
+	// Purpose is "" for the backend's state key; another key of the backend
+	// (an environment's OpenTofu encryption key) names its purpose, which
+	// goes into the description and the naming.KeyPurposeTagKey tag, so an
+	// interrupted create of one key never adopts another key of the backend
+	// made at the same time.
+	Purpose            string
+	Description        string // "" gives the state key's description
 	Policy             policydoc.Document
 	RotationPeriodDays int32
 	Tags               map[string]string
@@ -394,7 +401,7 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 	// A principal created moments ago may not be visible to KMS yet.
 	err := retry.OnCodes(ctx, retry.PropagationTimeout, retry.PrincipalPropagation, func() (err error) {
 		out, err = api.CreateKey(ctx, &kms.CreateKeyInput{
-			Description: aws.String("Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"),
+			Description: aws.String(description(spec)),
 			KeySpec:     types.KeySpecSymmetricDefault,
 			KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
 			Policy:      aws.String(spec.Policy.String()),
@@ -417,7 +424,7 @@ func create(ctx context.Context, api API, spec Spec) (string, error) {
 		duplicates []string // keys made by retries besides id
 	)
 	if err != nil || attempts > 1 {
-		made, serr := keysMadeSince(ctx, api, spec.Backend, began.Add(-clockSkew))
+		made, serr := keysMadeSince(ctx, api, spec.Backend, spec.Purpose, began.Add(-clockSkew))
 		switch {
 		case serr != nil && err != nil:
 			return "", fmt.Errorf("kms:CreateKey: %w; listing the keys it may have made anyway: %w", err, serr)
@@ -491,10 +498,18 @@ func scheduleNewKeyDeletion(ctx context.Context, api API, keyID string) error {
 // by a call are recognised by their creation date.
 const clockSkew = 5 * time.Minute
 
-// keysMadeSince lists the enabled keys carrying the backend's ownership tag,
-// with no alias, created at or after since: what an interrupted create leaves.
-// Newest first.
-func keysMadeSince(ctx context.Context, api API, backend string, since time.Time) ([]string, error) {
+// description is what CreateKey records about the key.
+func description(spec Spec) string {
+	if spec.Description != "" {
+		return spec.Description
+	}
+	return "Encrypts the Terraform state of backend " + spec.Backend + " (managed by securestate)"
+}
+
+// keysMadeSince lists the enabled keys carrying the backend's ownership tag
+// and the purpose's tag (none for the state key), with no alias, created at
+// or after since: what an interrupted create leaves. Newest first.
+func keysMadeSince(ctx context.Context, api API, backend, purpose string, since time.Time) ([]string, error) {
 	aliased := map[string]bool{}
 	ap := kms.NewListAliasesPaginator(api, &kms.ListAliasesInput{})
 	for ap.HasMorePages() {
@@ -534,7 +549,7 @@ func keysMadeSince(ctx context.Context, api API, backend string, since time.Time
 			if err != nil {
 				return nil, err
 			}
-			if t[naming.OwnerTagKey] == backend {
+			if t[naming.OwnerTagKey] == backend && t[naming.KeyPurposeTagKey] == purpose {
 				found = append(found, made{id, aws.ToTime(m.CreationDate)})
 			}
 		}
@@ -630,4 +645,23 @@ func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32)
 		return fmt.Errorf("kms:ScheduleKeyDeletion %s: %w", keyID, err)
 	}
 	return nil
+}
+
+// DeleteByAlias deletes the alias and schedules the deletion of the key
+// behind it, after windowDays: for a key found by its alias rather than
+// tracked by its ID. No alias counts as deleted.
+func DeleteByAlias(ctx context.Context, api API, alias string, windowDays int32) error {
+	a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
+	}
+	// The alias points at this key (it was just read): delete it, then the
+	// key, without Delete's second look at the alias.
+	if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("kms:DeleteAlias %s: %w", alias, err)
+	}
+	return Delete(ctx, api, aws.ToString(a.KeyMetadata.KeyId), "", windowDays)
 }

@@ -66,6 +66,7 @@ func TestKeysMadeSince(t *testing.T) {
 			"other":     key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer), // another backend
 			"untagged":  key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer),
 			"aws-owned": key(since.Add(time.Second), types.KeyStateEnabled, types.KeyManagerTypeAws),
+			"tofu-dev":  key(since.Add(3*time.Second), types.KeyStateEnabled, types.KeyManagerTypeCustomer), // this backend's, another purpose
 		},
 		tags:    map[string]map[string]string{},
 		aliased: map[string]bool{"aliased": true},
@@ -75,13 +76,23 @@ func TestKeysMadeSince(t *testing.T) {
 	}
 	f.tags["other"] = map[string]string{naming.OwnerTagKey: "acme-2"}
 	f.tags["untagged"] = nil
+	f.tags["tofu-dev"] = map[string]string{naming.OwnerTagKey: "acme", naming.KeyPurposeTagKey: naming.TofuEncryptionKeyPurpose("dev")}
 
-	got, err := keysMadeSince(context.Background(), f, "acme", since)
+	got, err := keysMadeSince(context.Background(), f, "acme", "", since)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"newest", "newer"}; !slices.Equal(got, want) {
-		t.Errorf("keysMadeSince = %v, want %v (newest first; only enabled, unaliased customer keys of this backend made since the call began)", got, want)
+		t.Errorf("keysMadeSince = %v, want %v (newest first; only enabled, unaliased customer keys of this backend made since the call began, "+
+			"without a purpose: the state key's create never adopts an encryption key made beside it)", got, want)
+	}
+	// An environment's encryption key is recognised by its purpose only.
+	got, err = keysMadeSince(context.Background(), f, "acme", naming.TofuEncryptionKeyPurpose("dev"), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tofu-dev"}; !slices.Equal(got, want) {
+		t.Errorf("keysMadeSince(purpose tofu-encryption/dev) = %v, want %v", got, want)
 	}
 }
 

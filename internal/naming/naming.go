@@ -117,6 +117,20 @@ const OwnerTagPrefix = "securestate:"
 // is refused.
 const OwnerTagKey = OwnerTagPrefix + "backend"
 
+// KeyPurposeTagKey marks a backend's KMS keys other than its state key with
+// what they are for (TofuEncryptionKeyPurpose); the state key has no such tag.
+const KeyPurposeTagKey = OwnerTagPrefix + "key-purpose"
+
+// TofuEncryptionKeyPurpose is the purpose tag value of an environment's
+// OpenTofu state encryption key.
+func TofuEncryptionKeyPurpose(environment string) string { return "tofu-encryption/" + environment }
+
+// TofuEncryptionKeyAlias is the alias of an environment's OpenTofu state
+// encryption key.
+func TofuEncryptionKeyAlias(name, environment string) string {
+	return "alias/" + name + "-tfstate-" + environment + "-tofu"
+}
+
 // AlarmLogGroup is the CloudWatch Logs group a backend's trail delivers to.
 func AlarmLogGroup(name string) string { return "/securestate/" + name + "/cloudtrail" }
 

@@ -480,5 +480,6 @@ func ReadOnlyAccessPolicy(b Backend, environment string) policydoc.Document {
 		Action:   policydoc.StringSet{"kms:Decrypt"},
 		Resource: policydoc.StringSet{b.KeyARN},
 	})
+	doc.Statement = append(doc.Statement, tofuStatement(b, environment, true)...)
 	return doc
 }

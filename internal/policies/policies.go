@@ -35,6 +35,10 @@ type Backend struct {
 	Boundary *Boundary
 	// KeyAdmins is nil without key administrators.
 	KeyAdmins *KeyAdministrators
+	// TofuKeyARNs are the environments' OpenTofu state encryption keys
+	// (environment → key ARN); nil without OpenTofu encryption.
+	TofuKeyARNs map[string]string
+
 	// Provider is the IAM principal running the provider (CallerPrincipal),
 	// exempt from the boundary and the key administration denies so that it
 	// can always refresh, repair and destroy; "" when neither is configured.
@@ -342,6 +346,7 @@ func AccessPolicy(b Backend, environment string) policydoc.Document {
 		Action:   policydoc.StringSet{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
 		Resource: policydoc.StringSet{b.KeyARN},
 	})
+	doc.Statement = append(doc.Statement, tofuStatement(b, environment, false)...)
 	return doc
 }
 

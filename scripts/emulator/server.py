@@ -11,7 +11,12 @@ Request facts used as condition keys come from the WSGI request being served:
 aws:SecureTransport (the listener's scheme), s3:prefix / s3:delimiter / s3:max-keys
 (query string), the S3 server-side encryption headers, and dynamodb:LeadingKeys
 (the hash key of the item a DynamoDB request reads or writes). DynamoDB requests
-are authorised against their table's ARN instead of moto's "*".
+are authorised against their table's ARN instead of moto's "*", and KMS requests
+against the key's ARN (the KeyId given as key ID, key ARN, alias name or alias ARN,
+or, for a Decrypt without KeyId, the key the ciphertext names), as AWS authorises
+an identity policy's Resource; requests that name no key (CreateKey, ListKeys)
+stay "*". (Key policies are not evaluated: moto applies only their Deny of
+DescribeKey.)
 
 The emulator does not evaluate organisation, VPC endpoint, principal-tag,
 principal-ARN and MFA conditions: it cannot know aws:PrincipalOrgID,
@@ -42,6 +47,7 @@ as AWS reports it (moto says CUSTOMER), so that an audit can tell it from a
 customer-managed key.
 """
 import argparse
+import base64
 import fnmatch
 import ipaddress
 import json
@@ -57,6 +63,9 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
+from moto.kms.models import kms_backends
+from moto.kms.responses import KmsResponse
+from moto.kms.utils import _deserialize_ciphertext_blob
 from moto.utilities.utils import get_partition
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.logs.exceptions import ResourceNotFoundException
@@ -324,6 +333,28 @@ def dynamodb_resource(self):
     return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"
 
 
+def kms_resource(self):
+    """The key ARN a KMS request acts on (moto authorises every KMS call against
+    "*", so an identity policy granting one key could never allow anything, and
+    one granting another key could never refuse)."""
+    try:
+        body = json.loads(self.body or "{}")
+    except ValueError:
+        return "*"
+    key = body.get("KeyId") or body.get("TargetKeyId")
+    if not key and body.get("CiphertextBlob"):
+        try:
+            key = _deserialize_ciphertext_blob(base64.b64decode(body["CiphertextBlob"])).key_id
+        except Exception:  # not a blob moto made: let the call fail on its own
+            return "*"
+    if not isinstance(key, str) or not key:
+        return "*"
+    try:
+        return kms_backends[self.current_account][self.region].describe_key(key).arn
+    except Exception:  # unknown key: authorise against "*", let the call fail later
+        return "*"
+
+
 def _log_group(response):
     group = response.logs_backend.groups.get(response._get_param("logGroupName"))
     if group is None:
@@ -387,6 +418,7 @@ def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
     DynamoHandler._determine_resource = dynamodb_resource
+    KmsResponse._determine_resource = kms_resource
 
 
 def install_cross_account_tables():
