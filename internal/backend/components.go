@@ -378,12 +378,25 @@ func (s settings) tofuKeyComponent(env string) component {
 		missing:  "the OpenTofu encryption key is missing",
 		// As the state key's, found by its alias instead of its ID.
 		cost: cost{find: 1, create: 3, repair: 2, keep: 1, remove: 3},
+		// Found by the ARN in state, as the state key by its ID: an alias
+		// moved to another key is drift repaired by pointing it back, never
+		// a reason to adopt that key. A key not in state yet, or gone, is
+		// looked for behind the alias.
 		find: func(ctx context.Context, r *run) error {
+			tracked := s.TofuKeyARNs[env]
+			if tracked != "" {
+				o, err := kmskey.Find(ctx, r.c.KMS, tracked, alias)
+				if !awserr.IsNotFound(err) {
+					return keep(slot(r), o, err)
+				}
+				tflog.Warn(ctx, "tracked OpenTofu encryption key no longer exists", map[string]any{"key_arn": tracked})
+			}
 			o, err := kmskey.Find(ctx, r.c.KMS, alias, alias)
 			return keep(slot(r), o, err)
 		},
-		found: func(r *run) bool { return *slot(r) != nil },
-		check: func(r *run) error { return kmskey.Check(s.tofuKeySpec(env), *slot(r)) },
+		found:   func(r *run) bool { return *slot(r) != nil },
+		tracked: func(r *run) bool { o := *slot(r); return o != nil && o.ARN == s.TofuKeyARNs[env] },
+		check:   func(r *run) error { return kmskey.Check(s.tofuKeySpec(env), *slot(r)) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
 			o, err := kmskey.Ensure(ctx, r.c.KMS, r.withKey().tofuKeySpec(env), *slot(r), tracked)
 			*slot(r) = o

@@ -1,0 +1,167 @@
+package backend_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/securestate/terraform-provider-securestate/internal/acctest"
+)
+
+// tofu_encryption: the configuration is known at plan; each environment's
+// key exists with rotation and its alias; out-of-band changes to a key
+// (rotation off, an extra principal in its policy, its alias moved away) are
+// planned as drift of that environment's control and repaired; removing an
+// environment schedules its key's deletion, and destroy the others'.
+func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
+	ctx := context.Background()
+	name := acctest.RandomName("tofu")
+	const both = `  environments = ["dev", "prod"]
+  tofu_encryption = true`
+	keys := map[string]string{}
+	keyOf := func(env string) string { return keys[env] }
+	drift := func(change func(c *kms.Client, key string) error) func() {
+		return func() {
+			if err := change(acctest.Client(t).KMS, keyOf("dev")); err != nil {
+				t.Fatalf("changing dev's encryption key out of band: %s", err)
+			}
+		}
+	}
+	repairs := func(change func(c *kms.Client, key string) error) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: drift(change),
+			Config:    config(name, both),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(resourceName, plancheck.ResourceActionUpdate),
+				expectControlDrift("tofu_encryption_key/dev"),
+			}},
+			Check: checkTofuKeys(t, []string{"dev", "prod"}, keys),
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			return keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "dev", "prod")
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: config(name, both),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(resourceName, tfjsonpath.New("tofu_encryption_hcl").AtMapKey("dev"),
+						knownvalue.StringRegexp(regexp.MustCompile(`kms_key_id = "arn:aws:kms:[a-z0-9-]+:\d{12}:alias/`+name+`-tfstate-dev-tofu"`))),
+					plancheck.ExpectUnknownValue(resourceName, tfjsonpath.New("tofu_encryption_key_arns")),
+				}},
+				Check: checkTofuKeys(t, []string{"dev", "prod"}, keys),
+			},
+			repairs(func(c *kms.Client, key string) error {
+				_, err := c.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: &key})
+				return err
+			}),
+			repairs(func(c *kms.Client, key string) error {
+				p := `{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},` +
+					`{"Sid":"Extra","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/intruder"},"Action":"kms:Decrypt","Resource":"*"}]}`
+				_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &key, PolicyName: aws.String("default"), Policy: &p})
+				return err
+			}),
+			repairs(func(c *kms.Client, key string) error {
+				// The alias moved to another key: pointed back at the
+				// environment's key (tracked by ARN), the other key not adopted.
+				other, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("intruder")})
+				if err != nil {
+					return err
+				}
+				alias := "alias/" + name + "-tfstate-dev-tofu"
+				_, err = c.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: &alias, TargetKeyId: other.KeyMetadata.KeyId})
+				return err
+			}),
+			{
+				// Removing an environment removes its key (scheduled deletion).
+				Config: config(name, `  environments = ["dev"]
+  tofu_encryption = true`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(resourceName, tfjsonpath.New("tofu_encryption_key_arns"), knownvalue.MapSizeExact(1)),
+				}},
+				Check: func(s *terraform.State) error {
+					return keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "prod")
+				},
+			},
+		},
+	})
+}
+
+// checkTofuKeys reads each environment's encryption key from AWS: enabled,
+// rotating, behind its alias, with its ARN in tofu_encryption_key_arns; the
+// configuration names the alias; the environment's control is compliant.
+func checkTofuKeys(t *testing.T, envs []string, keys map[string]string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs := s.RootModule().Resources[resourceName]
+		if rs == nil {
+			return fmt.Errorf("%s not in state", resourceName)
+		}
+		a := rs.Primary.Attributes
+		c := acctest.Client(t).KMS
+		ctx := context.Background()
+		for _, env := range envs {
+			arn := a["tofu_encryption_key_arns."+env]
+			alias := "alias/" + a["name"] + "-tfstate-" + env + "-tofu"
+			d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
+			if err != nil {
+				return fmt.Errorf("%s's encryption key alias %s: %w", env, alias, err)
+			}
+			if aws.ToString(d.KeyMetadata.Arn) != arn || d.KeyMetadata.KeyState != kmstypes.KeyStateEnabled {
+				return fmt.Errorf("%s's alias points at %s (%s), state says %s", env, aws.ToString(d.KeyMetadata.Arn), d.KeyMetadata.KeyState, arn)
+			}
+			if arn == a["kms_key_arn"] {
+				return fmt.Errorf("%s's encryption key is the state key", env)
+			}
+			r, err := c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &arn})
+			if err != nil || !r.KeyRotationEnabled {
+				return fmt.Errorf("%s's encryption key rotation: %v %v", env, r, err)
+			}
+			if a["controls.tofu_encryption_key/"+env] != "compliant" {
+				return fmt.Errorf("control tofu_encryption_key/%s = %q", env, a["controls.tofu_encryption_key/"+env])
+			}
+			if !regexp.MustCompile(`(?m)^\s*kms_key_id\s*=\s*".*:` + regexp.QuoteMeta(alias) + `"$`).MatchString(a["tofu_encryption_hcl."+env]) {
+				return fmt.Errorf("tofu_encryption_hcl.%s does not name %s:\n%s", env, alias, a["tofu_encryption_hcl."+env])
+			}
+			if keys[env] != "" && keys[env] != arn {
+				return fmt.Errorf("%s's encryption key changed from %s to %s: the states it encrypted could no longer be read", env, keys[env], arn)
+			}
+			keys[env] = arn
+		}
+		return nil
+	}
+}
+
+// keysPendingDeletion: the environments' encryption keys are scheduled for
+// deletion (recoverable during the window), their aliases gone.
+func keysPendingDeletion(ctx context.Context, c *kms.Client, keys map[string]string, envs ...string) error {
+	for _, env := range envs {
+		d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keys[env])})
+		if err != nil {
+			return fmt.Errorf("%s's encryption key %s: %w", env, keys[env], err)
+		}
+		if d.KeyMetadata.KeyState != kmstypes.KeyStatePendingDeletion {
+			return fmt.Errorf("%s's encryption key is %s, want PendingDeletion", env, d.KeyMetadata.KeyState)
+		}
+		aliases, err := c.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(keys[env])})
+		if err != nil {
+			return err
+		}
+		if len(aliases.Aliases) != 0 {
+			return fmt.Errorf("%s's encryption key still has alias %s", env, aws.ToString(aliases.Aliases[0].AliasName))
+		}
+	}
+	return nil
+}
