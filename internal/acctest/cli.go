@@ -81,7 +81,9 @@ func NewWorkspace(t *testing.T, config string, extraEnv ...string) *Workspace {
 func (w *Workspace) Run(args ...string) (string, error) {
 	tf := w.cli
 	if tf == "" {
-		tf = Terraform(w.t).Path
+		if tf = os.Getenv("TF_ACC_TERRAFORM_PATH"); tf == "" {
+			w.t.Fatal("TF_ACC_TERRAFORM_PATH is not set; make test sets it")
+		}
 	}
 	cmd := exec.CommandContext(context.Background(), tf, args...)
 	cmd.Dir = w.Dir

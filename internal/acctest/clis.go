@@ -56,6 +56,11 @@ func ForEachCLI(t *testing.T, proof func(t *testing.T, cli CLI)) {
 
 func cliFrom(t testing.TB, name, variable, script string) CLI {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		// As terraform-plugin-testing does: CLI runs are acceptance tests
+		// (make unit runs none; make test sets TF_ACC and fails on any skip).
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
 	path := os.Getenv(variable)
 	if path == "" {
 		t.Fatalf("%s is not set; make test sets it (%s installs the CLI)", variable, script)
