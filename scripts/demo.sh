@@ -6,6 +6,8 @@
 #   4. init and apply examples/quickstart/app with its state in that backend
 #   5. show where the state is, how it is encrypted and locked
 # Idempotent: a second run re-applies the same configurations.
+# TF=tofu runs it with OpenTofu (built into .tools/ on first use, scripts/tofu.sh)
+# instead of Terraform; TF=<path> with that CLI.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,8 +27,13 @@ provider_installation {
 }
 RC
 
-step "Terraform CLI"
-tf=$(scripts/terraform.sh)
+case "${TF:-terraform}" in
+  terraform) tf=$(scripts/terraform.sh) ;;
+  tofu) tf=$(scripts/tofu.sh) ;;
+  *) tf=$TF ;;
+esac
+cli=$(basename "$tf")
+step "CLI: $cli"
 "$tf" version | head -n 1
 # S3 lock files (use_lockfile) came with Terraform 1.10; an older CLI gets a
 # backend that locks with DynamoDB only.
@@ -34,7 +41,7 @@ locking=both
 version=$("$tf" version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])')
 if python3 -c 'import sys; v=[int(x) for x in sys.argv[1].split(".")[:2]]; sys.exit(v >= [1, 10])' "$version"; then
   locking=dynamodb
-  echo "Terraform $version has no S3 lock files (1.10+): the demo backend uses locking = \"dynamodb\""
+  echo "$cli $version has no S3 lock files (1.10+): the demo backend uses locking = \"dynamodb\""
 fi
 
 step "Local AWS emulator (moto over TLS)"
@@ -47,7 +54,7 @@ echo "built $work/bin/terraform-provider-securestate"
 
 step "1/2 Bootstrapping the backend (examples/quickstart/bootstrap)"
 cp examples/quickstart/bootstrap/*.tf "$work/bootstrap/"
-# dev_overrides run the freshly built provider without `terraform init`.
+# dev_overrides run the freshly built provider without `init`.
 "$tf" -chdir="$work/bootstrap" apply -auto-approve -input=false -compact-warnings -no-color -var "locking=$locking" >"$work/bootstrap.log" 2>&1 \
   || fail "$work/bootstrap.log" "bootstrap apply"
 grep -E '^Apply complete' "$work/bootstrap.log" || true
@@ -110,7 +117,8 @@ $("$tf" -chdir="$work/bootstrap" output -json backend_hcl | python3 -c 'import j
 The app's state is at   s3://$bucket/$key
 It is encrypted with    $sse, key $sse_key ($same)
 Locking                 $locks
-Files                   $work/app/dev.s3.tfbackend (use it with: terraform init -backend-config=dev.s3.tfbackend)
+CLI                     $cli $version
+Files                   $work/app/dev.s3.tfbackend (use it with: $cli init -backend-config=dev.s3.tfbackend)
 
 The emulator keeps running ($AWS_ENDPOINT_URL) so you can look around:
   eval "\$(scripts/emulator/emulator.sh env)"
