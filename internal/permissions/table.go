@@ -46,9 +46,10 @@ var (
 	}}
 	trails      = &Scope{Suffix: "Trail", Resources: []string{"arn:aws:cloudtrail:*:*:trail/" + naming.Trail("*")}}
 	assumedRole = &Scope{Suffix: "AssumeRole", Resources: []string{"the role_arn of the provider's assume_role block"}}
-	// securestate_state_scan reads any bucket it is given.
-	scannedBucket  = &Scope{Suffix: "ScannedBucket", Resources: []string{"the bucket securestate_state_scan reads"}}
-	scannedObjects = &Scope{Suffix: "ScannedObjects", Resources: []string{"the states (`<bucket>/<prefix>*.tfstate`) securestate_state_scan reads"}}
+	// securestate_state_scan and securestate_locks read any bucket they are given.
+	scannedBucket  = &Scope{Suffix: "ScannedBucket", Resources: []string{"the bucket securestate_state_scan or securestate_locks reads"}}
+	scannedObjects = &Scope{Suffix: "ScannedObjects", Resources: []string{
+		"the states (`<bucket>/<prefix>*.tfstate`) securestate_state_scan reads and the lock files (`<bucket>/<prefix>*.tflock`) securestate_locks reads"}}
 )
 
 // Components, in the order the policy lists them.
@@ -135,9 +136,9 @@ var Operations = []Operation{
 	{Service: s3.ServiceID, Name: "ListObjectVersions", Component: Buckets, Group: Destroy, Actions: []Action{act("s3:ListBucketVersions", buckets)},
 		Note: "counts what a bucket holds before it is deleted (destroy refuses unless `force_destroy`), and empties it"},
 	{Service: s3.ServiceID, Name: "ListObjectsV2", Component: Buckets, Group: Read, Separate: true, Actions: []Action{act("s3:ListBucket", scannedBucket)},
-		Note: "only `securestate_state_scan`: lists the states under its prefix; grant it on the buckets to scan"},
+		Note: "only the data sources `securestate_state_scan` and `securestate_locks`: list the states or the lock files under their prefix; grant it on the buckets they read"},
 	{Service: s3.ServiceID, Name: "GetObject", Component: Buckets, Group: Read, Separate: true, Actions: []Action{act("s3:GetObject", scannedObjects)},
-		Note: "only `securestate_state_scan`: reads each state's current version (with `kms:Decrypt` on the bucket's key, through S3); grant it on the states to scan"},
+		Note: "only the data sources: `securestate_state_scan` reads each state's current version, `securestate_locks` each lock file (both with `kms:Decrypt` on the bucket's key, through S3); grant it on the objects they read"},
 	{Service: s3.ServiceID, Name: "DeleteObjects", Component: Buckets, Group: Destroy,
 		Actions: []Action{act("s3:DeleteObject", objects), act("s3:DeleteObjectVersion", objects)},
 		Note:    "only with `force_destroy`: deletes every object version and delete marker"},
@@ -165,7 +166,7 @@ var Operations = []Operation{
 	{Service: dynamodb.ServiceID, Name: "DeleteResourcePolicy", Component: LockTable, Group: CreateUpdate, Actions: []Action{act("dynamodb:DeleteResourcePolicy", tables)},
 		Note: "removes a resource policy from a table whose backend grants no one through it"},
 	{Service: dynamodb.ServiceID, Name: "Scan", Component: LockTable, Group: Destroy, Actions: []Action{act("dynamodb:Scan", tables)},
-		Note: "before the table is deleted (destroy, or `locking` moved to \"lockfile\"): refuses while a run holds a state lock in it"},
+		Note: "before the table is deleted (destroy, or `locking` moved to \"lockfile\"): refuses while a run holds a state lock in it; the data source `securestate_locks` reads the locks of the `lock_table` it is given with it, which needs `dynamodb:Scan` granted on that table"},
 	{Service: dynamodb.ServiceID, Name: "DeleteTable", Component: LockTable, Group: Destroy, Actions: []Action{act("dynamodb:DeleteTable", tables)}},
 
 	// access_policy/<environment>.

@@ -26,6 +26,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/audit"
 	"github.com/securestate/terraform-provider-securestate/internal/awsclient"
 	"github.com/securestate/terraform-provider-securestate/internal/backend"
+	locks "github.com/securestate/terraform-provider-securestate/internal/locks/datasource"
 	scan "github.com/securestate/terraform-provider-securestate/internal/statescan/datasource"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
@@ -330,5 +331,5 @@ func (p *securestateProvider) Resources(context.Context) []func() resource.Resou
 }
 
 func (p *securestateProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource, scan.New}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource, scan.New, locks.New}
 }
