@@ -35,6 +35,9 @@ iam_emulator start
 eval "$(scripts/emulator/emulator.sh env)"
 export SECURESTATE_EMULATOR_IAM_ENDPOINT=https://127.0.0.1:$iam_port
 export TF_ACC=1 TF_ACC_TERRAFORM_PATH=$tf SECURESTATE_TOFU_PATH=$tofu SECURESTATE_GORELEASER=$goreleaser
+# Each test records the CLIs it runs (acctest.CLIs); the summary counts them.
+export SECURESTATE_CLI_LOG=$root/.tools/cli-use.jsonl
+: >"$SECURESTATE_CLI_LOG"
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 
 go vet ./...
@@ -52,6 +55,6 @@ echo
 require_acc=-require-acc
 [ -z "${TESTARGS:-}" ] || require_acc=
 summary_status=0
-go run ./scripts/testsummary $require_acc -endpoint "$AWS_ENDPOINT_URL" -o "$root/.tools/test-summary" <"$json" || summary_status=$?
+go run ./scripts/testsummary $require_acc -endpoint "$AWS_ENDPOINT_URL" -clis "$SECURESTATE_CLI_LOG" -o "$root/.tools/test-summary" <"$json" || summary_status=$?
 [ "$status" -ne 0 ] || status=$summary_status
 exit "$status"

@@ -85,5 +85,31 @@ func cliFrom(t testing.TB, name, variable, script string) CLI {
 	if err1 != nil || err2 != nil {
 		t.Fatalf("unexpected version %q from %s", v.Version, path)
 	}
-	return CLI{Name: name, Path: path, Version: v.Version, Major: major, Minor: minor}
+	cli := CLI{Name: name, Path: path, Version: v.Version, Major: major, Minor: minor}
+	recordUse(t, cli)
+	return cli
+}
+
+// recordUse appends, to the file SECURESTATE_CLI_LOG names (make test sets
+// it), one JSON line per CLI a test uses, so scripts/testsummary can count
+// the acceptance tests that ran each CLI from records, not from output text.
+func recordUse(t testing.TB, cli CLI) {
+	path := os.Getenv("SECURESTATE_CLI_LOG")
+	if path == "" {
+		return
+	}
+	line, err := json.Marshal(map[string]string{"test": t.Name(), "cli": cli.Name, "version": cli.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatalf("recording the CLI used: %s", err)
+	}
+	defer f.Close()
+	// One write per line, in append mode: lines from parallel test
+	// processes do not interleave.
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		t.Fatalf("recording the CLI used: %s", err)
+	}
 }

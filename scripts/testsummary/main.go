@@ -77,6 +77,7 @@ func isAcceptance(id string) bool {
 func main() {
 	requireAcc := flag.Bool("require-acc", false, "fail when no acceptance test passed")
 	endpoint := flag.String("endpoint", "", "the emulator endpoint, for the report")
+	cliLog := flag.String("clis", "", "the CLI use records (SECURESTATE_CLI_LOG): count the acceptance tests that ran each CLI")
 	out := flag.String("o", "", "also write the summary line to this file")
 	flag.Parse()
 
@@ -87,7 +88,19 @@ func main() {
 	}
 	passed, failed, skipped := s.count("pass", false), s.count("fail", false), s.count("skip", false)
 	fmt.Printf("test: %d acceptance tests passed against the emulator over TLS (%s)\n", s.count("pass", true), *endpoint)
-	line := fmt.Sprintf("test: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
+	line := fmt.Sprintf("test: %d passed, %d failed, %d skipped", passed, failed, skipped)
+	bothCLIs := -1
+	if *cliLog != "" {
+		uses, err := readUses(*cliLog)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testsummary:", err)
+			os.Exit(2)
+		}
+		text, both := s.cliCounts(uses)
+		line += "; " + text
+		bothCLIs = both
+	}
+	line += "\n"
 	fmt.Print(line)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(line), 0o600); err != nil {
@@ -110,5 +123,79 @@ func main() {
 		fmt.Fprintln(os.Stderr, "test: no acceptance test ran")
 		status = 1
 	}
+	if *requireAcc && bothCLIs == 0 {
+		fmt.Fprintln(os.Stderr, "test: no acceptance test ran both Terraform and OpenTofu")
+		status = 1
+	}
 	os.Exit(status)
+}
+
+// use is one record of acctest.recordUse: a test ran a CLI.
+type use struct {
+	Test    string `json:"test"`
+	CLI     string `json:"cli"`
+	Version string `json:"version"`
+}
+
+func readUses(path string) ([]use, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []use
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var u use
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			return nil, fmt.Errorf("reading a CLI use record %q: %w", line, err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// cliCounts says how many passed acceptance tests ran each CLI, and how many
+// ran both, by top-level test name (a record from a subtest counts for its
+// test; a test name is matched in any package), and how many ran both.
+func (s *summary) cliCounts(uses []use) (string, int) {
+	passed := map[string]bool{}
+	for _, id := range s.list("pass", true) {
+		_, test, _ := strings.Cut(id, " ")
+		if !strings.Contains(test, "/") {
+			passed[test] = true
+		}
+	}
+	ran := map[string]map[string]bool{} // CLI → tests
+	versions := map[string]string{}
+	for _, u := range uses {
+		top, _, _ := strings.Cut(u.Test, "/")
+		if !passed[top] {
+			continue
+		}
+		if ran[u.CLI] == nil {
+			ran[u.CLI] = map[string]bool{}
+		}
+		ran[u.CLI][top] = true
+		versions[u.CLI] = u.Version
+	}
+	both := 0
+	for test := range ran["terraform"] {
+		if ran["tofu"][test] {
+			both++
+		}
+	}
+	return fmt.Sprintf("%d acceptance tests ran both Terraform %s and OpenTofu %s (%d ran OpenTofu)",
+		both, orNone(versions["terraform"]), orNone(versions["tofu"]), len(ran["tofu"])), both
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
 }

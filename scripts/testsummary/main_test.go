@@ -42,3 +42,29 @@ func TestSummaryCountsEventsNotText(t *testing.T) {
 		t.Errorf("skipped acceptance tests = %v, want [q TestAccC]", got)
 	}
 }
+
+// The CLI counts come from the use records, for passed acceptance tests
+// only, by top-level test (a subtest's record counts for its test).
+func TestCLICounts(t *testing.T) {
+	events := strings.Join([]string{
+		`{"Action":"pass","Package":"p","Test":"TestAccBoth"}`,
+		`{"Action":"pass","Package":"p","Test":"TestAccBoth/sub"}`,
+		`{"Action":"pass","Package":"p","Test":"TestAccTerraformOnly"}`,
+		`{"Action":"fail","Package":"p","Test":"TestAccFailed"}`,
+		`{"Action":"pass","Package":"p","Test":"TestUnit"}`,
+	}, "\n")
+	s, err := read(strings.NewReader(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := []use{
+		{"TestAccBoth/sub", "terraform", "1.11.4"}, {"TestAccBoth", "tofu", "1.10.10"},
+		{"TestAccTerraformOnly", "terraform", "1.11.4"},
+		{"TestAccFailed", "terraform", "1.11.4"}, {"TestAccFailed", "tofu", "1.10.10"},
+		{"TestUnit", "tofu", "1.10.10"},
+	}
+	want := "1 acceptance tests ran both Terraform 1.11.4 and OpenTofu 1.10.10 (1 ran OpenTofu)"
+	if got, both := s.cliCounts(uses); got != want || both != 1 {
+		t.Errorf("cliCounts = %q, %d, want %q, 1", got, both, want)
+	}
+}
