@@ -42,6 +42,9 @@ type Backend struct {
 	Boundary  *policies.Boundary
 	KeyAdmins *policies.KeyAdministrators
 	Provider  string
+	// TofuKeyARNs: each environment's OpenTofu encryption key
+	// (tofu_encryption_key_arns); nil without tofu_encryption.
+	TofuKeyARNs map[string]string
 }
 
 // BackendFromAttributes reads a backend from flat state attributes
@@ -65,6 +68,12 @@ func BackendFromAttributes(a map[string]string) (Backend, error) {
 	}
 	b.accessFromAttributes(a)
 	for k, v := range a {
+		if env, ok := strings.CutPrefix(k, "tofu_encryption_key_arns."); ok && env != "%" {
+			if b.TofuKeyARNs == nil {
+				b.TofuKeyARNs = map[string]string{}
+			}
+			b.TofuKeyARNs[env] = v
+		}
 		if env, ok := strings.CutPrefix(k, "policy_arns."); ok && env != "%" {
 			b.PolicyARNs[env] = v
 		}
@@ -101,6 +110,12 @@ func BackendFromValues(v map[string]any) (Backend, error) {
 	arns, _ := v["policy_arns"].(map[string]any)
 	for env, arn := range arns {
 		b.PolicyARNs[env], _ = arn.(string)
+	}
+	if keys, ok := v["tofu_encryption_key_arns"].(map[string]any); ok {
+		b.TofuKeyARNs = map[string]string{}
+		for env, arn := range keys {
+			b.TofuKeyARNs[env], _ = arn.(string)
+		}
 	}
 	principals, _ := v["principals"].([]any)
 	for _, p := range principals {
@@ -191,7 +206,7 @@ func (b *Backend) accessFromValues(v map[string]any) {
 func (b Backend) Policies() policies.Backend {
 	return policies.Backend{Partition: "aws", Region: b.Region, AccountID: b.AccountID, Bucket: b.Bucket, KeyARN: b.KeyARN,
 		TableARN: b.TableARN, Lockfile: b.Locking != "dynamodb", Principals: b.Principals, TrailARN: b.TrailARN,
-		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider}
+		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider, TofuKeyARNs: b.TofuKeyARNs}
 }
 
 // CheckHardened reads every control of the backend's key, state bucket, lock
@@ -321,6 +336,39 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 		}
 		if tags, err := PolicyTags(ctx, c, arn); err != nil || tags[naming.OwnerTagKey] != a.Name {
 			return fmt.Errorf("policy of %s: ownership tag missing: %w", env, err)
+		}
+	}
+	return checkTofuKeys(ctx, c, a)
+}
+
+// checkTofuKeys reads each OpenTofu encryption key: enabled, customer
+// managed, rotating, behind its alias, with the policy internal/policies
+// renders and the ownership and purpose tags.
+func checkTofuKeys(ctx context.Context, c *awsclient.Client, a Backend) error {
+	for env, arn := range a.TofuKeyARNs {
+		k, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &arn})
+		if err != nil {
+			return fmt.Errorf("%s's encryption key: %w", env, err)
+		}
+		if k.KeyMetadata.KeyState != kmstypes.KeyStateEnabled || k.KeyMetadata.KeyManager != kmstypes.KeyManagerTypeCustomer {
+			return fmt.Errorf("%s's encryption key: state %s, manager %s", env, k.KeyMetadata.KeyState, k.KeyMetadata.KeyManager)
+		}
+		if rot, err := c.KMS.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &arn}); err != nil || !rot.KeyRotationEnabled {
+			return fmt.Errorf("%s's encryption key rotation: %v, %w", env, rot, err)
+		}
+		alias := naming.TofuEncryptionKeyAlias(a.Name, env)
+		if al, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias}); err != nil || aws.ToString(al.KeyMetadata.Arn) != arn {
+			return fmt.Errorf("alias %s does not point to %s: %w", alias, arn, err)
+		}
+		kp, err := c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &arn, PolicyName: aws.String("default")})
+		if err != nil {
+			return err
+		}
+		if err := SameDocument(aws.ToString(kp.Policy), policies.TofuKeyPolicy(a.keyPolicyBackend(), env)); err != nil {
+			return fmt.Errorf("%s's encryption key policy in KMS: %w", env, err)
+		}
+		if tags, err := KeyTags(ctx, c, arn); err != nil || tags[naming.OwnerTagKey] != a.Name || tags[naming.KeyPurposeTagKey] != naming.TofuEncryptionKeyPurpose(env) {
+			return fmt.Errorf("%s's encryption key tags %v: %w", env, tags, err)
 		}
 	}
 	return nil

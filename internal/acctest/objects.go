@@ -83,8 +83,14 @@ func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Ob
 			return nil, err
 		}
 		for _, a := range page.Aliases {
-			if aws.ToString(a.AliasName) == naming.KeyAlias(name) {
-				add("alias", aws.ToString(a.AliasName), false)
+			alias := aws.ToString(a.AliasName)
+			if alias == naming.KeyAlias(name) {
+				add("alias", alias, false)
+			}
+			// An environment's OpenTofu encryption key alias: derived, not
+			// kept in state, so checked once the backend is gone.
+			if strings.HasPrefix(alias, "alias/"+name+"-tfstate-") && strings.HasSuffix(alias, "-tofu") {
+				add("alias", alias, true)
 			}
 		}
 	}
@@ -106,7 +112,12 @@ func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Ob
 			if err != nil {
 				return nil, fmt.Errorf("listing the tags of key %s: %w", aws.ToString(k.KeyId), err)
 			}
-			if tags[naming.OwnerTagKey] == name {
+			switch {
+			case tags[naming.OwnerTagKey] != name:
+			case tags[naming.KeyPurposeTagKey] != "":
+				// Kept in state by ARN (tofu_encryption_key_arns).
+				add("key", aws.ToString(d.KeyMetadata.Arn), false)
+			default:
 				add("key", aws.ToString(k.KeyId), false)
 			}
 		}
