@@ -33,8 +33,12 @@ func ProviderBinaryDir(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", filepath.Join(buildDir, "terraform-provider-securestate"), ".")
+		// Built as the release is (.goreleaser.yml: CGO_ENABLED=0,
+		// -trimpath), so the compiled packages are shared with the release
+		// test's goreleaser build through the Go build cache.
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", filepath.Join(buildDir, "terraform-provider-securestate"), ".")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the provider: %w\n%s", err, out)
 		}
