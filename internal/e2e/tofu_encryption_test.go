@@ -31,8 +31,9 @@ const tofuMarker = "release-only-in-the-encrypted-state"
 // OpenTofu's client-side state encryption, on the IAM-enforcing emulator
 // (KMS requests authorised against the key's ARN, see
 // TestAccEmulator_kmsAuthorisedPerKey): with tofu_encryption, dev's OpenTofu,
-// as a user holding only dev's policy, applies with backend_hcl.dev and
-// tofu_encryption_hcl.dev; the state object is ciphertext (no attribute
+// as a user holding only dev's policy, moves an unencrypted state to
+// encryption (the guide's fallback apply) and applies with backend_hcl.dev
+// and tofu_encryption_hcl.dev; the state object is ciphertext (no attribute
 // readable), OpenTofu reads it back (a plan without changes), the hardened
 // bucket policy accepts the state and the lock file (SSE-KMS with the backend
 // key: OpenTofu #2970), dev's key decrypts the state's data key for dev and
@@ -96,10 +97,21 @@ func proveTofuEncryption(t *testing.T, tofu acctest.CLI, a map[string]string, en
 		users[env] = k
 	}
 
+	// An environment that already has state (unencrypted) moves to the
+	// enforced configuration as the guide says: one apply with the
+	// unencrypted fallback, then tofu_encryption_hcl as given.
+	plain := newConsumer(t, tofu, a["backend_hcl.dev"]+consumerConfig, endpoint, users["dev"].env()...)
+	plain.mustInitApply("before-encryption")
+	migrate := newConsumer(t, tofu, a["backend_hcl.dev"]+withFallback(t, a["tofu_encryption_hcl.dev"])+consumerConfig, endpoint, users["dev"].env()...)
+	migrate.mustInitApply("while-migrating")
+
 	config := a["backend_hcl.dev"] + a["tofu_encryption_hcl.dev"] + consumerConfig
 	c := newConsumer(t, tofu, config, endpoint, users["dev"].env()...)
 	if out, err := c.init(); err != nil {
 		return fmt.Errorf("dev's tofu init: %w\n%s", err, out)
+	}
+	if out, err := c.run(ctx, "plan", "-no-color", "-input=false", "-detailed-exitcode", "-var", "release=while-migrating"); err != nil {
+		return fmt.Errorf("the enforced configuration after the migration apply (want no changes): %w\n%s", err, out)
 	}
 	// The apply holds its locks a while: the lock file is seen, encrypted
 	// as the bucket policy demands.
@@ -185,6 +197,27 @@ func proveTofuEncryption(t *testing.T, tofu acctest.CLI, a map[string]string, en
 	t.Log("emulator gap: moto does not evaluate key policies (only identity policies, against the key ARN by the harness), " +
 		"so the access-block grants on the encryption keys are proven by the rendered documents (internal/policies TestTofuKeyPolicy)")
 	return nil
+}
+
+// withFallback is the guide's migration form of an encryption block: state
+// written with aes_gcm, an unencrypted state still read (fallback), not yet
+// enforced.
+func withFallback(t *testing.T, hcl string) string {
+	t.Helper()
+	const enforced = `    state {
+      method   = method.aes_gcm.securestate
+      enforced = true
+    }`
+	if !strings.Contains(hcl, enforced) {
+		t.Fatalf("tofu_encryption_hcl has no enforced state block:\n%s", hcl)
+	}
+	return strings.Replace(hcl, enforced, `    method "unencrypted" "migrate" {}
+    state {
+      method = method.aes_gcm.securestate
+      fallback {
+        method = method.unencrypted.migrate
+      }
+    }`, 1)
 }
 
 // dataKeyBlob is the KMS ciphertext of the data key in an OpenTofu
