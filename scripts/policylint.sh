@@ -4,7 +4,8 @@
 # into .tools/parliament-<version>) over every policy document the access
 # model's combination table renders (internal/policies/access_test.go: key,
 # bucket and lock table policies, read-write and read-only access policies per
-# environment). Fails on any finding at or above POLICYLINT_MIN_SEVERITY
+# environment; with OpenTofu encryption keys, each key's policy and the access
+# policies granting it). Fails on any finding at or above POLICYLINT_MIN_SEVERITY
 # (default LOW, parliament's lowest level, so every finding counts) that
 # scripts/policylint/allowed.yaml does not allow with a reason.
 set -euo pipefail

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
 )
 
 // lintEntry describes one file written for scripts/policylint.sh.
@@ -51,6 +53,30 @@ func TestWritePolicyDocumentsForLint(t *testing.T) {
 				kind = "resource"
 			}
 			manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: d.label(), Type: kind})
+		}
+		// With OpenTofu encryption keys: each environment's key policy and
+		// the identity policies that grant it.
+		tb := withTofuKeys(c.b)
+		for _, env := range environments(tb) {
+			for _, d := range []struct {
+				label, kind string
+				doc         policydoc.Document
+			}{
+				{"tofu-key/" + env, "resource", TofuKeyPolicy(tb, env)},
+				{"tofu-access/" + env, "identity", AccessPolicy(tb, env)},
+				{"tofu-read-only/" + env, "identity", ReadOnlyAccessPolicy(tb, env)},
+			} {
+				name := strings.ReplaceAll(c.name(), " ", "_") + "_" + strings.ReplaceAll(d.label, "/", "-")
+				file := filepath.Join(dir, name+".json")
+				if seen[file] {
+					t.Fatalf("combination %d: file %s written twice", i, file)
+				}
+				seen[file] = true
+				if err := os.WriteFile(file, []byte(Render(d.doc)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: d.label, Type: d.kind})
+			}
 		}
 	}
 	text, err := json.MarshalIndent(manifest, "", "  ")
