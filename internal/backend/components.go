@@ -48,6 +48,10 @@ type component struct {
 	drift   func(r *run) map[string]string                        // control → problem ("" compliant); only when found
 	tags    func(r *run) []map[string]string                      // the tags of each of its AWS objects that exists; nil: none reported
 	remove  func(ctx context.Context, r *run) error               // deletes it; already gone counts as deleted
+	// mayRemove refuses, before an update writes anything, a removal that
+	// remove would refuse anyway (the lock table while it holds a lock), so
+	// a refused update changes nothing; nil: no such condition.
+	mayRemove func(ctx context.Context, r *run) error
 }
 
 // keep stores what a component's find read into its slot of the run. A
@@ -252,8 +256,9 @@ func (s settings) tableComponent() component {
 		controls: locktable.ControlNames(),
 		missing:  "the lock table is missing",
 		// Create: CreateTable (with the tags), ACTIVE, point-in-time recovery,
-		// verification.
-		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 2},
+		// verification. Remove: the scan for held locks, deletion protection
+		// lifted, DeleteTable.
+		cost: cost{find: 1, create: 4, repair: 2, keep: 1, remove: 3},
 		find: func(ctx context.Context, r *run) error {
 			o, err := locktable.Find(ctx, r.c.DynamoDB, s.Table, s.tableARN())
 			return keep(&r.table, o, err)
@@ -268,6 +273,11 @@ func (s settings) tableComponent() component {
 		drift:  func(r *run) map[string]string { return locktable.Drift(r.withKey().tableSpec(), r.table) },
 		tags:   func(r *run) []map[string]string { return []map[string]string{r.table.Tags} },
 		remove: func(ctx context.Context, r *run) error { return locktable.Delete(ctx, r.c.DynamoDB, s.Table) },
+		// A move to lock files that would remove the table while a run
+		// holds a lock in it is refused before the policies lose the
+		// table's grants (that run could not release its lock then).
+		// Delete scans again, for runs that start in between.
+		mayRemove: func(ctx context.Context, r *run) error { return locktable.CheckNoLocks(ctx, r.c.DynamoDB, s.Table) },
 	}
 }
 

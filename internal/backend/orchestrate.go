@@ -158,6 +158,14 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 			}
 		}
 	}
+	gone := removed(previous, comps)
+	for _, comp := range gone {
+		if comp.mayRemove != nil {
+			if err := comp.mayRemove(ctx, r); err != nil {
+				refused = append(refused, fmt.Errorf("%s: %w", comp.id, err))
+			}
+		}
+	}
 	if err := errors.Join(refused...); err != nil {
 		return nil, err
 	}
@@ -195,7 +203,7 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 		// What the previous settings had and these do not, in reverse order
 		// of the previous graph, after everything wanted is in place (so the
 		// state bucket has stopped logging before its log bucket goes).
-		if err := graph.Run(ctx, removalSteps(r, removed(previous, comps))); err != nil {
+		if err := graph.Run(ctx, removalSteps(r, gone)); err != nil {
 			return nil, errors.Join(append([]error{err}, unsettled...)...)
 		}
 	}

@@ -202,6 +202,12 @@ func proveLeastPrivilege(t *testing.T, s *terraform.State, endpoint string) erro
 	if err := lockItem("dev/scratch.tfstate"); err != nil {
 		return fmt.Errorf("dev user writing a dev lock item: %w", err)
 	}
+	// Released as a run releases it (dynamodb:DeleteItem on dev's items): a
+	// lock left in the table would stop the backend's destroy.
+	if _, err := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(a["lock_table_name"]),
+		Key: map[string]ddbtypes.AttributeValue{"LockID": &ddbtypes.AttributeValueMemberS{Value: bucket + "/dev/scratch.tfstate"}}}); err != nil {
+		return fmt.Errorf("dev user releasing its dev lock item: %w", err)
+	}
 	t.Logf("dev policy: dev state applied and locked; prod read/write, prod lock items and listing outside dev/ refused (%d checks)", len(checks)+1)
 	t.Log("emulator gap: moto does not check KMS permissions for SSE-KMS objects, so the key limits are asserted on the policy documents (internal/policies tests)")
 	return nil

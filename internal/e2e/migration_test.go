@@ -131,7 +131,9 @@ type migration struct {
 	bucket   string // the state bucket, from the first stage
 	table    string // the lock table's name, from the first stage
 	tableARN string
-	releases int
+	// policyARN is dev's managed policy, from the first stage.
+	policyARN string
+	releases  int
 	// stages are the consumers of each stage so far, one per CLI (in the
 	// order of clis), each on its stage's backend_hcl for dev.
 	stages [][]stageConsumer
@@ -167,7 +169,7 @@ func (m *migration) stage(s *terraform.State, i int, mode string) error {
 		return err
 	}
 	if i == 0 {
-		m.bucket, m.table, m.tableARN = a["bucket"], a["lock_table_name"], a["lock_table_arn"]
+		m.bucket, m.table, m.tableARN, m.policyARN = a["bucket"], a["lock_table_name"], a["lock_table_arn"], a["policy_arns.dev"]
 		if m.table != naming.LockTable(m.name) {
 			return fmt.Errorf("lock_table_name %q, want %q", m.table, naming.LockTable(m.name))
 		}
@@ -532,6 +534,15 @@ func (m *migration) checkRefusedMoveKeptTheTable() {
 	_, item, err := m.locks()
 	if err != nil || item == nil || item.ID != m.abandoned.ID {
 		m.t.Fatalf("after the refused move, lock item %v (%v); want the abandoned lock %s kept", item, err, m.abandoned.ID)
+	}
+	// The refusal came before any write: dev's policy still grants the
+	// table, so a run holding a lock could still release it.
+	doc, err := acctest.PolicyDocument(m.t.Context(), c, m.policyARN)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if !allows(doc, "dynamodb:PutItem", m.tableARN) || !allows(doc, "dynamodb:DeleteItem", m.tableARN) {
+		m.t.Fatalf("after the refused move, dev's policy no longer grants the lock table (the update wrote before it was refused):\n%s", doc)
 	}
 	holder := m.stages[len(m.stages)-1][0]
 	if out, err := holder.run(m.t.Context(), "force-unlock", "-force", m.abandoned.ID); err != nil {
