@@ -2,9 +2,9 @@
 # Prints the path of an OpenTofu CLI for tests: OpenTofu $version built from the Go
 # module proxy into .tools/ on first use (about 5-7 minutes on 2 cores), then cached.
 # `go install` refuses OpenTofu only because of its one replace directive (which
-# points at another proxied module), so the module is downloaded (go.sum-verified
-# against the checksum database, GONOSUMDB/GOFLAGS untouched) and built inside its
-# own directory. Never downloads release binaries: the only network here is the
+# points at another proxied module), so the module is downloaded (verified against
+# the checksum database; GONOSUMDB untouched) and built inside its own directory
+# (-mod=mod: the module cache is read-only and its go.sum is used as it is). Never downloads release binaries: the only network here is the
 # package registries. TOFU=<path> uses that CLI instead.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -106,10 +106,13 @@ func recordUse(t testing.TB, cli CLI) {
 	if err != nil {
 		t.Fatalf("recording the CLI used: %s", err)
 	}
-	defer f.Close()
 	// One write per line, in append mode: lines from parallel test
 	// processes do not interleave.
-	if _, err := f.Write(append(line, '\n')); err != nil {
+	_, err = f.Write(append(line, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatalf("recording the CLI used: %s", err)
 	}
 }

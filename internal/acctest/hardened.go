@@ -42,9 +42,10 @@ type Backend struct {
 	Boundary  *policies.Boundary
 	KeyAdmins *policies.KeyAdministrators
 	Provider  string
-	// TofuKeyARNs: each environment's OpenTofu encryption key
-	// (tofu_encryption_key_arns); nil without tofu_encryption.
-	TofuKeyARNs map[string]string
+	// TofuEncryption and TofuKeyARNs: each environment's OpenTofu
+	// encryption key (tofu_encryption_key_arns); nil without it.
+	TofuEncryption bool
+	TofuKeyARNs    map[string]string
 }
 
 // BackendFromAttributes reads a backend from flat state attributes
@@ -53,7 +54,8 @@ func BackendFromAttributes(a map[string]string) (Backend, error) {
 	b := Backend{Name: a["name"], Bucket: a["bucket"], KeyARN: a["kms_key_arn"], KeyID: a["kms_key_id"],
 		Table: a["lock_table_name"], Alias: a["kms_alias_name"], PolicyARNs: map[string]string{},
 		Region: a["region"], AccountID: a["account_id"], TableARN: a["lock_table_arn"], Locking: a["locking"],
-		TrailARN: a["trail_arn"], TrailName: a["cloudtrail.name"], LogBucket: a["log_bucket"], AlarmsSNS: a["cloudtrail.alarms.sns_topic_arn"]}
+		TrailARN: a["trail_arn"], TrailName: a["cloudtrail.name"], LogBucket: a["log_bucket"], AlarmsSNS: a["cloudtrail.alarms.sns_topic_arn"],
+		TofuEncryption: a["tofu_encryption"] == "true"}
 	days, err := strconv.ParseInt(a["noncurrent_version_expiration_days"], 10, 32)
 	if err != nil {
 		return b, fmt.Errorf("noncurrent_version_expiration_days: %w", err)
@@ -111,6 +113,7 @@ func BackendFromValues(v map[string]any) (Backend, error) {
 	for env, arn := range arns {
 		b.PolicyARNs[env], _ = arn.(string)
 	}
+	b.TofuEncryption, _ = v["tofu_encryption"].(bool)
 	if keys, ok := v["tofu_encryption_key_arns"].(map[string]any); ok {
 		b.TofuKeyARNs = map[string]string{}
 		for env, arn := range keys {
@@ -345,6 +348,9 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 // managed, rotating, behind its alias, with the policy internal/policies
 // renders and the ownership and purpose tags.
 func checkTofuKeys(ctx context.Context, c *awsclient.Client, a Backend) error {
+	if a.TofuEncryption != (len(a.TofuKeyARNs) > 0) || a.TofuEncryption && len(a.TofuKeyARNs) != len(a.PolicyARNs) {
+		return fmt.Errorf("tofu_encryption %v with encryption keys for %d of %d environments", a.TofuEncryption, len(a.TofuKeyARNs), len(a.PolicyARNs))
+	}
 	for env, arn := range a.TofuKeyARNs {
 		k, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &arn})
 		if err != nil {

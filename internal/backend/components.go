@@ -303,12 +303,12 @@ func (s settings) policyComponent(env string) component {
 		found: func(r *run) bool { return *slot(r) != nil },
 		check: func(r *run) error { return accesspolicy.Check(s.policySpec(env), *slot(r)) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
-			o, err := accesspolicy.Ensure(ctx, r.c.IAM, r.withKey().policySpec(env), *slot(r), tracked)
+			o, err := accesspolicy.Ensure(ctx, r.c.IAM, r.withTofuKey(env).policySpec(env), *slot(r), tracked)
 			*slot(r) = o
 			return err
 		},
 		drift: func(r *run) map[string]string {
-			return map[string]string{accesspolicy.Control(env): accesspolicy.Drift(r.withKey().policySpec(env), *slot(r))}
+			return map[string]string{accesspolicy.Control(env): accesspolicy.Drift(r.withTofuKey(env).policySpec(env), *slot(r))}
 		},
 		tags:   func(r *run) []map[string]string { return []map[string]string{(*slot(r)).Tags} },
 		remove: func(ctx context.Context, r *run) error { return accesspolicy.Delete(ctx, r.c.IAM, s.policyARN(env)) },
@@ -410,10 +410,16 @@ func (s settings) tofuKeyComponent(env string) component {
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
 			o, err := kmskey.Ensure(ctx, r.c.KMS, r.withKey().tofuKeySpec(env), *slot(r), tracked)
 			*slot(r) = o
+			if o != nil {
+				r.tofuKeys[env].arn = o.ARN
+			}
 			return err
 		},
 		drift: func(r *run) map[string]string {
 			o := *slot(r)
+			if err := kmskey.Check(s.tofuKeySpec(env), o); err != nil {
+				return map[string]string{control: err.Error()}
+			}
 			if o.State != "Enabled" {
 				return map[string]string{control: fmt.Sprintf("key is %s", o.State)}
 			}
@@ -425,11 +431,19 @@ func (s settings) tofuKeyComponent(env string) component {
 			delete(t, naming.KeyPurposeTagKey)
 			return []map[string]string{t}
 		},
-		// Remove: the key behind the alias read, the alias deleted, the key's
-		// deletion scheduled (a removed environment's key was not read by
-		// this run).
+		// Remove: the key tracked in state (its alias deleted only if it
+		// still points at it), or, for a key never recorded (an apply that
+		// failed before saving it), the key behind the alias if it carries
+		// this backend's ownership and this environment's purpose tags;
+		// another key behind a moved alias is never deleted.
 		remove: func(ctx context.Context, r *run) error {
-			return kmskey.DeleteByAlias(ctx, r.c.KMS, alias, s.DeletionWindow)
+			if arn := s.TofuKeyARNs[env]; arn != "" {
+				// By key ID: AWS takes the ARN too, moto's ScheduleKeyDeletion
+				// only the ID (HTTP 500 otherwise).
+				_, id, _ := strings.Cut(arn, ":key/")
+				return kmskey.Delete(ctx, r.c.KMS, id, alias, s.DeletionWindow)
+			}
+			return kmskey.DeleteOwnedByAlias(ctx, r.c.KMS, s.tofuKeySpec(env), s.DeletionWindow)
 		},
 	}
 }

@@ -123,6 +123,23 @@ func completeImport(ctx context.Context, c *awsclient.Client, m *model) diag.Dia
 		envs = []string{DefaultEnvironment}
 	}
 	m.Environments = stringSet(envs)
+	m.TofuEncryption = types.BoolValue(false)
+	if name != "" {
+		// The environments' OpenTofu encryption keys, if the backend has
+		// them: tofu_encryption, with the keys tracked from here on.
+		arns := map[string]string{}
+		for _, env := range envs {
+			spec := kmskey.Spec{Backend: name, Alias: naming.TofuEncryptionKeyAlias(name, env), Purpose: naming.TofuEncryptionKeyPurpose(env)}
+			k, err := kmskey.Find(ctx, c.KMS, spec.Alias, spec.Alias)
+			if err == nil && kmskey.Check(spec, k) == nil {
+				arns[env] = k.ARN
+			}
+		}
+		if len(arns) > 0 {
+			m.TofuEncryption = types.BoolValue(true)
+			m.TofuEncryptionKeyARNs = stringMap(arns)
+		}
+	}
 
 	table := m.LockTableName.ValueString()
 	if table == "" && name != "" {

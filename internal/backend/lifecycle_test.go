@@ -128,6 +128,13 @@ func TestAccBackend_update(t *testing.T) {
 				},
 			},
 			{
+				// Through "both" (a straight change is refused at plan).
+				Config: config(name, `
+  environments = ["dev", "prod"]
+  locking      = "both"`),
+				Check: checkHardened(t, true),
+			},
+			{
 				// Back to a table only; prod removed: its policy is deleted.
 				Config: config(name, `
   environments = ["dev"]

@@ -57,8 +57,16 @@ type run struct {
 }
 
 type (
-	policySlot  struct{ o *accesspolicy.Observed }
-	tofuKeySlot struct{ o *kmskey.Observed }
+	policySlot struct{ o *accesspolicy.Observed }
+	// tofuKeySlot is an environment's OpenTofu encryption key: o as last
+	// read (its own find, ensure and settle write it), arn once known, for
+	// the environment's policy. arn is written only before the ensure graph
+	// (observe) and by the key's ensure, which the policy's ensure needs, so
+	// the policy never reads it while it changes.
+	tofuKeySlot struct {
+		o   *kmskey.Observed
+		arn string
+	}
 )
 
 func newRun(c *awsclient.Client, s settings, keyID string) *run {
@@ -70,15 +78,44 @@ func newRun(c *awsclient.Client, s settings, keyID string) *run {
 	return r
 }
 
-// tofuKeyARNs are the OpenTofu encryption keys found or made, by environment.
+// tofuKeyARNs are the OpenTofu encryption keys found or made that are this
+// backend's (ownership and purpose tags), by environment: what goes into
+// state. A key found behind a moved alias that is someone else's is left
+// out, so the plan shows its ARN unknown and the apply refuses it. Only
+// after the ensure graph or a refresh, never while steps run.
 func (r *run) tofuKeyARNs() map[string]string {
 	out := map[string]string{}
-	for env, slot := range r.tofuKeys {
-		if slot.o != nil && slot.o.ARN != "" {
-			out[env] = slot.o.ARN
+	for _, env := range r.s.Environments {
+		slot := r.tofuKeys[env]
+		if !r.s.TofuEncryption || slot.o == nil || slot.o.ARN == "" || kmskey.Check(r.s.tofuKeySpec(env), slot.o) != nil {
+			continue
 		}
+		out[env] = slot.o.ARN
 	}
 	return out
+}
+
+// noteTofuKeys records, after the observation and before any step runs,
+// the ARN of each encryption key found.
+func (r *run) noteTofuKeys() {
+	for _, slot := range r.tofuKeys {
+		if slot.o != nil {
+			slot.arn = slot.o.ARN
+		}
+	}
+}
+
+// withTofuKey is withKey with the environment's OpenTofu encryption key
+// ARN, for the environment's policy (which grants that key only).
+func (r *run) withTofuKey(env string) settings {
+	s := r.withKey()
+	if s.TofuEncryption {
+		s.TofuKeyARNs = map[string]string{}
+		if arn := r.tofuKeys[env].arn; arn != "" {
+			s.TofuKeyARNs[env] = arn
+		}
+	}
+	return s
 }
 
 // withKey is the settings with the key ARN as observed. Only steps that need
@@ -90,13 +127,6 @@ func (r *run) withKey() settings {
 		s.KeyARN = r.keyARN
 	case r.key != nil && r.key.ARN != "":
 		s.KeyARN = r.key.ARN
-	}
-	if s.TofuEncryption {
-		s.TofuKeyARNs = maps.Clone(s.TofuKeyARNs)
-		if s.TofuKeyARNs == nil {
-			s.TofuKeyARNs = map[string]string{}
-		}
-		maps.Copy(s.TofuKeyARNs, r.tofuKeyARNs())
 	}
 	return s
 }
@@ -134,6 +164,7 @@ func converge(ctx context.Context, c *awsclient.Client, s settings, how convergi
 	if err := r.observe(ctx); err != nil {
 		return nil, err
 	}
+	r.noteTofuKeys()
 	comps := r.comps
 	var previous []component
 	if how.previous != nil {
@@ -295,7 +326,9 @@ func removalSteps(r *run, comps []component) []graph.Step {
 // refresh reads every component of a backend in state.
 func refresh(ctx context.Context, c *awsclient.Client, s settings, keyID string) (*run, error) {
 	r := newRun(c, s, keyID)
-	return r, r.observe(ctx)
+	err := r.observe(ctx)
+	r.noteTofuKeys()
+	return r, err
 }
 
 // drift names every control of every component (problem "" when compliant).
@@ -380,6 +413,14 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 			_, r.logVersions, err = versionsHeld(ctx, c, s.LogBucket, logsHold, "Destroying the backend", force)
 			return err
 		}})
+	}
+	// What a component's removal would refuse (a lock held in the table)
+	// is refused before anything is deleted, so the run holding the lock
+	// keeps its grants and can release it.
+	for _, comp := range r.comps {
+		if comp.mayRemove != nil {
+			guards = append(guards, graph.Step{ID: comp.id, Run: func(ctx context.Context) error { return comp.mayRemove(ctx, r) }})
+		}
 	}
 	if err := graph.Run(ctx, guards); err != nil {
 		return err

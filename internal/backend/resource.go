@@ -183,7 +183,7 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	keyKnown := !plan.KMSKeyARN.IsUnknown() && !plan.KMSKeyARN.IsNull()
-	setDerived(&plan, s, keyKnown)
+	setDerived(&plan, s, keyKnown, true)
 	plan.Controls = compliantControls(s)
 	if req.State.Raw.IsNull() {
 		// A create reports the controls as read after it: one whose write
@@ -259,6 +259,10 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	// Known only now when it was unknown at plan.
+	if checkLockingChange(state.Locking.ValueString(), plan.Locking.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if plan.KMSKeyARN.IsUnknown() {
 		plan.KMSKeyARN = state.KMSKeyARN
 	}
@@ -291,10 +295,10 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 // final read found changed.
 func (r *backendResource) finish(ctx context.Context, m *model, s settings, run *run, unsettled error, report func(summary, detail string)) {
 	s.KeyARN = run.key.ARN
-	s.TofuKeyARNs = run.withKey().TofuKeyARNs
+	s.TofuKeyARNs = run.tofuKeyARNs()
 	m.KMSKeyARN = types.StringValue(run.key.ARN)
 	m.KMSKeyID = types.StringValue(run.key.KeyID)
-	setDerived(m, s, true)
+	setDerived(m, s, true, false)
 	controls := map[string]string{}
 	var bad []string
 	for name, problem := range run.drift() {
@@ -343,6 +347,10 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	if state.TofuEncryption.IsNull() {
+		// State written before tofu_encryption existed: its default.
+		state.TofuEncryption = types.BoolValue(false)
+	}
 	s, ok := settingsFrom(ctx, state, c, &resp.Diagnostics)
 	if !ok {
 		resp.Diagnostics.AddError("Cannot read backend", "The state is incomplete. This is a bug in the provider; please report it.")
@@ -367,8 +375,8 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.KMSKeyARN = types.StringValue(run.key.ARN)
 		state.KMSKeyID = types.StringValue(run.key.KeyID)
 	}
-	s.TofuKeyARNs = run.withKey().TofuKeyARNs
-	setDerived(&state, s, s.KeyARN != "")
+	s.TofuKeyARNs = run.tofuKeyARNs()
+	setDerived(&state, s, s.KeyARN != "", false)
 	state.TagsAll = stringMap(run.tagsAll())
 	controls := map[string]string{}
 	for name, problem := range run.drift() {

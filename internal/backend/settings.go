@@ -296,8 +296,10 @@ func stateKey(env string) string { return env + "/terraform.tfstate" }
 func workspacePrefix(env string) string { return env + "/workspaces" }
 
 // setDerived writes every value derived from the settings into the model.
-// With keyKnown false, values that need the key ARN stay unknown.
-func setDerived(m *model, s settings, keyKnown bool) {
+// With keyKnown false, values that need the key ARN stay unknown. While
+// planning, values that need an OpenTofu encryption key not made yet are
+// unknown too; in state (after apply or refresh) they hold what exists.
+func setDerived(m *model, s settings, keyKnown, planning bool) {
 	m.AccountID = types.StringValue(s.AccountID)
 	m.Region = types.StringValue(s.Region)
 	m.Bucket = types.StringValue(s.Bucket)
@@ -329,7 +331,7 @@ func setDerived(m *model, s settings, keyKnown bool) {
 		}
 	}
 
-	setTofuDerived(m, s)
+	setTofuDerived(m, s, planning)
 
 	if !keyKnown {
 		m.BackendConfig = types.MapUnknown(backendConfigType)
@@ -338,7 +340,7 @@ func setDerived(m *model, s settings, keyKnown bool) {
 		return
 	}
 	m.AccessPolicyDocuments = accessDocuments(s)
-	if !s.tofuKeysKnown() {
+	if planning && !s.tofuKeysKnown() {
 		// They grant the environments' OpenTofu encryption keys by ARN.
 		m.AccessPolicyDocuments = types.MapUnknown(accessDocumentsType)
 	}
@@ -424,7 +426,7 @@ func compliantControls(s settings) types.Map {
 // setTofuDerived writes tofu_encryption_hcl and tofu_encryption_key_arns:
 // null without tofu_encryption; the configuration is known at plan (it names
 // each key by its alias ARN), the key ARNs once every key exists.
-func setTofuDerived(m *model, s settings) {
+func setTofuDerived(m *model, s settings, planning bool) {
 	if !s.TofuEncryption {
 		m.TofuEncryptionHCL = types.MapNull(types.StringType)
 		m.TofuEncryptionKeyARNs = types.MapNull(types.StringType)
@@ -434,11 +436,13 @@ func setTofuDerived(m *model, s settings) {
 	arns := map[string]string{}
 	for _, env := range s.Environments {
 		hcl[env] = renderTofuEncryption(s, env)
-		arns[env] = s.TofuKeyARNs[env]
+		if arn := s.TofuKeyARNs[env]; arn != "" {
+			arns[env] = arn
+		}
 	}
 	m.TofuEncryptionHCL = stringMap(hcl)
 	m.TofuEncryptionKeyARNs = stringMap(arns)
-	if !s.tofuKeysKnown() {
+	if planning && !s.tofuKeysKnown() {
 		m.TofuEncryptionKeyARNs = types.MapUnknown(types.StringType)
 	}
 }

@@ -18,11 +18,14 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/acctest"
 )
 
-// tofu_encryption: the configuration is known at plan; each environment's
-// key exists with rotation and its alias; out-of-band changes to a key
-// (rotation off, an extra principal in its policy, its alias moved away) are
-// planned as drift of that environment's control and repaired; removing an
-// environment schedules its key's deletion, and destroy the others'.
+// tofu_encryption switched on for an existing backend: the configuration is
+// known at plan; each environment's key exists with rotation and its alias;
+// out-of-band changes to a key (rotation off, an extra principal in its
+// policy, its alias moved to another key) are planned as drift of that
+// environment's control and repaired on the same key; removing an
+// environment schedules its key's deletion; switching it off while the
+// alias points at someone else's key deletes the tracked key and leaves the
+// other untouched.
 func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 	ctx := context.Background()
 	name := acctest.RandomName("tofu")
@@ -30,6 +33,34 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
   tofu_encryption = true`
 	keys := map[string]string{}
 	keyOf := func(env string) string { return keys[env] }
+	// Keys made out of band by the steps (aliases moved onto them): they
+	// must survive every apply, and go when the test ends.
+	var intruders []string
+	t.Cleanup(func() {
+		for _, k := range intruders {
+			_, _ = acctest.Client(t).KMS.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)})
+		}
+	})
+	moveAlias := func(c *kms.Client, env string) error {
+		other, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("intruder")})
+		if err != nil {
+			return err
+		}
+		// By key ID: moto's ScheduleKeyDeletion (the cleanup) takes no ARN.
+		intruders = append(intruders, aws.ToString(other.KeyMetadata.KeyId))
+		alias := "alias/" + name + "-tfstate-" + env + "-tofu"
+		_, err = c.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: &alias, TargetKeyId: other.KeyMetadata.KeyId})
+		return err
+	}
+	intrudersEnabled := func() error {
+		for _, k := range intruders {
+			d, err := acctest.Client(t).KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k)})
+			if err != nil || d.KeyMetadata.KeyState != kmstypes.KeyStateEnabled {
+				return fmt.Errorf("a key the backend does not own (%s, behind a moved alias) was touched: %v %v", k, d, err)
+			}
+		}
+		return nil
+	}
 	drift := func(change func(c *kms.Client, key string) error) func() {
 		return func() {
 			if err := change(acctest.Client(t).KMS, keyOf("dev")); err != nil {
@@ -51,10 +82,10 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "dev", "prod")
-		},
+		CheckDestroy:             func(*terraform.State) error { return intrudersEnabled() },
 		Steps: []resource.TestStep{
+			// Switched on for a backend that exists (an update).
+			{Config: config(name, `  environments = ["dev", "prod"]`)},
 			{
 				Config: config(name, both),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -74,17 +105,9 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 				_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &key, PolicyName: aws.String("default"), Policy: &p})
 				return err
 			}),
-			repairs(func(c *kms.Client, key string) error {
-				// The alias moved to another key: pointed back at the
-				// environment's key (tracked by ARN), the other key not adopted.
-				other, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("intruder")})
-				if err != nil {
-					return err
-				}
-				alias := "alias/" + name + "-tfstate-dev-tofu"
-				_, err = c.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: &alias, TargetKeyId: other.KeyMetadata.KeyId})
-				return err
-			}),
+			// The alias moved to another key: pointed back at the
+			// environment's key (tracked by ARN), the other key not adopted.
+			repairs(func(c *kms.Client, _ string) error { return moveAlias(c, "dev") }),
 			{
 				// Removing an environment removes its key (scheduled deletion).
 				Config: config(name, `  environments = ["dev"]
@@ -93,7 +116,26 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 					plancheck.ExpectKnownValue(resourceName, tfjsonpath.New("tofu_encryption_key_arns"), knownvalue.MapSizeExact(1)),
 				}},
 				Check: func(s *terraform.State) error {
-					return keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "prod")
+					if err := keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "prod"); err != nil {
+						return err
+					}
+					return intrudersEnabled()
+				},
+			},
+			{
+				// Switched off while dev's alias points at someone else's
+				// key: the tracked key is deleted, the other one untouched.
+				PreConfig: func() {
+					if err := moveAlias(acctest.Client(t).KMS, "dev"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(name, `  environments = ["dev"]`),
+				Check: func(s *terraform.State) error {
+					if err := keysPendingDeletion(ctx, acctest.Client(t).KMS, keys, "dev"); err != nil {
+						return err
+					}
+					return intrudersEnabled()
 				},
 			},
 		},

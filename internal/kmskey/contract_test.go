@@ -138,3 +138,62 @@ func TestFindByAlias(t *testing.T) {
 		t.Errorf("Find by alias for import = %+v, %v; want the alias's key", o, err)
 	}
 }
+
+// A key of the same backend with another purpose is not adopted either: the
+// state key's spec refuses an OpenTofu encryption key behind its alias, an
+// environment's spec refuses the state key and another environment's key.
+func TestCheckRefusesAKeyOfAnotherPurpose(t *testing.T) {
+	state := testSpec()
+	dev := Spec{Backend: state.Backend, Alias: "alias/acme-tfstate-dev-tofu", Purpose: naming.TofuEncryptionKeyPurpose("dev")}
+	tagged := func(purpose string) *Observed {
+		tags := map[string]string{naming.OwnerTagKey: state.Backend}
+		if purpose != "" {
+			tags[naming.KeyPurposeTagKey] = purpose
+		}
+		return &Observed{KeyID: "key-7", Tags: tags}
+	}
+	for _, c := range []struct {
+		name    string
+		spec    Spec
+		o       *Observed
+		refused bool
+	}{
+		{"state key spec, state key", state, tagged(""), false},
+		{"state key spec, dev's encryption key", state, tagged(naming.TofuEncryptionKeyPurpose("dev")), true},
+		{"dev's spec, dev's key", dev, tagged(naming.TofuEncryptionKeyPurpose("dev")), false},
+		{"dev's spec, the state key", dev, tagged(""), true},
+		{"dev's spec, prod's key", dev, tagged(naming.TofuEncryptionKeyPurpose("prod")), true},
+	} {
+		err := Check(c.spec, c.o)
+		if (err != nil) != c.refused || c.refused && !strings.Contains(err.Error(), "key-7") {
+			t.Errorf("%s: Check = %v, want refused %v naming key-7", c.name, err, c.refused)
+		}
+	}
+}
+
+// DeleteOwnedByAlias deletes the key behind the alias only when it is the
+// spec's: another key behind a moved alias, of another purpose or owner, is
+// left alone, and so is a missing alias.
+func TestDeleteOwnedByAliasDeletesOnlyItsOwnKey(t *testing.T) {
+	ctx := context.Background()
+	spec := Spec{Backend: "acme", Alias: "alias/acme-tfstate-dev-tofu", Purpose: naming.TofuEncryptionKeyPurpose("dev")}
+	for name, tags := range map[string]map[string]string{
+		"own":             {naming.OwnerTagKey: "acme", naming.KeyPurposeTagKey: spec.Purpose},
+		"the state key":   {naming.OwnerTagKey: "acme"},
+		"another backend": {naming.OwnerTagKey: "acme-2", naming.KeyPurposeTagKey: spec.Purpose},
+	} {
+		f := newFakeKMS()
+		id := f.addKey(time.Now(), tags)
+		f.aliases[spec.Alias] = id
+		if err := DeleteOwnedByAlias(ctx, f, spec, 7); err != nil {
+			t.Fatalf("%s: %s", name, err)
+		}
+		_, deleted := f.scheduled[id]
+		if deleted != (name == "own") {
+			t.Errorf("%s: key scheduled for deletion %v, want %v", name, deleted, name == "own")
+		}
+	}
+	if err := DeleteOwnedByAlias(ctx, newFakeKMS(), spec, 7); err != nil {
+		t.Errorf("no alias: %s", err)
+	}
+}

@@ -286,11 +286,22 @@ func listTags(ctx context.Context, api API, keyID string) (map[string]string, er
 // Check refuses to adopt a key (found behind the backend's alias) that does
 // not carry the backend's ownership tag. It reads nothing.
 func Check(spec Spec, o *Observed) error {
-	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend {
+	if o == nil || o.Tags[naming.OwnerTagKey] == spec.Backend && o.Tags[naming.KeyPurposeTagKey] == spec.Purpose {
 		return nil
+	}
+	if o.Tags[naming.OwnerTagKey] == spec.Backend {
+		return fmt.Errorf("alias %s points to KMS key %s, which is this backend's %s, not its %s (tag %s): point the alias back at the right key",
+			spec.Alias, o.KeyID, keyPurpose(o.Tags[naming.KeyPurposeTagKey]), keyPurpose(spec.Purpose), naming.KeyPurposeTagKey)
 	}
 	return fmt.Errorf("alias %s already points to KMS key %s, which this backend did not create (no %s=%s tag); import the existing backend with `terraform import` instead, or choose another name",
 		spec.Alias, o.KeyID, naming.OwnerTagKey, spec.Backend)
+}
+
+func keyPurpose(p string) string {
+	if p == "" {
+		return "state key"
+	}
+	return p + " key"
 }
 
 // Ensure makes the key match the spec, starting from have, what Find
@@ -647,21 +658,22 @@ func Delete(ctx context.Context, api API, keyID, alias string, windowDays int32)
 	return nil
 }
 
-// DeleteByAlias deletes the alias and schedules the deletion of the key
-// behind it, after windowDays: for a key found by its alias rather than
-// tracked by its ID. No alias counts as deleted.
-func DeleteByAlias(ctx context.Context, api API, alias string, windowDays int32) error {
-	a, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
-	if isNotFound(err) {
+// DeleteOwnedByAlias deletes the alias and schedules the deletion of the key
+// behind it, after windowDays, if that key is the spec's (Check: the
+// backend's ownership tag and the spec's purpose): for a key never tracked
+// by its ID. No alias, or another's key behind it, deletes nothing.
+func DeleteOwnedByAlias(ctx context.Context, api API, spec Spec, windowDays int32) error {
+	o, err := Find(ctx, api, spec.Alias, spec.Alias)
+	if awserr.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("kms:DescribeKey %s: %w", alias, err)
+		return err
 	}
-	// The alias points at this key (it was just read): delete it, then the
-	// key, without Delete's second look at the alias.
-	if _, err := api.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: &alias}); err != nil && !isNotFound(err) {
-		return fmt.Errorf("kms:DeleteAlias %s: %w", alias, err)
+	// Another's key behind the alias is not this backend's to delete.
+	owned := Check(spec, o) == nil
+	if !owned || o.State == types.KeyStatePendingDeletion {
+		return nil
 	}
-	return Delete(ctx, api, aws.ToString(a.KeyMetadata.KeyId), "", windowDays)
+	return Delete(ctx, api, o.KeyID, spec.Alias, windowDays)
 }

@@ -163,7 +163,7 @@ func TestScopesCoverTheBackendsObjects(t *testing.T) {
 		match, miss []string
 	}{
 		{keys, []string{regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, []string{regional("kms", naming.KeyAlias(name))}},
-		{aliasAndKeys, []string{regional("kms", naming.KeyAlias(name)), regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, []string{regional("kms", "alias/other")}},
+		{aliasAndKeys, []string{regional("kms", naming.KeyAlias(name)), regional("kms", naming.TofuEncryptionKeyAlias(name, "dev")), regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, []string{regional("kms", "alias/other")}},
 		{keyGrants, []string{regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, nil},
 		{buckets, []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + naming.LogBucket(bucket)}, []string{"arn:aws:s3:::other-bucket"}},
 		{objects, []string{"arn:aws:s3:::" + bucket + "/dev/terraform.tfstate", "arn:aws:s3:::" + naming.LogBucket(bucket) + "/cloudtrail/x.json.gz"}, []string{"arn:aws:s3:::" + bucket}},

@@ -21,8 +21,9 @@ var (
 		Why: "AWS supports no resource for these actions (a key does not exist before kms:CreateKey; the list actions list a whole account)"}
 	keys = &Scope{Suffix: "Keys", Resources: []string{"arn:aws:kms:*:*:key/*"},
 		Why: "key IDs are random, so keys cannot be told apart by ARN"}
-	aliasAndKeys = &Scope{Suffix: "Alias", Resources: []string{"arn:aws:kms:*:*:" + naming.KeyAlias("*"), "arn:aws:kms:*:*:key/*"},
-		Why: "KMS checks alias actions on the alias and on the key behind it"}
+	aliasAndKeys = &Scope{Suffix: "Alias", Resources: []string{"arn:aws:kms:*:*:" + naming.KeyAlias("*"),
+		"arn:aws:kms:*:*:" + naming.TofuEncryptionKeyAlias("*", "*"), "arn:aws:kms:*:*:key/*"},
+		Why: "KMS checks alias actions on the alias and on the key behind it; the second alias pattern is the environments' OpenTofu encryption keys (tofu_encryption)"}
 	keyGrants = &Scope{Suffix: "KeyGrants", Resources: []string{"arn:aws:kms:*:*:key/*"},
 		Condition: policydoc.Conditions{"Bool": {"kms:GrantIsForAWSResource": {"true"}}},
 		Why:       "limited to grants an AWS service makes for a resource (kms:GrantIsForAWSResource): DynamoDB's for the lock table"}
@@ -108,7 +109,7 @@ var Operations = []Operation{
 		Note: "with CancelKeyDeletion, or for a disabled key"},
 	{Service: kms.ServiceID, Name: "DeleteAlias", Component: KMSKey, Group: Destroy, Actions: []Action{act("kms:DeleteAlias", aliasAndKeys)}},
 	{Service: kms.ServiceID, Name: "ScheduleKeyDeletion", Component: KMSKey, Group: Destroy, Actions: []Action{act("kms:ScheduleKeyDeletion", keys)},
-		Note: "after the deletion window; a create also uses it to discard duplicate keys a retried CreateKey made, or a new key whose alias failed"},
+		Note: "after the deletion window; a create also uses it to discard duplicate keys a retried CreateKey made, or a new key whose alias failed; an update that switches tofu_encryption off or removes an environment schedules its encryption key's deletion"},
 
 	// state_bucket and log_bucket: the same S3 operations on both.
 	{Service: s3.ServiceID, Name: "HeadBucket", Component: Buckets, Group: Read, Actions: []Action{act("s3:ListBucket", buckets)},

@@ -85,7 +85,7 @@ func tofuKeyProblems(b Backend, env string, doc, stateKey policydoc.Document) []
 	grant(SidTofuGrantRW, rw, []string{"kms:Decrypt", "kms:GenerateDataKey"})
 	grant(SidTofuGrantRO, ro, []string{"kms:Decrypt"})
 	deny, ok := statementBySid(doc, SidTofuNoService)
-	if !ok || deny.Effect != "Deny" || deny.Condition["Null"]["kms:ViaService"][0] != "false" {
+	if !ok || deny.Effect != "Deny" || !slices.Equal([]string(deny.Condition["Null"]["kms:ViaService"]), []string{"false"}) {
 		problems = append(problems, "no deny of use through AWS services")
 	}
 	// Every other statement is one of the state key's denies, unchanged.
