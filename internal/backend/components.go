@@ -408,7 +408,7 @@ func (s settings) tofuKeyComponent(env string) component {
 		tracked: func(r *run) bool { o := *slot(r); return o != nil && o.ARN == s.TofuKeyARNs[env] },
 		check:   func(r *run) error { return kmskey.Check(s.tofuKeySpec(env), *slot(r)) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
-			o, err := kmskey.Ensure(ctx, r.c.KMS, r.withKey().tofuKeySpec(env), *slot(r), tracked)
+			o, err := kmskey.Ensure(ctx, r.c.KMS, s.tofuKeySpec(env), *slot(r), tracked)
 			*slot(r) = o
 			if o != nil {
 				r.tofuKeys[env].arn = o.ARN
@@ -423,7 +423,7 @@ func (s settings) tofuKeyComponent(env string) component {
 			if o.State != "Enabled" {
 				return map[string]string{control: fmt.Sprintf("key is %s", o.State)}
 			}
-			return map[string]string{control: tofuKeyProblem(kmskey.Drift(r.withKey().tofuKeySpec(env), o))}
+			return map[string]string{control: tofuKeyProblem(kmskey.Drift(s.tofuKeySpec(env), o))}
 		},
 		// The purpose tag is the key's own, not one of the backend's tags.
 		tags: func(r *run) []map[string]string {
@@ -440,8 +440,9 @@ func (s settings) tofuKeyComponent(env string) component {
 			if arn := s.TofuKeyARNs[env]; arn != "" {
 				// By key ID: AWS takes the ARN too, moto's ScheduleKeyDeletion
 				// only the ID (HTTP 500 otherwise).
-				_, id, _ := strings.Cut(arn, ":key/")
-				return kmskey.Delete(ctx, r.c.KMS, id, alias, s.DeletionWindow)
+				if _, id, ok := strings.Cut(arn, ":key/"); ok && id != "" {
+					return kmskey.Delete(ctx, r.c.KMS, id, alias, s.DeletionWindow)
+				}
 			}
 			return kmskey.DeleteOwnedByAlias(ctx, r.c.KMS, s.tofuKeySpec(env), s.DeletionWindow)
 		},

@@ -131,7 +131,12 @@ func completeImport(ctx context.Context, c *awsclient.Client, m *model) diag.Dia
 		for _, env := range envs {
 			spec := kmskey.Spec{Backend: name, Alias: naming.TofuEncryptionKeyAlias(name, env), Purpose: naming.TofuEncryptionKeyPurpose(env)}
 			k, err := kmskey.Find(ctx, c.KMS, spec.Alias, spec.Alias)
-			if err == nil && kmskey.Check(spec, k) == nil {
+			switch {
+			case awserr.IsNotFound(err):
+			case err != nil:
+				diags.AddError("Cannot import backend", fmt.Sprintf("Reading the OpenTofu encryption key of environment %s (%s): %s", env, spec.Alias, err))
+				return diags
+			case kmskey.Check(spec, k) == nil:
 				arns[env] = k.ARN
 			}
 		}

@@ -79,29 +79,43 @@ func newRun(c *awsclient.Client, s settings, keyID string) *run {
 }
 
 // tofuKeyARNs are the OpenTofu encryption keys found or made that are this
-// backend's (ownership and purpose tags), by environment: what goes into
-// state. A key found behind a moved alias that is someone else's is left
-// out, so the plan shows its ARN unknown and the apply refuses it. Only
-// after the ensure graph or a refresh, never while steps run.
+// backend's, by environment: what goes into state. A key tracked in state
+// stays (its tags, if changed out of band, are drift the apply repairs); a
+// key found only behind the alias counts if it carries the ownership and
+// purpose tags (kmskey.Check), so someone else's key behind a moved alias
+// is never recorded: the plan shows the ARN unknown and the apply refuses
+// it. Only after the ensure graph or a refresh, never while steps run.
 func (r *run) tofuKeyARNs() map[string]string {
 	out := map[string]string{}
+	if !r.s.TofuEncryption {
+		return out
+	}
 	for _, env := range r.s.Environments {
-		slot := r.tofuKeys[env]
-		if !r.s.TofuEncryption || slot.o == nil || slot.o.ARN == "" || kmskey.Check(r.s.tofuKeySpec(env), slot.o) != nil {
-			continue
+		if arn := r.ownTofuKey(env); arn != "" {
+			out[env] = arn
 		}
-		out[env] = slot.o.ARN
 	}
 	return out
 }
 
+// ownTofuKey is the ARN of the environment's encryption key as read, if it
+// is the tracked one or carries this backend's tags; "" otherwise.
+func (r *run) ownTofuKey(env string) string {
+	o := r.tofuKeys[env].o
+	switch {
+	case o == nil || o.ARN == "":
+		return ""
+	case o.ARN == r.s.TofuKeyARNs[env], kmskey.Check(r.s.tofuKeySpec(env), o) == nil:
+		return o.ARN
+	}
+	return ""
+}
+
 // noteTofuKeys records, after the observation and before any step runs,
-// the ARN of each encryption key found.
+// the ARN of each encryption key found that is this backend's.
 func (r *run) noteTofuKeys() {
-	for _, slot := range r.tofuKeys {
-		if slot.o != nil {
-			slot.arn = slot.o.ARN
-		}
+	for _, env := range r.s.Environments {
+		r.tofuKeys[env].arn = r.ownTofuKey(env)
 	}
 }
 
