@@ -19,7 +19,7 @@ import (
 )
 
 // tofu_encryption switched on for an existing backend: the configuration is
-// known at plan; each environment's key exists with rotation and its alias;
+// known at plan; an import finds the keys; each environment's key exists with rotation and its alias;
 // out-of-band changes to a key (rotation off, an extra principal in its
 // policy, its alias moved to another key) are planned as drift of that
 // environment's control and repaired on the same key; removing an
@@ -94,6 +94,14 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 					plancheck.ExpectUnknownValue(resourceName, tfjsonpath.New("tofu_encryption_key_arns")),
 				}},
 				Check: checkTofuKeys(t, []string{"dev", "prod"}, keys),
+			},
+			{
+				// Import finds the encryption keys behind their aliases.
+				ResourceName:            resourceName,
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"force_destroy", "kms_deletion_window_days", "timeouts"},
 			},
 			repairs(func(c *kms.Client, key string) error {
 				_, err := c.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: &key})
