@@ -34,49 +34,38 @@ func TestWritePolicyDocumentsForLint(t *testing.T) {
 	}
 	var manifest []lintEntry
 	seen := map[string]bool{}
+	// write stores one document of combination c (number i) under label,
+	// as a resource or identity policy.
+	write := func(i int, c combination, label, kind string, doc policydoc.Document) {
+		name := strings.ReplaceAll(c.name(), " ", "_") + "_" + strings.ReplaceAll(label, "/", "-")
+		file := filepath.Join(dir, name+".json")
+		if seen[file] {
+			t.Fatalf("combination %d: file %s written twice", i, file)
+		}
+		seen[file] = true
+		if err := os.WriteFile(file, []byte(Render(doc)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: label, Type: kind})
+	}
 	for i, c := range accessCombinations() {
 		for _, d := range renderDocuments(c.b) {
 			if len(d.doc.Statement) == 0 {
 				continue
 			}
-			name := strings.ReplaceAll(c.name(), " ", "_") + "_" + strings.ReplaceAll(d.label(), "/", "-")
-			file := filepath.Join(dir, name+".json")
-			if seen[file] {
-				t.Fatalf("combination %d: file %s written twice", i, file)
-			}
-			seen[file] = true
-			if err := os.WriteFile(file, []byte(Render(d.doc)), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			kind := "identity"
 			if d.resourcePolicy() {
 				kind = "resource"
 			}
-			manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: d.label(), Type: kind})
+			write(i, c, d.label(), kind, d.doc)
 		}
 		// With OpenTofu encryption keys: each environment's key policy and
 		// the identity policies that grant it.
 		tb := withTofuKeys(c.b)
 		for _, env := range environments(tb) {
-			for _, d := range []struct {
-				label, kind string
-				doc         policydoc.Document
-			}{
-				{"tofu-key/" + env, "resource", TofuKeyPolicy(tb, env)},
-				{"tofu-access/" + env, "identity", AccessPolicy(tb, env)},
-				{"tofu-read-only/" + env, "identity", ReadOnlyAccessPolicy(tb, env)},
-			} {
-				name := strings.ReplaceAll(c.name(), " ", "_") + "_" + strings.ReplaceAll(d.label, "/", "-")
-				file := filepath.Join(dir, name+".json")
-				if seen[file] {
-					t.Fatalf("combination %d: file %s written twice", i, file)
-				}
-				seen[file] = true
-				if err := os.WriteFile(file, []byte(Render(d.doc)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				manifest = append(manifest, lintEntry{File: filepath.Base(file), Combination: c.name(), Document: d.label, Type: d.kind})
-			}
+			write(i, c, "tofu-key/"+env, "resource", TofuKeyPolicy(tb, env))
+			write(i, c, "tofu-access/"+env, "identity", AccessPolicy(tb, env))
+			write(i, c, "tofu-read-only/"+env, "identity", ReadOnlyAccessPolicy(tb, env))
 		}
 	}
 	text, err := json.MarshalIndent(manifest, "", "  ")
