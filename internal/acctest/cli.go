@@ -135,3 +135,20 @@ func (w *Workspace) Resources() (map[string]map[string]any, error) {
 	}
 	return res, nil
 }
+
+// EmulatorBackendSettings are the S3 backend arguments (a .tfbackend file)
+// only the emulator needs: its endpoints, path-style addressing and no AWS
+// account checks. With real AWS a consumer uses the backend block alone.
+func EmulatorBackendSettings(endpoint string) string {
+	return fmt.Sprintf(`endpoints = {
+  s3       = %[1]q
+  dynamodb = %[1]q
+  sts      = %[1]q
+  iam      = %[1]q
+}
+use_path_style              = true
+skip_credentials_validation = true
+skip_requesting_account_id  = true
+skip_metadata_api_check     = true
+`, endpoint)
+}

@@ -341,13 +341,13 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 			return fmt.Errorf("policy of %s: ownership tag missing: %w", env, err)
 		}
 	}
-	return checkTofuKeys(ctx, c, a)
+	return CheckTofuKeys(ctx, c, a)
 }
 
-// checkTofuKeys reads each OpenTofu encryption key: enabled, customer
+// CheckTofuKeys reads each OpenTofu encryption key: enabled, customer
 // managed, rotating, behind its alias, with the policy internal/policies
 // renders and the ownership and purpose tags.
-func checkTofuKeys(ctx context.Context, c *awsclient.Client, a Backend) error {
+func CheckTofuKeys(ctx context.Context, c *awsclient.Client, a Backend) error {
 	if a.TofuEncryption != (len(a.TofuKeyARNs) > 0) || a.TofuEncryption && len(a.TofuKeyARNs) != len(a.PolicyARNs) {
 		return fmt.Errorf("tofu_encryption %v with encryption keys for %d of %d environments", a.TofuEncryption, len(a.TofuKeyARNs), len(a.PolicyARNs))
 	}

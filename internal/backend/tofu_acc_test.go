@@ -150,9 +150,11 @@ func TestAccBackend_tofuEncryptionKeys(t *testing.T) {
 	})
 }
 
-// checkTofuKeys reads each environment's encryption key from AWS: enabled,
-// rotating, behind its alias, with its ARN in tofu_encryption_key_arns; the
-// configuration names the alias; the environment's control is compliant.
+// checkTofuKeys reads each environment's encryption key from AWS
+// (acctest.CheckTofuKeys: enabled, rotating, behind its alias, the rendered
+// policy, its tags, one per environment), and checks that it is not the
+// state key, that it is the key of the previous steps, that the
+// configuration names its alias and that its control is compliant.
 func checkTofuKeys(t *testing.T, envs []string, keys map[string]string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		rs := s.RootModule().Resources[resourceName]
@@ -160,24 +162,18 @@ func checkTofuKeys(t *testing.T, envs []string, keys map[string]string) resource
 			return fmt.Errorf("%s not in state", resourceName)
 		}
 		a := rs.Primary.Attributes
-		c := acctest.Client(t).KMS
-		ctx := context.Background()
+		b, err := acctest.BackendFromAttributes(a)
+		if err != nil {
+			return err
+		}
+		if err := acctest.CheckTofuKeys(context.Background(), acctest.Client(t), b); err != nil {
+			return err
+		}
 		for _, env := range envs {
 			arn := a["tofu_encryption_key_arns."+env]
 			alias := "alias/" + a["name"] + "-tfstate-" + env + "-tofu"
-			d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &alias})
-			if err != nil {
-				return fmt.Errorf("%s's encryption key alias %s: %w", env, alias, err)
-			}
-			if aws.ToString(d.KeyMetadata.Arn) != arn || d.KeyMetadata.KeyState != kmstypes.KeyStateEnabled {
-				return fmt.Errorf("%s's alias points at %s (%s), state says %s", env, aws.ToString(d.KeyMetadata.Arn), d.KeyMetadata.KeyState, arn)
-			}
-			if arn == a["kms_key_arn"] {
-				return fmt.Errorf("%s's encryption key is the state key", env)
-			}
-			r, err := c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: &arn})
-			if err != nil || !r.KeyRotationEnabled {
-				return fmt.Errorf("%s's encryption key rotation: %v %v", env, r, err)
+			if arn == "" || arn == a["kms_key_arn"] {
+				return fmt.Errorf("%s's encryption key is %q, the state key is %s", env, arn, a["kms_key_arn"])
 			}
 			if a["controls.tofu_encryption_key/"+env] != "compliant" {
 				return fmt.Errorf("control tofu_encryption_key/%s = %q", env, a["controls.tofu_encryption_key/"+env])

@@ -57,22 +57,6 @@ resource "terraform_data" "app" {
 }
 `
 
-// emulatorBackendSettings are the S3 backend arguments only an emulator needs;
-// with real AWS a consumer uses the backend block alone.
-func emulatorBackendSettings(endpoint string) string {
-	return fmt.Sprintf(`endpoints = {
-  s3       = %[1]q
-  dynamodb = %[1]q
-  sts      = %[1]q
-  iam      = %[1]q
-}
-use_path_style              = true
-skip_credentials_validation = true
-skip_requesting_account_id  = true
-skip_metadata_api_check     = true
-`, endpoint)
-}
-
 // newConsumer writes a configuration (main.tf) and the emulator's backend
 // settings into a new folder, for cli to run. Extra environment entries
 // (credentials) override the test process's.
@@ -85,7 +69,7 @@ func newConsumer(t *testing.T, cli acctest.CLI, config, endpoint string, extraEn
 		}
 	}
 	write("main.tf", config)
-	write("emulator.s3.tfbackend", emulatorBackendSettings(endpoint))
+	write("emulator.s3.tfbackend", acctest.EmulatorBackendSettings(endpoint))
 	env := append(os.Environ(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_INPUT=0")
 	env = append(env, extraEnv...)
 	return &consumer{t: t, cli: cli, dir: dir, env: env}

@@ -118,22 +118,6 @@ resource "terraform_data" "app" {
 }
 `
 
-// emulatorBackendSettings are the S3 backend arguments only an emulator
-// needs; with real AWS a consumer uses the backend block alone.
-func emulatorBackendSettings(endpoint string) string {
-	return fmt.Sprintf(`endpoints = {
-  s3       = %[1]q
-  dynamodb = %[1]q
-  sts      = %[1]q
-  iam      = %[1]q
-}
-use_path_style              = true
-skip_credentials_validation = true
-skip_requesting_account_id  = true
-skip_metadata_api_check     = true
-`, endpoint)
-}
-
 // consumer is a configuration whose state lives in the backend, run by one
 // CLI.
 type consumer struct {
@@ -146,7 +130,7 @@ type consumer struct {
 func newConsumer(t *testing.T, cli acctest.CLI, backendHCL string) *consumer {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{"main.tf": backendHCL + consumerConfig, "emulator.s3.tfbackend": emulatorBackendSettings(os.Getenv("AWS_ENDPOINT_URL"))} {
+	for name, text := range map[string]string{"main.tf": backendHCL + consumerConfig, "emulator.s3.tfbackend": acctest.EmulatorBackendSettings(os.Getenv("AWS_ENDPOINT_URL"))} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
