@@ -131,6 +131,32 @@ func TofuEncryptionKeyAlias(name, environment string) string {
 	return "alias/" + name + "-tfstate-" + environment + "-tofu"
 }
 
+// ReplicaBucket is the name of the bucket in the replication region that
+// holds the copy of a state bucket.
+func ReplicaBucket(stateBucket string) string { return stateBucket + "-replica" }
+
+// ReplicaKeyAlias is the alias, in the replication region, of the key that
+// encrypts the replica bucket.
+func ReplicaKeyAlias(name string) string { return "alias/" + name + "-tfstate-replica" }
+
+// ReplicaKeyPurpose is the purpose tag value of the replica bucket's key.
+const ReplicaKeyPurpose = "replica"
+
+// ReplicationRole is the IAM role (under PolicyPath) S3 assumes to replicate
+// the state bucket into the replica bucket.
+func ReplicationRole(name string) string { return name + "-tfstate-replication" }
+
+// ReplicationRuleID is the ID of the state bucket's one replication rule.
+const ReplicationRuleID = "securestate-replica"
+
+// ReplicationFailedAlarm names the alarm raised when S3 fails to replicate a
+// state object.
+func ReplicationFailedAlarm(name string) string { return name + "-tfstate-replication-failed" }
+
+// StateEventsRule names the EventBridge rule that notifies the alarm topic
+// when a state object or version is deleted.
+func StateEventsRule(name string) string { return name + "-tfstate-state-deleted-events" }
+
 // AlarmLogGroup is the CloudWatch Logs group a backend's trail delivers to.
 func AlarmLogGroup(name string) string { return "/securestate/" + name + "/cloudtrail" }
 
