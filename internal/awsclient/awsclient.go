@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,6 +73,7 @@ type Client struct {
 	CloudWatch *cloudwatch.Client
 	Logs       *cloudwatchlogs.Client
 	DynamoDB   *dynamodb.Client
+	Events     *eventbridge.Client
 	IAM        *iam.Client
 	STS        *sts.Client
 
@@ -297,6 +299,26 @@ func New(ctx context.Context, s Settings, env Env) (*Client, error) {
 		c.Partition = parsed.Partition
 	}
 	return c, nil
+}
+
+// InRegion returns a shallow copy of c whose regional clients (S3, KMS and
+// every other service but the global IAM and STS, which it keeps) send their
+// requests to region: for objects of the backend that live in another
+// region, such as the replica bucket and its key. Each client is rebuilt
+// from its own options, so credentials (the assume_role hop included),
+// endpoints, the retryer, the CA bundle and the HTTP client with its
+// in-flight bound are the same; so are the caller's identity, partition and
+// default tags (region must be in c's partition, where the credentials are
+// valid). c itself is not changed.
+func (c *Client) InRegion(region string) *Client {
+	r := *c
+	r.Region = region
+	for _, svc := range Services {
+		if svc.inRegion != nil {
+			svc.inRegion(&r, region)
+		}
+	}
+	return &r
 }
 
 // IsSettingError reports whether err belongs to one provider attribute.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,6 +27,11 @@ type Service struct {
 	// newClient sets the service's field of c, with BaseEndpoint set to
 	// endpoint when that is not empty.
 	newClient func(c *Client, cfg aws.Config, s Settings, endpoint string)
+	// inRegion replaces the service's field of c with a client that sends
+	// its requests to region and is otherwise the same (credentials,
+	// endpoint, retryer, HTTP client). nil for a global service (IAM, STS),
+	// whose client InRegion keeps.
+	inRegion func(c *Client, region string)
 }
 
 // EnvVar is the environment variable the SDK reads for the service's endpoint
@@ -37,27 +43,54 @@ func (svc Service) EnvVar() string {
 }
 
 // Services are the services the provider calls, in the order of their names.
-// The provider's endpoints block, its descriptions and New's client set-up
-// all walk this list; adding a service means adding it here and a field to
-// Client.
+// The provider's endpoints block, its descriptions, New's client set-up and
+// InRegion all walk this list; adding a service means adding it here and a
+// field to Client.
 var Services = []Service{
 	{Name: "cloudtrail", ID: cloudtrail.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.CloudTrail = cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.CloudTrail != nil {
+			c.CloudTrail = cloudtrail.New(c.CloudTrail.Options(), func(o *cloudtrail.Options) { o.Region = region })
+		}
 	}},
 	{Name: "cloudwatch", ID: cloudwatch.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.CloudWatch = cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.CloudWatch != nil {
+			c.CloudWatch = cloudwatch.New(c.CloudWatch.Options(), func(o *cloudwatch.Options) { o.Region = region })
+		}
 	}},
 	{Name: "dynamodb", ID: dynamodb.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.DynamoDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.DynamoDB != nil {
+			c.DynamoDB = dynamodb.New(c.DynamoDB.Options(), func(o *dynamodb.Options) { o.Region = region })
+		}
+	}},
+	{Name: "events", ID: eventbridge.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
+		c.Events = eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.Events != nil {
+			c.Events = eventbridge.New(c.Events.Options(), func(o *eventbridge.Options) { o.Region = region })
+		}
 	}},
 	{Name: "iam", ID: iam.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.IAM = iam.NewFromConfig(cfg, func(o *iam.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
 	}},
 	{Name: "kms", ID: kms.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.KMS = kms.NewFromConfig(cfg, func(o *kms.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.KMS != nil {
+			c.KMS = kms.New(c.KMS.Options(), func(o *kms.Options) { o.Region = region })
+		}
 	}},
 	{Name: "logs", ID: cloudwatchlogs.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.Logs = cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { setEndpoint(&o.BaseEndpoint, endpoint) })
+	}, inRegion: func(c *Client, region string) {
+		if c.Logs != nil {
+			c.Logs = cloudwatchlogs.New(c.Logs.Options(), func(o *cloudwatchlogs.Options) { o.Region = region })
+		}
 	}},
 	{Name: "s3", ID: s3.ServiceID, newClient: func(c *Client, cfg aws.Config, s Settings, endpoint string) {
 		c.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -66,6 +99,10 @@ var Services = []Service{
 			o.DisableLogOutputChecksumValidationSkipped = true
 			setEndpoint(&o.BaseEndpoint, endpoint)
 		})
+	}, inRegion: func(c *Client, region string) {
+		if c.S3 != nil {
+			c.S3 = s3.New(c.S3.Options(), func(o *s3.Options) { o.Region = region })
+		}
 	}},
 	{Name: "sts", ID: sts.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {
 		c.STS = newSTS(cfg, endpoint)

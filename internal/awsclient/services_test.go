@@ -22,6 +22,7 @@ func TestServices(t *testing.T) {
 		"cloudtrail": "AWS_ENDPOINT_URL_CLOUDTRAIL",
 		"cloudwatch": "AWS_ENDPOINT_URL_CLOUDWATCH",
 		"dynamodb":   "AWS_ENDPOINT_URL_DYNAMODB",
+		"events":     "AWS_ENDPOINT_URL_EVENTBRIDGE",
 		"iam":        "AWS_ENDPOINT_URL_IAM",
 		"kms":        "AWS_ENDPOINT_URL_KMS",
 		"logs":       "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",

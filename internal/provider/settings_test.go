@@ -21,7 +21,7 @@ func TestEndpointsBlockAttributes(t *testing.T) {
 		t.Fatal("no endpoints block")
 	}
 	got := slices.Sorted(maps.Keys(block.Attributes))
-	want := []string{"cloudtrail", "cloudwatch", "dynamodb", "iam", "kms", "logs", "s3", "sts"}
+	want := []string{"cloudtrail", "cloudwatch", "dynamodb", "events", "iam", "kms", "logs", "s3", "sts"}
 	if !slices.Equal(got, want) {
 		t.Errorf("endpoints attributes = %v, want %v", got, want)
 	}
