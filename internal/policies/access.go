@@ -160,13 +160,20 @@ func patterns(principals ...[]string) []string {
 }
 
 // exempt are the principals no boundary applies to: the account root, the
-// break-glass principals and the one running the provider.
+// break-glass principals and the one running the provider; with replication
+// also the replication role, which only S3 may assume, for the state bucket
+// only, and which its own policy confines to the two buckets and keys (the
+// boundary's conditions would refuse it: it has no principal tag and its
+// requests come through no VPC endpoint).
 func (b Backend) exempt() []string {
-	var glass []string
+	var glass, role []string
 	if b.Boundary != nil {
 		glass = b.Boundary.BreakGlass
 	}
-	return patterns([]string{b.rootARN(), b.Provider}, glass)
+	if b.Replica != nil {
+		role = []string{b.Replica.RoleARN}
+	}
+	return patterns([]string{b.rootARN(), b.Provider}, glass, role)
 }
 
 // grantPrincipals lists every principal of the grants, read-write and
@@ -201,31 +208,10 @@ func accountsOf(principals []string) []string {
 // decrypt there the state digest item).
 func keyGrantStatements(b Backend) []policydoc.Statement {
 	var out []policydoc.Statement
-	bucketContext := policydoc.StringSet{b.BucketARN(), b.BucketARN() + "/*"}
-	through := func(sid string, principals, actions []string, service string, context policydoc.Conditions) {
-		if len(principals) == 0 {
-			return
-		}
-		cond := policydoc.Conditions{"StringEquals": {
-			"kms:CallerAccount": accountsOf(principals),
-			"kms:ViaService":    {fmt.Sprintf("%s.%s.amazonaws.com", service, b.Region)},
-		}}
-		for op, keys := range context {
-			if cond[op] == nil {
-				cond[op] = map[string]policydoc.StringSet{}
-			}
-			maps.Copy(cond[op], keys)
-		}
-		out = append(out, policydoc.Statement{
-			Sid: sid, Effect: "Allow", Principal: policydoc.Principal{"AWS": principals},
-			Action: actions, Resource: policydoc.StringSet{"*"}, Condition: cond,
-		})
-	}
+	bucketContext := policydoc.Conditions{"StringLike": {"kms:EncryptionContext:aws:s3:arn": {b.BucketARN(), b.BucketARN() + "/*"}}}
 	readWrite, readOnly := b.grantPrincipals(true, false), b.grantPrincipals(false, true)
-	through(SidGrantReadWriteS3, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "s3",
-		policydoc.Conditions{"StringLike": {"kms:EncryptionContext:aws:s3:arn": bucketContext}})
-	through(SidGrantReadOnlyS3, readOnly, []string{"kms:Decrypt"}, "s3",
-		policydoc.Conditions{"StringLike": {"kms:EncryptionContext:aws:s3:arn": bucketContext}})
+	out = appendKeyGrant(out, SidGrantReadWriteS3, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "s3", b.Region, bucketContext)
+	out = appendKeyGrant(out, SidGrantReadOnlyS3, readOnly, []string{"kms:Decrypt"}, "s3", b.Region, bucketContext)
 	if b.TableARN != "" {
 		// The lock table is encrypted with the key: reading the state digest
 		// item decrypts through DynamoDB too. DynamoDB's encryption context
@@ -234,10 +220,33 @@ func keyGrantStatements(b Backend) []policydoc.Statement {
 			"kms:EncryptionContext:aws:dynamodb:tableName":    {tableName(b.TableARN)},
 			"kms:EncryptionContext:aws:dynamodb:subscriberId": {b.AccountID},
 		}}
-		through(SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb", table)
-		through(SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb", table)
+		out = appendKeyGrant(out, SidGrantReadWriteDynamoDB, readWrite, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "dynamodb", b.Region, table)
+		out = appendKeyGrant(out, SidGrantReadOnlyDynamoDB, readOnly, []string{"kms:Decrypt"}, "dynamodb", b.Region, table)
 	}
 	return out
+}
+
+// appendKeyGrant appends a key policy statement letting the principals (of
+// any account) take the actions through service in region, from their own
+// accounts, for the encryption context; nothing without principals.
+func appendKeyGrant(out []policydoc.Statement, sid string, principals, actions []string, service, region string, context policydoc.Conditions) []policydoc.Statement {
+	if len(principals) == 0 {
+		return out
+	}
+	cond := policydoc.Conditions{"StringEquals": {
+		"kms:CallerAccount": accountsOf(principals),
+		"kms:ViaService":    {fmt.Sprintf("%s.%s.amazonaws.com", service, region)},
+	}}
+	for op, keys := range context {
+		if cond[op] == nil {
+			cond[op] = map[string]policydoc.StringSet{}
+		}
+		maps.Copy(cond[op], keys)
+	}
+	return append(out, policydoc.Statement{
+		Sid: sid, Effect: "Allow", Principal: policydoc.Principal{"AWS": principals},
+		Action: actions, Resource: policydoc.StringSet{"*"}, Condition: cond,
+	})
 }
 
 // tableName is the name part of a table ARN.
@@ -363,16 +372,19 @@ func envSids(grants []Grant) []string {
 }
 
 // bucketGrantStatements grant each environment's principals its prefix in
-// the bucket: read-write principals what AccessPolicy allows on S3,
-// read-only ones ReadOnlyAccessPolicy's.
-func bucketGrantStatements(b Backend) []policydoc.Statement {
-	bucket := b.BucketARN()
+// bucket: read-write principals what AccessPolicy allows on S3, read-only
+// ones ReadOnlyAccessPolicy's. With readOnly (the replica, a failover copy)
+// every principal, read-write ones included, gets the read-only grant.
+func bucketGrantStatements(b Backend, bucket string, readOnly bool) []policydoc.Statement {
 	var out []policydoc.Statement
 	for i, sid := range envSids(b.Grants) {
 		g := b.Grants[i]
 		prefix := g.Environment + "/"
 		list := policydoc.Conditions{"StringLike": {"s3:prefix": {prefix + "*"}}}
-		if rw := sortedUnique(g.ReadWrite); len(rw) > 0 {
+		readers := g.ReadOnly
+		if readOnly {
+			readers = append(slices.Clone(g.ReadWrite), g.ReadOnly...)
+		} else if rw := sortedUnique(g.ReadWrite); len(rw) > 0 {
 			who := policydoc.Principal{"AWS": rw}
 			out = append(out,
 				policydoc.Statement{Sid: sid + "ReadWriteList", Effect: "Allow", Principal: who,
@@ -384,7 +396,7 @@ func bucketGrantStatements(b Backend) []policydoc.Statement {
 					Action: policydoc.StringSet{"s3:DeleteObject"}, Resource: policydoc.StringSet{bucket + "/" + prefix + "*.tflock"}})
 			}
 		}
-		if ro := sortedUnique(g.ReadOnly); len(ro) > 0 {
+		if ro := sortedUnique(readers); len(ro) > 0 {
 			who := policydoc.Principal{"AWS": ro}
 			out = append(out,
 				policydoc.Statement{Sid: sid + "ReadOnlyList", Effect: "Allow", Principal: who,
@@ -481,5 +493,6 @@ func ReadOnlyAccessPolicy(b Backend, environment string) policydoc.Document {
 		Resource: policydoc.StringSet{b.KeyARN},
 	})
 	doc.Statement = append(doc.Statement, tofuStatement(b, environment, true)...)
+	doc.Statement = append(doc.Statement, replicaReadStatements(b, environment)...)
 	return doc
 }

@@ -47,6 +47,7 @@ var accessChecks = []accessCheck{
 	{"key-administration", checkKeyAdministration},
 	{"recovery", checkRecovery},
 	{"unchanged", checkUnchanged},
+	{"replication", checkReplication},
 }
 
 // runChecks returns every finding of every check, each prefixed "[check]".
@@ -116,6 +117,34 @@ func rootOf(b Backend) string      { return "arn:" + b.Partition + ":iam::" + b.
 func bucketARNOf(b Backend) string { return "arn:" + b.Partition + ":s3:::" + b.Bucket }
 func viaOf(b Backend, service string) string {
 	return service + "." + b.Region + ".amazonaws.com"
+}
+
+// replicaARNOf is the replica bucket's ARN; "" without replication.
+func replicaARNOf(b Backend) string {
+	if b.Replica == nil {
+		return ""
+	}
+	return "arn:" + b.Partition + ":s3:::" + b.Replica.Bucket
+}
+
+// replicaVia is S3 in the replica's region, the only way the replica key may
+// be used.
+func replicaVia(b Backend) string { return "s3." + b.Replica.Region + ".amazonaws.com" }
+
+// keyKinds are the documents that are key policies, bucketKinds those that
+// are bucket policies.
+var (
+	keyKinds    = []string{"key", "replica-key"}
+	bucketKinds = []string{"bucket", "replica-bucket"}
+)
+
+// bucketOfKind is the bucket a bucket policy (or key policy) is about: the
+// state bucket's, or the replica's.
+func bucketOfKind(b Backend, kind string) string {
+	if kind == "replica-bucket" || kind == "replica-key" {
+		return replicaARNOf(b)
+	}
+	return bucketARNOf(b)
 }
 
 func tableNameOf(b Backend) string {
@@ -375,7 +404,7 @@ func checkNoBroadGrants(b Backend, docs []document) []string {
 				out = append(out, where+": allows every principal")
 			}
 			for _, a := range st.Action {
-				admin := d.kind == "key" && st.Sid == SidAccountAdmin && a == "kms:*" && len(st.Principal) == 1 && slices.Equal(st.Principal["AWS"], []string{rootOf(b)})
+				admin := slices.Contains(keyKinds, d.kind) && st.Sid == SidAccountAdmin && a == "kms:*" && len(st.Principal) == 1 && slices.Equal(st.Principal["AWS"], []string{rootOf(b)})
 				switch {
 				case admin:
 				case a == "*" || strings.HasSuffix(a, ":*"):
@@ -413,10 +442,13 @@ func checkOperators(_ Backend, docs []document) []string {
 	return out
 }
 
-// objectEnv is the environment of an object ARN or pattern under the bucket
+// objectEnvIn is the environment of an object ARN or pattern under bucket
 // ("<bucket>/<env>/..."), "" for any other resource.
-func objectEnv(b Backend, r string) (string, bool) {
-	rest, ok := strings.CutPrefix(r, bucketARNOf(b)+"/")
+func objectEnvIn(bucket, r string) (string, bool) {
+	if bucket == "" {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(r, bucket+"/")
 	if !ok {
 		return "", false
 	}
@@ -424,26 +456,44 @@ func objectEnv(b Backend, r string) (string, bool) {
 	return env, true
 }
 
+// objectEnv is the environment of an object ARN or pattern under the state
+// bucket or the replica.
+func objectEnv(b Backend, r string) (string, bool) {
+	if env, ok := objectEnvIn(bucketARNOf(b), r); ok {
+		return env, true
+	}
+	return objectEnvIn(replicaARNOf(b), r)
+}
+
 // checkResources: every resource is the backend's: the bucket, its objects
 // under a granted environment (the whole bucket's objects only in denies),
-// the table, the key; "*" only in the key policy, where it is the key.
+// the table, the key; "*" only in the key policies, where it is the key; in
+// the replica bucket's policy the replica, never the state bucket; in the
+// identity policies also the replica, its objects under their own
+// environment and the replica key.
 func checkResources(b Backend, docs []document) []string {
 	var out []string
 	envs := indexGrants(b).envs
 	for _, d := range docs {
+		bucket := bucketOfKind(b, d.kind)
 		for i, st := range d.doc.Statement {
 			for _, r := range st.Resource {
-				env, isObject := objectEnv(b, r)
 				var ok bool
 				switch d.kind {
-				case "key":
+				case "key", "replica-key":
 					ok = r == "*"
-				case "bucket":
-					ok = r == bucketARNOf(b) || st.Effect == "Deny" && r == bucketARNOf(b)+"/*" || isObject && st.Effect == "Allow" && slices.Contains(envs, env)
+				case "bucket", "replica-bucket":
+					env, isObject := objectEnvIn(bucket, r)
+					ok = r == bucket || st.Effect == "Deny" && r == bucket+"/*" || isObject && st.Effect == "Allow" && slices.Contains(envs, env)
 				case "table":
 					ok = b.TableARN != "" && r == b.TableARN
 				default:
+					env, isObject := objectEnvIn(bucketARNOf(b), r)
 					ok = r == bucketARNOf(b) || isObject && env == d.env || b.TableARN != "" && r == b.TableARN || r == b.KeyARN
+					if b.Replica != nil && !ok {
+						env, isObject := objectEnvIn(replicaARNOf(b), r)
+						ok = r == replicaARNOf(b) || isObject && env == d.env || r == b.Replica.KeyARN
+					}
 				}
 				if !ok {
 					out = append(out, fmt.Sprintf("%s: resource %q is outside what this document may reach", describe(d, i), r))
@@ -484,10 +534,11 @@ func statementEnvs(b Backend, st policydoc.Statement) map[string]bool {
 	return envs
 }
 
-// listsUnscoped reports whether a statement lists the bucket without an
-// s3:prefix condition saying which environment.
+// listsUnscoped reports whether a statement lists the bucket (or the
+// replica) without an s3:prefix condition saying which environment.
 func listsUnscoped(b Backend, st policydoc.Statement) bool {
-	lists := slices.Contains(st.Resource, bucketARNOf(b)) && slices.ContainsFunc(st.Action, func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "s3:list") })
+	bucket := slices.Contains(st.Resource, bucketARNOf(b)) || b.Replica != nil && slices.Contains(st.Resource, replicaARNOf(b))
+	lists := bucket && slices.ContainsFunc(st.Action, func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "s3:list") })
 	return lists && len(conditionValues(st, "StringLike", "s3:prefix")) == 0
 }
 
@@ -524,12 +575,11 @@ func tableFindings(b Backend, where string, st policydoc.Statement) []string {
 	return out
 }
 
-// keyContextFindings: the key policy's encryption contexts name this bucket
+// keyContextFindings: the key policy's encryption contexts name its bucket
 // (the bucket, its objects, or an environment the statement's principals are
 // granted) and this table, tested positively.
-func keyContextFindings(b Backend, g grantIndex, where string, st policydoc.Statement) []string {
+func keyContextFindings(b Backend, g grantIndex, where string, st policydoc.Statement, bucket string) []string {
 	var out []string
-	bucket := bucketARNOf(b)
 	for op, keys := range st.Condition {
 		for key, vals := range keys {
 			isS3, isTable := strings.EqualFold(key, s3ContextKey), strings.EqualFold(key, tableContextKey)
@@ -540,7 +590,7 @@ func keyContextFindings(b Backend, g grantIndex, where string, st policydoc.Stat
 				out = append(out, fmt.Sprintf("%s: tests %s with %q", where, key, op))
 			}
 			for _, v := range vals {
-				env, isObject := objectEnv(b, v)
+				env, isObject := objectEnvIn(bucket, v)
 				ok := isTable && b.TableARN != "" && v == tableNameOf(b) ||
 					isS3 && (v == bucket || v == bucket+"/*" || isObject && env != "*" &&
 						!slices.ContainsFunc(st.Principal["AWS"], func(p string) bool { return !g.granted(p, env) }))
@@ -596,8 +646,27 @@ func checkEnvironments(b Backend, docs []document) []string {
 						out = append(out, fmt.Sprintf("%s: names %s", where, p))
 					}
 				}
-				out = append(out, keyContextFindings(b, g, where, st)...)
-			case "bucket", "table":
+				out = append(out, keyContextFindings(b, g, where, st, bucketARNOf(b))...)
+			case "replica-key":
+				// Every granted principal only reads the replica: one grant.
+				for _, p := range st.Principal["AWS"] {
+					var ok bool
+					switch st.Sid {
+					case SidAccountAdmin:
+						ok = p == rootOf(b)
+					case SidReplicaStateUsers:
+						ok = slices.Contains(b.Principals, p)
+					case SidGrantReadOnlyS3:
+						ok = g.grantedAnywhere(p)
+					case SidReplicaRoleEncrypt:
+						ok = p == b.Replica.RoleARN
+					}
+					if !ok {
+						out = append(out, fmt.Sprintf("%s: names %s", where, p))
+					}
+				}
+				out = append(out, keyContextFindings(b, g, where, st, replicaARNOf(b))...)
+			case "bucket", "table", "replica-bucket":
 				if len(envs) == 0 && describesTableOnly(b, st) {
 					for _, p := range st.Principal["AWS"] {
 						if !g.grantedAnywhere(p) {
@@ -687,13 +756,13 @@ func wantAccess(b Backend) []want {
 		}
 	}
 
-	through := func(what string, principals, actions []string, service, op, key string, values []string) {
+	throughIn := func(label, via, what string, principals, actions []string, service, op, key string, values []string) {
 		if len(principals) == 0 {
 			return
 		}
 		cond := policydoc.Conditions{"StringEquals": {
 			"kms:CallerAccount": accountsOfAll(principals),
-			"kms:ViaService":    {viaOf(b, service)},
+			"kms:ViaService":    {via},
 		}}
 		if cond[op] == nil {
 			cond[op] = map[string]policydoc.StringSet{}
@@ -702,7 +771,10 @@ func wantAccess(b Backend) []want {
 		if service == "dynamodb" {
 			cond["StringEquals"][subscriberContextKey] = []string{b.AccountID}
 		}
-		add("key", what, principals, actions, []string{"*"}, cond)
+		add(label, what, principals, actions, []string{"*"}, cond)
+	}
+	through := func(what string, principals, actions []string, service, op, key string, values []string) {
+		throughIn("key", viaOf(b, service), what, principals, actions, service, op, key, values)
 	}
 	readWriteKey := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
 	bucketContext := []string{bucket, bucket + "/*"}
@@ -733,6 +805,32 @@ func wantAccess(b Backend) []want {
 		}
 		add(ro, "decrypt with the key", nil, []string{"kms:Decrypt"}, []string{b.KeyARN}, nil)
 	}
+
+	// With replication, the replica is a failover copy that every granted
+	// principal, and each environment's policies, only read: list the prefix
+	// (with versions), read the states and their versions, decrypt through S3
+	// in the replica's region for the replica bucket.
+	if b.Replica != nil {
+		replica := replicaARNOf(b)
+		for _, env := range g.envs {
+			all := sortedSet(append(g.readWriteIn(env), g.readOnlyIn(env)...))
+			if len(all) == 0 {
+				continue
+			}
+			add("replica-bucket", env+" principals list its replica states and versions", all, []string{"s3:ListBucket", "s3:ListBucketVersions"}, []string{replica}, prefix(env))
+			add("replica-bucket", env+" principals read its replica states and versions", all, []string{"s3:GetObject", "s3:GetObjectVersion"}, []string{replica + "/" + env + "/*"}, nil)
+		}
+		throughIn("replica-key", replicaVia(b), "every granted principal decrypts through S3 for the replica bucket", g.principals(), []string{"kms:Decrypt"},
+			"s3", "StringLike", s3ContextKey, []string{replica, replica + "/*"})
+		for _, env := range environments(b) {
+			for _, label := range []string{"access/" + env, "read-only/" + env} {
+				add(label, "list its replica states and versions", nil, []string{"s3:ListBucket", "s3:ListBucketVersions"}, []string{replica}, prefix(env))
+				add(label, "read its replica states and versions", nil, []string{"s3:GetObject", "s3:GetObjectVersion"}, []string{replica + "/" + env + "/*"}, nil)
+				add(label, "decrypt them through S3 in the replica region", nil, []string{"kms:Decrypt"}, []string{b.Replica.KeyARN},
+					policydoc.Conditions{"StringEquals": {"kms:ViaService": {replicaVia(b)}}})
+			}
+		}
+	}
 	return out
 }
 
@@ -762,9 +860,9 @@ func checkRequiredAccess(b Backend, docs []document) []string {
 		for i, st := range d.doc.Statement {
 			var grant bool
 			switch d.kind {
-			case "bucket", "table":
+			case "bucket", "table", "replica-bucket":
 				grant = st.Effect == "Allow"
-			case "key":
+			case "key", "replica-key":
 				grant = st.Effect == "Allow" && slices.ContainsFunc(st.Principal["AWS"], func(p string) bool { return slices.Contains(granted, p) })
 			default:
 				grant = true
@@ -783,7 +881,12 @@ func checkRequiredAccess(b Backend, docs []document) []string {
 // naming one; a granted principal that writes nowhere (and is not a state
 // principal) is allowed nothing of the key but kms:Decrypt, only through S3
 // or DynamoDB in this region, only for an encryption context; the read-only
-// identity policies write nothing.
+// identity policies write nothing. The replica is read-only for everyone but
+// S3 replication: no Allow of its bucket policy writes, no principal but the
+// replication role is allowed anything of its key but kms:Decrypt through S3
+// in the replica's region for an encryption context, the role nothing but
+// kms:Encrypt there for the replica bucket, and no identity policy statement
+// reaching the replica or its key writes.
 func checkReadOnly(b Backend, docs []document) []string {
 	var out []string
 	g := indexGrants(b)
@@ -829,7 +932,62 @@ func checkReadOnly(b Backend, docs []document) []string {
 				if hasWrite(st) {
 					out = append(out, fmt.Sprintf("%s: writes: %v", where, st.Action))
 				}
+			case "replica-bucket":
+				if hasWrite(st) {
+					out = append(out, fmt.Sprintf("%s: lets %v write the replica: %v", where, st.Principal["AWS"], st.Action))
+				}
+			case "replica-key":
+				out = append(out, replicaKeyUseFindings(b, where, st)...)
 			}
+			if (d.kind == "access" || d.kind == "read-only") && reachesReplica(b, st) && hasWrite(st) {
+				out = append(out, fmt.Sprintf("%s: writes the replica: %v", where, st.Action))
+			}
+		}
+	}
+	return out
+}
+
+// reachesReplica reports whether a statement names the replica bucket, its
+// objects or its key.
+func reachesReplica(b Backend, st policydoc.Statement) bool {
+	if b.Replica == nil {
+		return false
+	}
+	return slices.ContainsFunc(st.Resource, func(r string) bool {
+		_, isObject := objectEnvIn(replicaARNOf(b), r)
+		return isObject || r == replicaARNOf(b) || r == b.Replica.KeyARN
+	})
+}
+
+// replicaKeyUseFindings: in the replica key's policy (the account
+// administration aside) the replication role may only encrypt, through S3 in
+// the replica's region, for the replica bucket (its ARN, the bucket key's
+// encryption context); anyone else only decrypt, through S3 in the replica's
+// region, for an encryption context.
+func replicaKeyUseFindings(b Backend, where string, st policydoc.Statement) []string {
+	if st.Sid == SidAccountAdmin {
+		return nil
+	}
+	var out []string
+	via := conditionValues(st, "StringEquals", "kms:ViaService")
+	if !sameSet(via, []string{replicaVia(b)}) {
+		out = append(out, fmt.Sprintf("%s: lets %v use the replica key other than through S3 in %s: %v", where, st.Principal["AWS"], b.Replica.Region, via))
+	}
+	for _, p := range st.Principal["AWS"] {
+		if p == b.Replica.RoleARN {
+			if !sameActions(st.Action, []string{"kms:Encrypt"}) || len(st.Principal["AWS"]) != 1 {
+				out = append(out, fmt.Sprintf("%s: the replication role shares a statement or gets %v, not only kms:Encrypt", where, st.Action))
+			}
+			if c := conditionValues(st, "StringEquals", s3ContextKey); !sameSet(c, []string{replicaARNOf(b)}) || len(conditionValues(st, "StringLike", s3ContextKey)) > 0 {
+				out = append(out, fmt.Sprintf("%s: the replication role encrypts for %v, not the replica bucket %s", where, c, replicaARNOf(b)))
+			}
+			continue
+		}
+		if !sameActions(st.Action, []string{"kms:Decrypt"}) {
+			out = append(out, fmt.Sprintf("%s: lets %s %v with the replica key, not only kms:Decrypt", where, p, st.Action))
+		}
+		if len(conditionValues(st, "StringLike", s3ContextKey)) == 0 {
+			out = append(out, fmt.Sprintf("%s: lets %s decrypt with the replica key for any encryption context", where, p))
 		}
 	}
 	return out
@@ -843,17 +1001,36 @@ func isBoundarySid(sid string) bool {
 	return sid == SidDenyOutsideOrg || sid == SidDenyOutsideOrgPaths || sid == SidDenyOutsideVPCE
 }
 
-// wantBoundaryDenies are the boundary's denies in the bucket or key policy.
+// boundaryExempt are the principals the boundary's denies exempt: the root,
+// the break-glass principals, the provider and, with replication, the
+// replication role (S3 acting for the backend, with no principal tag and
+// through no VPC endpoint).
+func boundaryExempt(b Backend) []string {
+	exempt := []string{rootOf(b), b.Provider}
+	if b.Boundary != nil {
+		exempt = append(exempt, b.Boundary.BreakGlass...)
+	}
+	if b.Replica != nil {
+		exempt = append(exempt, b.Replica.RoleARN)
+	}
+	return wantPatterns(exempt...)
+}
+
+// wantBoundaryDenies are the boundary's denies in a bucket or key policy. The
+// replica bucket has no VPC endpoint deny: the endpoints are the state
+// bucket's region's, and in the replica's region they would refuse every
+// failover read.
 func wantBoundaryDenies(b Backend, kind string) []policydoc.Statement {
 	bd := b.Boundary
-	if bd == nil {
+	if bd == nil || !slices.Contains(keyKinds, kind) && !slices.Contains(bucketKinds, kind) {
 		return nil
 	}
-	everything, data, resources := []string{"s3:*"}, bucketDataActions, []string{bucketARNOf(b), bucketARNOf(b) + "/*"}
-	if kind == "key" {
+	bucket := bucketOfKind(b, kind)
+	everything, data, resources := []string{"s3:*"}, bucketDataActions, []string{bucket, bucket + "/*"}
+	if slices.Contains(keyKinds, kind) {
 		everything, data, resources = keyUse, keyUse, []string{"*"}
 	}
-	exempt := wantPatterns(append([]string{rootOf(b), b.Provider}, bd.BreakGlass...)...)
+	exempt := boundaryExempt(b)
 	deny := func(sid string, actions []string, op, key string, values []string) policydoc.Statement {
 		return policydoc.Statement{Sid: sid, Effect: "Deny", Principal: policydoc.Principal{"*": {"*"}}, Action: actions, Resource: resources,
 			Condition: policydoc.Conditions{
@@ -882,27 +1059,25 @@ func wantBoundaryDenies(b Backend, kind string) []policydoc.Statement {
 	return out
 }
 
-// checkBoundary: the boundary's denies are exactly the expected ones (one per
-// principal tag, VPC endpoints only in the bucket policy; the organisation
+// checkBoundary: the boundary's denies are exactly the expected ones, in the
+// state's and the replica's bucket and key policies (one per principal tag,
+// VPC endpoints only in the state bucket's policy; the organisation
 // conditions over every action, the others over the data actions or the uses
 // of the key), and each says so on its own: it exempts exactly the root, the
-// break-glass principals and the provider (aws:PrincipalArn, a role without a
-// path under any path too) and never AWS services acting for the backend, and
-// tests exactly one boundary condition with a negated operator, so a caller
-// meeting every condition is not denied and a caller failing any one is. The
-// key policy never asks for aws:SourceVpce: the requests S3 and DynamoDB make
-// to KMS for a caller do not carry it.
+// break-glass principals, the provider and, with replication, the
+// replication role (aws:PrincipalArn, a role without a path under any path
+// too) and never AWS services acting for the backend, and tests exactly one
+// boundary condition with a negated operator, so a caller meeting every
+// condition is not denied and a caller failing any one is. The key policies
+// never ask for aws:SourceVpce: the requests S3 and DynamoDB make to KMS for
+// a caller do not carry it.
 func checkBoundary(b Backend, docs []document) []string {
 	var out []string
-	exempt := []string{rootOf(b), b.Provider}
-	if b.Boundary != nil {
-		exempt = append(exempt, b.Boundary.BreakGlass...)
-	}
-	exemptPatterns := wantPatterns(exempt...)
+	exemptPatterns := boundaryExempt(b)
 	for _, d := range docs {
 		var got []policydoc.Statement
 		for i, st := range d.doc.Statement {
-			if d.kind == "key" && len(conditionValues(st, "StringNotEquals", "aws:SourceVpce")) > 0 {
+			if slices.Contains(keyKinds, d.kind) && len(conditionValues(st, "StringNotEquals", "aws:SourceVpce")) > 0 {
 				out = append(out, describe(d, i)+": asks for aws:SourceVpce, which KMS requests made for a caller do not carry")
 			}
 			if !isBoundarySid(st.Sid) {
@@ -914,7 +1089,7 @@ func checkBoundary(b Backend, docs []document) []string {
 				out = append(out, fmt.Sprintf("%s: a boundary statement that is not a Deny for every principal", where))
 			}
 			if p := conditionValues(st, "ArnNotLike", "aws:PrincipalArn"); !sameSet(p, exemptPatterns) {
-				out = append(out, fmt.Sprintf("%s: exempts %v, not exactly the root, the break-glass principals and the provider %v", where, p, exemptPatterns))
+				out = append(out, fmt.Sprintf("%s: exempts %v, not exactly the root, the break-glass principals, the provider and the replication role %v", where, p, exemptPatterns))
 			}
 			if v := conditionValues(st, "BoolIfExists", "aws:PrincipalIsAWSService"); !sameSet(v, []string{"false"}) {
 				out = append(out, fmt.Sprintf("%s: applies to AWS services acting for the backend (aws:PrincipalIsAWSService %v)", where, v))
@@ -934,9 +1109,6 @@ func checkBoundary(b Backend, docs []document) []string {
 			}
 		}
 		want := wantBoundaryDenies(b, d.kind)
-		if d.kind != "key" && d.kind != "bucket" {
-			want = nil
-		}
 		for _, st := range want {
 			if !slices.ContainsFunc(got, func(o policydoc.Statement) bool { return one(o).Equivalent(one(st)) }) {
 				out = append(out, fmt.Sprintf("%s: boundary deny %s missing or different", d.label(), st.Sid))
@@ -951,7 +1123,8 @@ func checkBoundary(b Backend, docs []document) []string {
 	return out
 }
 
-// checkKeyAdministration: with key administrators, one deny reserves exactly
+// checkKeyAdministration, in the state key's and the replica key's policies:
+// with key administrators, one deny reserves exactly
 // KeyAdministrationActions for them and the provider, and with RequireMFA a
 // second denies them to administrators without MFA but not to the provider
 // (unless it is an administrator);
@@ -959,7 +1132,21 @@ func checkBoundary(b Backend, docs []document) []string {
 // exempts the account root; without key administrators, nothing denies them.
 func checkKeyAdministration(b Backend, docs []document) []string {
 	var out []string
-	key := byKind(docs)["key"]
+	for _, kind := range keyKinds {
+		if key, ok := byKind(docs)[kind]; ok {
+			out = append(out, keyAdministrationFindings(b, kind, key)...)
+		}
+	}
+	if !sameSet(KeyAdministrationActions(), []string{"kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}) {
+		out = append(out, fmt.Sprintf("KeyAdministrationActions() = %v", KeyAdministrationActions()))
+	}
+	return out
+}
+
+// keyAdministrationFindings are checkKeyAdministration's findings in one key
+// policy (the state key's or the replica key's, labelled kind).
+func keyAdministrationFindings(b Backend, kind string, key policydoc.Document) []string {
+	var out []string
 	ka := b.KeyAdmins
 	var want []policydoc.Statement
 	if ka != nil {
@@ -980,17 +1167,17 @@ func checkKeyAdministration(b Backend, docs []document) []string {
 	}
 	for _, st := range want {
 		if !containsEquivalent(key, st) {
-			out = append(out, fmt.Sprintf("key: %s missing or different", st.Sid))
+			out = append(out, fmt.Sprintf("%s: %s missing or different", kind, st.Sid))
 		}
 	}
 	for i, st := range key.Statement {
 		if (st.Sid == SidDenyKeyAdminOthers || st.Sid == SidDenyKeyAdminNoMFA) && !slices.ContainsFunc(want, func(o policydoc.Statement) bool { return one(o).Equivalent(one(st)) }) {
-			out = append(out, "key: unexpected "+st.Sid)
+			out = append(out, kind+": unexpected "+st.Sid)
 		}
 		if st.Effect != "Deny" || !namesAny(st.Action, KeyAdministrationActions()) {
 			continue
 		}
-		where := fmt.Sprintf("key: statement %d (%s)", i, st.Sid)
+		where := fmt.Sprintf("%s: statement %d (%s)", kind, i, st.Sid)
 		exempt := conditionValues(st, "ArnNotLike", "aws:PrincipalArn")
 		if ka == nil {
 			out = append(out, where+": denies key administration without key administrators")
@@ -1003,9 +1190,6 @@ func checkKeyAdministration(b Backend, docs []document) []string {
 		if b.Provider != "" && !mfaForAdmins && !containsAll(exempt, wantPatterns(b.Provider)) {
 			out = append(out, fmt.Sprintf("%s: denies key administration to the provider %s (exempts %v)", where, b.Provider, exempt))
 		}
-	}
-	if !sameSet(KeyAdministrationActions(), []string{"kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"}) {
-		out = append(out, fmt.Sprintf("KeyAdministrationActions() = %v", KeyAdministrationActions()))
 	}
 	return out
 }
@@ -1034,7 +1218,8 @@ func providerAdministers(b Backend) bool {
 // recoveryActions keep a key manageable: the account root may always take them.
 var recoveryActions = []string{"kms:DescribeKey", "kms:EnableKey", "kms:CancelKeyDeletion"}
 
-// checkRecovery: the account root is allowed every action of the key (the
+// checkRecovery, for the state key and the replica key: the account root is
+// allowed every action of the key (the
 // account administration statement, unconditioned), no Deny of the key policy
 // names a recovery action without exempting the root by aws:PrincipalArn (so
 // failing every boundary condition and without MFA it keeps them), and no
@@ -1042,21 +1227,26 @@ var recoveryActions = []string{"kms:DescribeKey", "kms:EnableKey", "kms:CancelKe
 // statement, whatever its conditions).
 func checkRecovery(b Backend, docs []document) []string {
 	var out []string
-	key := byKind(docs)["key"]
-	admin := policydoc.Statement{Sid: SidAccountAdmin, Effect: "Allow", Principal: policydoc.Principal{"AWS": {rootOf(b)}},
-		Action: policydoc.StringSet{"kms:*"}, Resource: policydoc.StringSet{"*"}}
-	if !containsEquivalent(key, admin) {
-		out = append(out, "key: the account root is not allowed every action without condition ("+SidAccountAdmin+" missing or different)")
-	}
-	for i, st := range key.Statement {
-		if st.Effect != "Deny" {
+	for _, kind := range keyKinds {
+		key, ok := byKind(docs)[kind]
+		if !ok {
 			continue
 		}
-		if namesAny(st.Action, []string{"kms:DescribeKey"}) {
-			out = append(out, fmt.Sprintf("key: statement %d (%s) denies kms:DescribeKey", i, st.Sid))
+		admin := policydoc.Statement{Sid: SidAccountAdmin, Effect: "Allow", Principal: policydoc.Principal{"AWS": {rootOf(b)}},
+			Action: policydoc.StringSet{"kms:*"}, Resource: policydoc.StringSet{"*"}}
+		if !containsEquivalent(key, admin) {
+			out = append(out, kind+": the account root is not allowed every action without condition ("+SidAccountAdmin+" missing or different)")
 		}
-		if namesAny(st.Action, recoveryActions) && !slices.Contains(conditionValues(st, "ArnNotLike", "aws:PrincipalArn"), rootOf(b)) {
-			out = append(out, fmt.Sprintf("key: statement %d (%s) denies a recovery action %v without exempting the account root", i, st.Sid, st.Action))
+		for i, st := range key.Statement {
+			if st.Effect != "Deny" {
+				continue
+			}
+			if namesAny(st.Action, []string{"kms:DescribeKey"}) {
+				out = append(out, fmt.Sprintf("%s: statement %d (%s) denies kms:DescribeKey", kind, i, st.Sid))
+			}
+			if namesAny(st.Action, recoveryActions) && !slices.Contains(conditionValues(st, "ArnNotLike", "aws:PrincipalArn"), rootOf(b)) {
+				out = append(out, fmt.Sprintf("%s: statement %d (%s) denies a recovery action %v without exempting the account root", kind, i, st.Sid, st.Action))
+			}
 		}
 	}
 	return out
@@ -1092,7 +1282,7 @@ func preIssue13(t *testing.T) map[string]map[string]string {
 func goldenKey(b Backend) string {
 	base := baseBackend()
 	if b.Partition != base.Partition || b.Region != base.Region || b.AccountID != base.AccountID || b.Bucket != base.Bucket || b.KeyARN != base.KeyARN ||
-		b.TableARN != "" && b.TableARN != base.TableARN || len(b.Principals) > 0 && !slices.Equal(b.Principals, statePrincipals) {
+		b.TableARN != "" && b.TableARN != base.TableARN || len(b.Principals) > 0 && !slices.Equal(b.Principals, statePrincipals) || b.Replica != nil {
 		return ""
 	}
 	lock := map[[2]bool]string{{true, true}: "table+lockfile", {true, false}: "table", {false, true}: "lockfile"}[[2]bool{b.TableARN != "", b.Lockfile}]
@@ -1161,6 +1351,159 @@ func checkUnchanged(b Backend, docs []document) []string {
 			if !containsEquivalent(before, st) && !accessModelSid(d.kind, st.Sid) {
 				out = append(out, fmt.Sprintf("%s: statement %s is neither pre-issue-13 nor the access model's", d.label(), st.Sid))
 			}
+		}
+	}
+	return out
+}
+
+// replicationSids are the statements replication adds to the identity
+// policies.
+var replicationSids = []string{SidReplicaList, SidReplicaObjects, SidReplicaDecrypt}
+
+// checkReplication: replication changes the state's documents only where it
+// must, and the replica's documents carry the state's controls. Without it
+// there is no replica document and no replica statement. With it, compared
+// with the same backend without replication: the key and bucket policies
+// differ only in the boundary's denies exempting the replication role (the
+// same statements once the role is taken out of their exemptions); the lock
+// table policy is the same; each identity policy keeps every statement and
+// gains exactly the replica statements (checkRequiredAccess says what they
+// grant). The replica bucket's policy refuses requests without TLS and
+// uploads with other encryption than SSE-KMS with the replica key, the
+// state bucket's controls written for the replica; the replica key's policy
+// lets the account root administer it, the replication role encrypt through
+// S3 in the replica region for the replica bucket, and the state principals
+// decrypt there for the replica bucket.
+func checkReplication(b Backend, docs []document) []string {
+	var out []string
+	if b.Replica == nil {
+		for _, d := range docs {
+			if strings.HasPrefix(d.kind, "replica-") {
+				out = append(out, d.label()+": a replica document without replication")
+			}
+			for i, st := range d.doc.Statement {
+				if slices.Contains(replicationSids, st.Sid) {
+					out = append(out, describe(d, i)+": a replica statement without replication")
+				}
+			}
+		}
+		return out
+	}
+	without := b
+	without.Replica = nil
+	before := byKind(renderDocuments(without))
+	role := wantPatterns(b.Replica.RoleARN)
+	for _, d := range docs {
+		old, had := before[d.label()]
+		switch d.kind {
+		case "key", "bucket":
+			if len(d.doc.Statement) != len(old.Statement) {
+				out = append(out, fmt.Sprintf("%s: %d statements with replication, %d without", d.label(), len(d.doc.Statement), len(old.Statement)))
+				continue
+			}
+			for i, st := range d.doc.Statement {
+				exempt := conditionValues(st, "ArnNotLike", "aws:PrincipalArn")
+				if isBoundarySid(st.Sid) {
+					if !containsAll(exempt, role) {
+						out = append(out, describe(d, i)+": the boundary deny does not exempt the replication role")
+					}
+					st.Condition = maps.Clone(st.Condition)
+					st.Condition["ArnNotLike"] = map[string]policydoc.StringSet{"aws:PrincipalArn": slices.DeleteFunc(slices.Clone(exempt), func(p string) bool { return slices.Contains(role, p) })}
+				}
+				if !one(st).Equivalent(one(old.Statement[i])) {
+					out = append(out, describe(d, i)+": changed by replication beyond exempting the replication role from the boundary")
+				}
+			}
+		case "table":
+			if !d.doc.Equivalent(old) {
+				out = append(out, "table: changed by replication")
+			}
+		case "access", "read-only":
+			if !had {
+				continue
+			}
+			for _, st := range old.Statement {
+				if !containsEquivalent(d.doc, st) {
+					out = append(out, fmt.Sprintf("%s: statement %s lost or changed with replication", d.label(), st.Sid))
+				}
+			}
+			var added []string
+			for _, st := range d.doc.Statement {
+				if !containsEquivalent(old, st) {
+					added = append(added, st.Sid)
+				}
+			}
+			if !sameSet(added, replicationSids) || len(added) != len(replicationSids) {
+				out = append(out, fmt.Sprintf("%s: replication adds %v, want exactly %v", d.label(), added, replicationSids))
+			}
+		case "replica-bucket":
+			out = append(out, replicaBucketControlFindings(b, d.doc)...)
+		case "replica-key":
+			out = append(out, replicaKeyStatementFindings(b, d.doc)...)
+		}
+	}
+	for _, kind := range []string{"replica-key", "replica-bucket"} {
+		if _, ok := byKind(docs)[kind]; !ok {
+			out = append(out, kind+": missing with replication")
+		}
+	}
+	return out
+}
+
+// replicaBucketControlFindings: the state bucket's controls, written out for
+// the replica and its key.
+func replicaBucketControlFindings(b Backend, d policydoc.Document) []string {
+	replica := replicaARNOf(b)
+	deny := func(sid string, actions, resources []string, cond policydoc.Conditions) policydoc.Statement {
+		return policydoc.Statement{Sid: sid, Effect: "Deny", Principal: policydoc.Principal{"*": {"*"}}, Action: actions, Resource: resources, Condition: cond}
+	}
+	objects := []string{replica + "/*"}
+	var out []string
+	for _, st := range []policydoc.Statement{
+		deny(SidDenyInsecure, []string{"s3:*"}, []string{replica, replica + "/*"}, policydoc.Conditions{"Bool": {"aws:SecureTransport": {"false"}}}),
+		deny(SidDenyOtherSSE, []string{"s3:PutObject"}, objects, policydoc.Conditions{
+			"Null": {"s3:x-amz-server-side-encryption": {"false"}}, "StringNotEquals": {"s3:x-amz-server-side-encryption": {"aws:kms"}}}),
+		deny(SidDenyUnnamedKey, []string{"s3:PutObject"}, objects, policydoc.Conditions{
+			"Null": {"s3:x-amz-server-side-encryption": {"false"}, "s3:x-amz-server-side-encryption-aws-kms-key-id": {"true"}}}),
+		deny(SidDenyOtherKey, []string{"s3:PutObject"}, objects, policydoc.Conditions{
+			"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"false"}},
+			"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {b.Replica.KeyARN}}}),
+	} {
+		if !containsEquivalent(d, st) {
+			out = append(out, "replica-bucket: the state bucket's control "+st.Sid+" is missing or different")
+		}
+	}
+	return out
+}
+
+// replicaKeyStatementFindings: the replica key's statements for the
+// replication role and the state principals, exactly.
+func replicaKeyStatementFindings(b Backend, d policydoc.Document) []string {
+	replica := replicaARNOf(b)
+	want := []policydoc.Statement{{
+		Sid: SidReplicaRoleEncrypt, Effect: "Allow", Principal: policydoc.Principal{"AWS": {b.Replica.RoleARN}},
+		Action: policydoc.StringSet{"kms:Encrypt"}, Resource: policydoc.StringSet{"*"},
+		Condition: policydoc.Conditions{"StringEquals": {"kms:CallerAccount": {b.AccountID}, "kms:ViaService": {replicaVia(b)}, s3ContextKey: {replica}}},
+	}}
+	if len(b.Principals) > 0 {
+		want = append(want, policydoc.Statement{
+			Sid: SidReplicaStateUsers, Effect: "Allow", Principal: policydoc.Principal{"AWS": b.Principals},
+			Action: policydoc.StringSet{"kms:Decrypt"}, Resource: policydoc.StringSet{"*"},
+			Condition: policydoc.Conditions{
+				"StringEquals": {"kms:CallerAccount": {b.AccountID}, "kms:ViaService": {replicaVia(b)}},
+				"StringLike":   {s3ContextKey: {replica, replica + "/*"}},
+			},
+		})
+	}
+	var out []string
+	for _, st := range want {
+		if !containsEquivalent(d, st) {
+			out = append(out, "replica-key: "+st.Sid+" missing or different")
+		}
+	}
+	for i, st := range d.Statement {
+		if (st.Sid == SidReplicaRoleEncrypt || st.Sid == SidReplicaStateUsers) && !slices.ContainsFunc(want, func(w policydoc.Statement) bool { return one(w).Equivalent(one(st)) }) {
+			out = append(out, fmt.Sprintf("replica-key: statement %d (%s) unexpected", i, st.Sid))
 		}
 	}
 	return out

@@ -14,7 +14,7 @@ import (
 type lintEntry struct {
 	File        string `json:"file"`
 	Combination string `json:"combination"`
-	Document    string `json:"document"` // key, bucket, table, access/<env>, read-only/<env>
+	Document    string `json:"document"` // key, bucket, table, replica-key, replica-bucket, replication-trust, replication-role, access/<env>, read-only/<env>, tofu-…
 	Type        string `json:"type"`     // "resource" or "identity" policy
 }
 
@@ -58,6 +58,12 @@ func TestWritePolicyDocumentsForLint(t *testing.T) {
 				kind = "resource"
 			}
 			write(i, c, d.label(), kind, d.doc)
+		}
+		// With replication: the replication role's trust and permissions
+		// (the replica key and bucket policies are among the documents).
+		if c.b.Replica != nil {
+			write(i, c, "replication-trust", "resource", ReplicationTrustPolicy(c.b))
+			write(i, c, "replication-role", "identity", ReplicationRolePolicy(c.b))
 		}
 		// With OpenTofu encryption keys: each environment's key policy and
 		// the identity policies that grant it.

@@ -1,7 +1,9 @@
 // Package policies writes every policy document a backend owns: the KMS key
 // policy, the state and log bucket policies, the per-environment IAM access
-// policies and the alarms' CloudTrail delivery role. Every policy text the
-// provider sends to AWS comes from here.
+// policies, the alarms' CloudTrail delivery role, and with replication the
+// replication role's trust and permissions, the replica key's and the replica
+// bucket's policies. Every policy text the provider sends to AWS comes from
+// here.
 package policies
 
 import (
@@ -43,6 +45,9 @@ type Backend struct {
 	// exempt from the boundary and the key administration denies so that it
 	// can always refresh, repair and destroy; "" when neither is configured.
 	Provider string
+
+	// Replica is the cross-region replication set-up; nil without.
+	Replica *Replica
 }
 
 // Statement IDs that other code (import, drift messages) refers to.
@@ -147,6 +152,8 @@ func KeyPolicy(b Backend) policydoc.Document {
 			Condition: policydoc.Conditions{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": {b.LogGroupARN}}},
 		})
 	}
+	// With replication the boundary exempts the replication role, which
+	// decrypts the states through S3 to copy them (Backend.exempt).
 	doc.Statement = append(doc.Statement, boundaryDenies(b, keyUseActions, keyUseActions, []string{"*"}, false)...)
 	doc.Statement = append(doc.Statement, keyAdministration(b)...)
 	return doc
@@ -236,58 +243,65 @@ func TrailLogsRolePolicy(logGroupARN string) policydoc.Document {
 // outside it but the exempt ones.
 func BucketPolicy(b Backend) policydoc.Document {
 	bucket := b.BucketARN()
+	doc := policydoc.Document{Version: "2012-10-17", Statement: bucketDenies(bucket, b.KeyARN)}
+	doc.Statement = append(doc.Statement, bucketGrantStatements(b, bucket, false)...)
+	// With replication the boundary exempts the replication role, which
+	// lists the bucket and reads its object versions (Backend.exempt).
+	doc.Statement = append(doc.Statement, boundaryDenies(b, []string{"s3:*"}, guardedActions, []string{bucket, bucket + "/*"}, true)...)
+	return doc
+}
+
+// bucketDenies are the controls every bucket holding states has, the state
+// bucket and the replica: no request without TLS, and no object upload that
+// asks for encryption other than SSE-KMS with keyARN (or for SSE-KMS without
+// naming a key, which would get the AWS managed aws/s3 key).
+func bucketDenies(bucket, keyARN string) []policydoc.Statement {
 	objects := bucket + "/*"
-	doc := policydoc.Document{
-		Version: "2012-10-17",
-		Statement: []policydoc.Statement{
-			{
-				Sid:       SidDenyInsecure,
-				Effect:    "Deny",
-				Principal: policydoc.Principal{"*": {"*"}},
-				Action:    policydoc.StringSet{"s3:*"},
-				Resource:  policydoc.StringSet{bucket, objects},
-				Condition: policydoc.Conditions{"Bool": {"aws:SecureTransport": {"false"}}},
+	return []policydoc.Statement{
+		{
+			Sid:       SidDenyInsecure,
+			Effect:    "Deny",
+			Principal: policydoc.Principal{"*": {"*"}},
+			Action:    policydoc.StringSet{"s3:*"},
+			Resource:  policydoc.StringSet{bucket, objects},
+			Condition: policydoc.Conditions{"Bool": {"aws:SecureTransport": {"false"}}},
+		},
+		{
+			Sid:       SidDenyOtherSSE,
+			Effect:    "Deny",
+			Principal: policydoc.Principal{"*": {"*"}},
+			Action:    policydoc.StringSet{"s3:PutObject"},
+			Resource:  policydoc.StringSet{objects},
+			Condition: policydoc.Conditions{
+				"Null":            {"s3:x-amz-server-side-encryption": {"false"}},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption": {"aws:kms"}},
 			},
-			{
-				Sid:       SidDenyOtherSSE,
-				Effect:    "Deny",
-				Principal: policydoc.Principal{"*": {"*"}},
-				Action:    policydoc.StringSet{"s3:PutObject"},
-				Resource:  policydoc.StringSet{objects},
-				Condition: policydoc.Conditions{
-					"Null":            {"s3:x-amz-server-side-encryption": {"false"}},
-					"StringNotEquals": {"s3:x-amz-server-side-encryption": {"aws:kms"}},
-				},
-			},
-			{
-				Sid:       SidDenyUnnamedKey,
-				Effect:    "Deny",
-				Principal: policydoc.Principal{"*": {"*"}},
-				Action:    policydoc.StringSet{"s3:PutObject"},
-				Resource:  policydoc.StringSet{objects},
-				Condition: policydoc.Conditions{
-					"Null": {
-						"s3:x-amz-server-side-encryption":                {"false"},
-						"s3:x-amz-server-side-encryption-aws-kms-key-id": {"true"},
-					},
-				},
-			},
-			{
-				Sid:       SidDenyOtherKey,
-				Effect:    "Deny",
-				Principal: policydoc.Principal{"*": {"*"}},
-				Action:    policydoc.StringSet{"s3:PutObject"},
-				Resource:  policydoc.StringSet{objects},
-				Condition: policydoc.Conditions{
-					"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"false"}},
-					"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {b.KeyARN}},
+		},
+		{
+			Sid:       SidDenyUnnamedKey,
+			Effect:    "Deny",
+			Principal: policydoc.Principal{"*": {"*"}},
+			Action:    policydoc.StringSet{"s3:PutObject"},
+			Resource:  policydoc.StringSet{objects},
+			Condition: policydoc.Conditions{
+				"Null": {
+					"s3:x-amz-server-side-encryption":                {"false"},
+					"s3:x-amz-server-side-encryption-aws-kms-key-id": {"true"},
 				},
 			},
 		},
+		{
+			Sid:       SidDenyOtherKey,
+			Effect:    "Deny",
+			Principal: policydoc.Principal{"*": {"*"}},
+			Action:    policydoc.StringSet{"s3:PutObject"},
+			Resource:  policydoc.StringSet{objects},
+			Condition: policydoc.Conditions{
+				"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"false"}},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {keyARN}},
+			},
+		},
 	}
-	doc.Statement = append(doc.Statement, bucketGrantStatements(b)...)
-	doc.Statement = append(doc.Statement, boundaryDenies(b, []string{"s3:*"}, guardedActions, []string{bucket, objects}, true)...)
-	return doc
 }
 
 // AccessPolicy grants one environment exactly what Terraform's S3 backend needs
@@ -347,6 +361,7 @@ func AccessPolicy(b Backend, environment string) policydoc.Document {
 		Resource: policydoc.StringSet{b.KeyARN},
 	})
 	doc.Statement = append(doc.Statement, tofuStatement(b, environment, false)...)
+	doc.Statement = append(doc.Statement, replicaReadStatements(b, environment)...)
 	return doc
 }
 
