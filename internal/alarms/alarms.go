@@ -2,7 +2,11 @@
 // Logs group the trail delivers to, encrypted with the backend's key (with the
 // IAM role CloudTrail uses to write to it),
 // metric filters for deleted *.tfstate objects and for access denied on the
-// state bucket, and one CloudWatch alarm each, notifying an SNS topic.
+// state bucket, and one CloudWatch alarm each, notifying an SNS topic. With
+// replication, one more alarm watches S3's own replication metric
+// (OperationsFailedReplication of the replication rule) and notifies the same
+// topic; S3 reports that metric only for a rule with replication metrics
+// enabled.
 package alarms
 
 import (
@@ -91,18 +95,37 @@ type Spec struct {
 	TopicARN      string
 	RetentionDays int32
 	Tags          map[string]string
+	// Replication is the replication whose failures raise an alarm; nil
+	// without replication (an alarm of this backend left from before is then
+	// deleted).
+	Replication *ReplicationAlarm
 }
+
+// ReplicationAlarm names what S3 reports replication metrics by: the state
+// bucket, the replica bucket and the replication rule's ID.
+type ReplicationAlarm struct {
+	SourceBucket, DestinationBucket, RuleID string
+}
+
+// S3Namespace is the CloudWatch namespace of S3's replication metrics.
+const S3Namespace = "AWS/S3"
+
+// ReplicationMetric counts the operations S3 failed to replicate.
+const ReplicationMetric = "OperationsFailedReplication"
 
 // Controls named in drift reports.
 const (
 	ControlDelivery      = "alarm_log_delivery"
 	ControlStateDeletion = "alarm_state_deletion"
 	ControlAccessDenied  = "alarm_access_denied"
+	// ControlReplication is compliant without replication when no alarm of
+	// this backend is left from it.
+	ControlReplication = "alarm_replication_failed"
 )
 
 // ControlNames lists the alarm controls.
 func ControlNames() []string {
-	return []string{ControlAccessDenied, ControlDelivery, ControlStateDeletion}
+	return []string{ControlAccessDenied, ControlDelivery, ControlReplication, ControlStateDeletion}
 }
 
 // LogGroup is the log group the trail delivers to.
@@ -130,20 +153,63 @@ func (s Spec) RoleARN() string {
 	return arn.ARN{Partition: s.Partition, Service: "iam", AccountID: s.AccountID, Resource: "role" + naming.PolicyPath + s.RoleName()}.String()
 }
 
-type alarm struct{ control, name, metric, pattern, description string }
+// alarm is one alarm: on a metric the trail's log group counts through a
+// metric filter (pattern), or on a metric an AWS service reports (no pattern,
+// its dimensions).
+type alarm struct {
+	control, name, description string
+	namespace, metric          string
+	pattern                    string // the metric filter's; "" for a service's metric
+	dimensions                 []cwtypes.Dimension
+	threshold                  float64
+	comparison                 cwtypes.ComparisonOperator
+}
 
+// alarms are the alarms the spec wants.
 func (s Spec) alarms() []alarm {
 	b := s.StateBucket
-	return []alarm{
-		{ControlStateDeletion, naming.StateDeletedAlarm(s.Backend), naming.StateDeletedMetric(s.Backend),
+	out := []alarm{
+		{control: ControlStateDeletion, name: naming.StateDeletedAlarm(s.Backend), namespace: Namespace, metric: naming.StateDeletedMetric(s.Backend),
 			// A DeleteObject event names its key; a DeleteObjects (batch) event
 			// may not name the keys it deleted, so every batch delete counts.
-			fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && ($.requestParameters.bucketName = "%s") && ((($.eventName = "DeleteObject") && ($.requestParameters.key = "*.tfstate")) || ($.eventName = "DeleteObjects")) }`, b),
-			"A Terraform state object (*.tfstate) was deleted from " + b + ", or objects were deleted from it in a batch"},
-		{ControlAccessDenied, naming.AccessDeniedAlarm(s.Backend), naming.AccessDeniedMetric(s.Backend),
-			fmt.Sprintf(`{ ($.errorCode = "AccessDenied") && ($.requestParameters.bucketName = "%s") }`, b),
-			"A request to the state bucket " + b + " was denied"},
+			pattern:     fmt.Sprintf(`{ ($.eventSource = "s3.amazonaws.com") && ($.requestParameters.bucketName = "%s") && ((($.eventName = "DeleteObject") && ($.requestParameters.key = "*.tfstate")) || ($.eventName = "DeleteObjects")) }`, b),
+			description: "A Terraform state object (*.tfstate) was deleted from " + b + ", or objects were deleted from it in a batch",
+			threshold:   1, comparison: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold},
+		{control: ControlAccessDenied, name: naming.AccessDeniedAlarm(s.Backend), namespace: Namespace, metric: naming.AccessDeniedMetric(s.Backend),
+			pattern:     fmt.Sprintf(`{ ($.errorCode = "AccessDenied") && ($.requestParameters.bucketName = "%s") }`, b),
+			description: "A request to the state bucket " + b + " was denied",
+			threshold:   1, comparison: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold},
 	}
+	if r := s.Replication; r != nil {
+		out = append(out, alarm{control: ControlReplication, name: naming.ReplicationFailedAlarm(s.Backend), namespace: S3Namespace, metric: ReplicationMetric,
+			dimensions: []cwtypes.Dimension{
+				{Name: aws.String("SourceBucket"), Value: aws.String(r.SourceBucket)},
+				{Name: aws.String("DestinationBucket"), Value: aws.String(r.DestinationBucket)},
+				{Name: aws.String("RuleId"), Value: aws.String(r.RuleID)},
+			},
+			description: "S3 failed to replicate objects of the state bucket " + r.SourceBucket + " to " + r.DestinationBucket + " (rule " + r.RuleID + ")",
+			threshold:   0, comparison: cwtypes.ComparisonOperatorGreaterThanThreshold})
+	}
+	return out
+}
+
+// allAlarmNames are the names of every alarm a backend may have, wanted by
+// the spec or not: Find reads them all, so that an alarm left from before
+// (replication removed) is seen and deleted, and Delete deletes them all.
+func (s Spec) allAlarmNames() []string {
+	return []string{naming.StateDeletedAlarm(s.Backend), naming.AccessDeniedAlarm(s.Backend), naming.ReplicationFailedAlarm(s.Backend)}
+}
+
+// unwanted lists the alarms of o the spec does not want, sorted. Find keeps
+// only those that carry this backend's ownership tag.
+func (s Spec) unwanted(o *Observed) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(o.Alarms)) {
+		if !slices.Contains(s.alarmNames(), name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (s Spec) trustPolicy() string { return policies.Render(policies.TrailLogsTrustPolicy(s.TrailARN)) }
@@ -209,7 +275,7 @@ func Find(ctx context.Context, c Clients, spec Spec) (*Observed, error) {
 // findAlarms fills the alarms of o and their tags: DescribeAlarms and each
 // alarm's tags (by the ARN the name gives) at once.
 func findAlarms(ctx context.Context, api MetricAlarmsAPI, spec Spec, o *Observed) error {
-	names := spec.alarmNames()
+	names := spec.allAlarmNames()
 	var (
 		wg      sync.WaitGroup
 		al      *cloudwatch.DescribeAlarmsOutput
@@ -243,15 +309,22 @@ func findAlarms(ctx context.Context, api MetricAlarmsAPI, spec Spec, o *Observed
 	if err := errors.Join(append([]error{descErr}, tagErrs...)...); err != nil {
 		return err
 	}
+	wanted := spec.alarmNames()
 	for _, a := range al.MetricAlarms {
-		o.Alarms[aws.ToString(a.AlarmName)] = a
-	}
-	for i, name := range names {
-		if _, ok := o.Alarms[name]; ok {
-			o.AlarmTags[name] = tagged[i]
-			if o.AlarmTags[name] == nil {
-				o.AlarmTags[name] = map[string]string{}
-			}
+		name := aws.ToString(a.AlarmName)
+		i := slices.Index(names, name)
+		if i < 0 {
+			continue
+		}
+		// An alarm the spec does not want counts only if it is this
+		// backend's: only then is it deleted.
+		if !slices.Contains(wanted, name) && tagged[i][naming.OwnerTagKey] != spec.Backend {
+			continue
+		}
+		o.Alarms[name] = a
+		o.AlarmTags[name] = tagged[i]
+		if o.AlarmTags[name] == nil {
+			o.AlarmTags[name] = map[string]string{}
 		}
 	}
 	return nil
@@ -358,7 +431,7 @@ func Check(spec Spec, o *Observed) error {
 
 // Drift compares what exists with the spec: control name → problem ("" when compliant).
 func Drift(spec Spec, o *Observed) map[string]string {
-	out := map[string]string{ControlDelivery: "", ControlStateDeletion: "", ControlAccessDenied: ""}
+	out := map[string]string{ControlDelivery: "", ControlStateDeletion: "", ControlAccessDenied: "", ControlReplication: ""}
 	trustOK, _ := policydoc.Equivalent(o.Trust, spec.trustPolicy())
 	roleOK, _ := policydoc.Equivalent(o.RolePolicy, spec.rolePolicy())
 	switch {
@@ -378,16 +451,35 @@ func Drift(spec Spec, o *Observed) map[string]string {
 	for _, a := range spec.alarms() {
 		got, ok := o.Alarms[a.name]
 		switch {
-		case o.Filters[a.name] != a.pattern:
+		case a.pattern != "" && o.Filters[a.name] != a.pattern:
 			out[a.control] = "the metric filter " + a.name + " is missing or changed"
 		case !ok:
 			out[a.control] = "the alarm " + a.name + " is missing"
-		case aws.ToString(got.MetricName) != a.metric || aws.ToString(got.Namespace) != Namespace ||
+		case aws.ToString(got.MetricName) != a.metric || aws.ToString(got.Namespace) != a.namespace || !sameDimensions(got.Dimensions, a.dimensions) ||
 			len(got.AlarmActions) != 1 || got.AlarmActions[0] != spec.TopicARN || !aws.ToBool(got.ActionsEnabled):
 			out[a.control] = "the alarm " + a.name + " is changed or does not notify " + spec.TopicARN
 		}
 	}
+	for _, name := range spec.unwanted(o) {
+		if name == naming.ReplicationFailedAlarm(spec.Backend) {
+			out[ControlReplication] = "the alarm " + name + " is left from replication, which is off"
+		}
+	}
 	return out
+}
+
+// sameDimensions reports whether two dimension lists hold the same
+// name-value pairs, in any order.
+func sameDimensions(a, b []cwtypes.Dimension) bool {
+	pairs := func(ds []cwtypes.Dimension) []string {
+		out := make([]string, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(pairs(a), pairs(b))
 }
 
 // retentions are the values CloudWatch Logs accepts.
@@ -440,16 +532,21 @@ func Ensure(ctx context.Context, c Clients, spec Spec, have *Observed, tracked b
 		// Filters are the log group's; a changed alarm is repaired alone.
 		wg.Go(func() {
 			if _, err := c.Alarms.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), AlarmDescription: aws.String(a.description),
-				MetricName: aws.String(a.metric), Namespace: aws.String(Namespace), Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
-				EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+				MetricName: aws.String(a.metric), Namespace: aws.String(a.namespace), Dimensions: a.dimensions, Statistic: cwtypes.StatisticSum, Period: aws.Int32(300),
+				EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(a.threshold), ComparisonOperator: a.comparison,
 				TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true), AlarmActions: []string{spec.TopicARN},
 				Tags: cwTags(spec.Tags)}); err != nil {
 				alarmErrs[i] = fmt.Errorf("cloudwatch:PutMetricAlarm %s: %w", a.name, err)
 			}
 		})
 	}
+	// Alarms of this backend the spec no longer wants (replication removed).
+	var removeErr error
+	if names := spec.unwanted(have); len(names) > 0 {
+		wg.Go(func() { removeErr = deleteAlarms(ctx, c.Alarms, names) })
+	}
 	wg.Wait()
-	if err := errors.Join(append([]error{groupErr, roleErr, tagErr}, alarmErrs...)...); err != nil {
+	if err := errors.Join(append([]error{groupErr, roleErr, tagErr, removeErr}, alarmErrs...)...); err != nil {
 		return nil, err
 	}
 	o, err := retry.Visible(ctx, func() (*Observed, error) { return Find(ctx, c, spec) })
@@ -524,6 +621,9 @@ func syncTags(ctx context.Context, c Clients, spec Spec, o, before *Observed) er
 		})
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Alarms)) {
+		if !slices.Contains(spec.alarmNames(), name) {
+			continue // being deleted
+		}
 		alarm := aws.String(spec.AlarmARN(name))
 		_, existed := before.Alarms[name]
 		run(o.AlarmTags[name], !existed, func(keys []string) error {
@@ -599,7 +699,7 @@ func ensureGroup(ctx context.Context, api LogsAPI, spec Spec, have *Observed) er
 		})
 	}
 	for _, a := range spec.alarms() {
-		if have.Filters[a.name] == a.pattern {
+		if a.pattern == "" || have.Filters[a.name] == a.pattern {
 			continue
 		}
 		wg.Go(func() {
@@ -647,18 +747,12 @@ func ensureRole(ctx context.Context, api RoleAPI, spec Spec, have *Observed) err
 // Delete removes alarms, the log group (with its filters) and the role; parts
 // already gone count as deleted.
 func Delete(ctx context.Context, c Clients, spec Spec) error {
-	names := spec.alarmNames()
 	var (
 		wg                          sync.WaitGroup
 		alarmErr, groupErr, roleErr error
 	)
 	// Three independent chains, at once.
-	wg.Go(func() {
-		var gone *cwtypes.ResourceNotFound
-		if _, err := c.Alarms.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names}); err != nil && !errors.As(err, &gone) {
-			alarmErr = fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", strings.Join(names, ", "), err)
-		}
-	})
+	wg.Go(func() { alarmErr = deleteAlarms(ctx, c.Alarms, spec.allAlarmNames()) })
 	wg.Go(func() {
 		var gone *cwltypes.ResourceNotFoundException
 		if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(spec.LogGroup())}); err != nil && !errors.As(err, &gone) {
@@ -677,4 +771,23 @@ func Delete(ctx context.Context, c Clients, spec Spec) error {
 	})
 	wg.Wait()
 	return errors.Join(alarmErr, groupErr, roleErr)
+}
+
+// deleteAlarms deletes each named alarm with a call of its own, at once: in
+// the event of an error DeleteAlarms deletes none of the alarms it is given,
+// and a name that does not exist may be that error. An alarm already gone
+// counts as deleted.
+func deleteAlarms(ctx context.Context, api MetricAlarmsAPI, names []string) error {
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			var gone *cwtypes.ResourceNotFound
+			if _, err := api.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && !errors.As(err, &gone) {
+				errs[i] = fmt.Errorf("cloudwatch:DeleteAlarms %s: %w", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

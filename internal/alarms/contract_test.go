@@ -15,10 +15,11 @@ import (
 )
 
 // findReads are the calls of one Find of everything, sorted: the tags of the
-// log group and of each alarm are read at once with them (the role's come
-// with GetRole).
+// log group and of each alarm the backend may have (the replication alarm
+// included, wanted or not) are read at once with them (the role's come with
+// GetRole).
 var findReads = []string{"DescribeAlarms", "DescribeLogGroups", "DescribeMetricFilters", "GetRole", "GetRolePolicy",
-	"ListTagsForResource cloudwatch", "ListTagsForResource cloudwatch", "ListTagsForResource logs"}
+	"ListTagsForResource cloudwatch", "ListTagsForResource cloudwatch", "ListTagsForResource cloudwatch", "ListTagsForResource logs"}
 
 func observe(t *testing.T, f *fakeAWS) *Observed {
 	t.Helper()

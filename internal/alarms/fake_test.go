@@ -269,7 +269,8 @@ func (f *fakeAWS) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlar
 		}
 	}
 	f.alarms[aws.ToString(in.AlarmName)] = cwtypes.MetricAlarm{AlarmName: in.AlarmName, MetricName: in.MetricName, Namespace: in.Namespace,
-		AlarmActions: in.AlarmActions, ActionsEnabled: in.ActionsEnabled}
+		Dimensions: in.Dimensions, Statistic: in.Statistic, Period: in.Period, EvaluationPeriods: in.EvaluationPeriods, Threshold: in.Threshold,
+		ComparisonOperator: in.ComparisonOperator, TreatMissingData: in.TreatMissingData, AlarmActions: in.AlarmActions, ActionsEnabled: in.ActionsEnabled}
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
 }
 
@@ -295,6 +296,13 @@ func (f *fakeAWS) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAlarmsInp
 		return nil, err
 	}
 	f.alarmsGone = append(f.alarmsGone, in)
+	// As CloudWatch documents it: in the event of an error (here a name
+	// that does not exist), no alarm is deleted.
+	for _, name := range in.AlarmNames {
+		if _, ok := f.alarms[name]; !ok {
+			return nil, apiError("ResourceNotFound")
+		}
+	}
 	for _, name := range in.AlarmNames {
 		delete(f.alarms, name)
 		delete(f.tags, alarmARN(name))
