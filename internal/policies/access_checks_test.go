@@ -658,8 +658,6 @@ func checkEnvironments(b Backend, docs []document) []string {
 						ok = slices.Contains(b.Principals, p)
 					case SidGrantReadOnlyS3:
 						ok = g.grantedAnywhere(p)
-					case SidReplicaRoleEncrypt:
-						ok = p == b.Replica.RoleARN
 					}
 					if !ok {
 						out = append(out, fmt.Sprintf("%s: names %s", where, p))
@@ -960,10 +958,11 @@ func reachesReplica(b Backend, st policydoc.Statement) bool {
 }
 
 // replicaKeyUseFindings: in the replica key's policy (the account
-// administration aside) the replication role may only encrypt, through S3 in
-// the replica's region, for the replica bucket (its ARN, the bucket key's
-// encryption context); anyone else only decrypt, through S3 in the replica's
-// region, for an encryption context.
+// administration aside) anyone may only decrypt, through S3 in the replica's
+// region, for an encryption context; the replication role is named by no
+// statement (its own policy lets it encrypt, through the root statement; KMS
+// refuses a key policy naming a role that does not exist yet, and the role's
+// policy names the key).
 func replicaKeyUseFindings(b Backend, where string, st policydoc.Statement) []string {
 	if st.Sid == SidAccountAdmin {
 		return nil
@@ -975,13 +974,7 @@ func replicaKeyUseFindings(b Backend, where string, st policydoc.Statement) []st
 	}
 	for _, p := range st.Principal["AWS"] {
 		if p == b.Replica.RoleARN {
-			if !sameActions(st.Action, []string{"kms:Encrypt"}) || len(st.Principal["AWS"]) != 1 {
-				out = append(out, fmt.Sprintf("%s: the replication role shares a statement or gets %v, not only kms:Encrypt", where, st.Action))
-			}
-			if c := conditionValues(st, "StringEquals", s3ContextKey); !sameSet(c, []string{replicaARNOf(b)}) || len(conditionValues(st, "StringLike", s3ContextKey)) > 0 {
-				out = append(out, fmt.Sprintf("%s: the replication role encrypts for %v, not the replica bucket %s", where, c, replicaARNOf(b)))
-			}
-			continue
+			out = append(out, where+": names the replication role, which may not exist when the key's policy is written")
 		}
 		if !sameActions(st.Action, []string{"kms:Decrypt"}) {
 			out = append(out, fmt.Sprintf("%s: lets %s %v with the replica key, not only kms:Decrypt", where, p, st.Action))
@@ -1371,9 +1364,8 @@ var replicationSids = []string{SidReplicaList, SidReplicaObjects, SidReplicaDecr
 // grant). The replica bucket's policy refuses requests without TLS and
 // uploads with other encryption than SSE-KMS with the replica key, the
 // state bucket's controls written for the replica; the replica key's policy
-// lets the account root administer it, the replication role encrypt through
-// S3 in the replica region for the replica bucket, and the state principals
-// decrypt there for the replica bucket.
+// lets the state principals decrypt through S3 in the replica region for the
+// replica bucket, and names the replication role nowhere.
 func checkReplication(b Backend, docs []document) []string {
 	var out []string
 	if b.Replica == nil {
@@ -1476,15 +1468,11 @@ func replicaBucketControlFindings(b Backend, d policydoc.Document) []string {
 	return out
 }
 
-// replicaKeyStatementFindings: the replica key's statements for the
-// replication role and the state principals, exactly.
+// replicaKeyStatementFindings: the replica key's statement for the state
+// principals, exactly; no statement naming the replication role.
 func replicaKeyStatementFindings(b Backend, d policydoc.Document) []string {
 	replica := replicaARNOf(b)
-	want := []policydoc.Statement{{
-		Sid: SidReplicaRoleEncrypt, Effect: "Allow", Principal: policydoc.Principal{"AWS": {b.Replica.RoleARN}},
-		Action: policydoc.StringSet{"kms:Encrypt"}, Resource: policydoc.StringSet{"*"},
-		Condition: policydoc.Conditions{"StringEquals": {"kms:CallerAccount": {b.AccountID}, "kms:ViaService": {replicaVia(b)}, s3ContextKey: {replica}}},
-	}}
+	var want []policydoc.Statement
 	if len(b.Principals) > 0 {
 		want = append(want, policydoc.Statement{
 			Sid: SidReplicaStateUsers, Effect: "Allow", Principal: policydoc.Principal{"AWS": b.Principals},
@@ -1502,8 +1490,11 @@ func replicaKeyStatementFindings(b Backend, d policydoc.Document) []string {
 		}
 	}
 	for i, st := range d.Statement {
-		if (st.Sid == SidReplicaRoleEncrypt || st.Sid == SidReplicaStateUsers) && !slices.ContainsFunc(want, func(w policydoc.Statement) bool { return one(w).Equivalent(one(st)) }) {
+		if st.Sid == SidReplicaStateUsers && !slices.ContainsFunc(want, func(w policydoc.Statement) bool { return one(w).Equivalent(one(st)) }) {
 			out = append(out, fmt.Sprintf("replica-key: statement %d (%s) unexpected", i, st.Sid))
+		}
+		if slices.Contains(st.Principal["AWS"], b.Replica.RoleARN) {
+			out = append(out, fmt.Sprintf("replica-key: statement %d (%s) names the replication role", i, st.Sid))
 		}
 	}
 	return out

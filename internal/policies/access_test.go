@@ -687,13 +687,9 @@ func TestAccessChecksCatchMutations(t *testing.T) {
 			st := statement(t, find(t, docs, "replica-key"), SidGrantReadOnlyS3)
 			st.Action = append(st.Action, "kms:Encrypt")
 		}},
-		{"replication role decrypts replicas", "read-only", false, func(t *testing.T, docs []document) {
-			st := statement(t, find(t, docs, "replica-key"), SidReplicaRoleEncrypt)
-			st.Action = append(st.Action, "kms:Decrypt")
-		}},
-		{"replication role encrypts for any object", "read-only", false, func(t *testing.T, docs []document) {
-			st := statement(t, find(t, docs, "replica-key"), SidReplicaRoleEncrypt)
-			st.Condition["StringEquals"][s3ContextKey] = policydoc.StringSet{tReplicaA + "/*"}
+		{"replication role named in the replica key", "read-only", false, func(t *testing.T, docs []document) {
+			st := statement(t, find(t, docs, "replica-key"), SidGrantReadOnlyS3)
+			st.Principal = policydoc.Principal{"AWS": append(slices.Clone(st.Principal["AWS"]), tReplicaRole)}
 		}},
 		{"replica key used through the state region", "read-only", false, func(t *testing.T, docs []document) {
 			statement(t, find(t, docs, "replica-key"), SidGrantReadOnlyS3).Condition["StringEquals"]["kms:ViaService"] = policydoc.StringSet{"s3." + tRegion + ".amazonaws.com"}
@@ -748,10 +744,10 @@ func TestAccessChecksCatchMutations(t *testing.T) {
 		{"state bucket control loosened with replication", "replication", false, func(t *testing.T, docs []document) {
 			statement(t, find(t, docs, "bucket"), SidDenyOtherSSE).Condition = nil
 		}},
-		{"replication role decrypts with the replica key", "replication", false, func(t *testing.T, docs []document) {
+		{"replication role granted by the replica key", "replication", false, func(t *testing.T, docs []document) {
 			d := find(t, docs, "replica-key")
-			d.Statement = append(d.Statement, policydoc.Statement{Sid: SidReplicaRoleEncrypt, Effect: "Allow", Principal: policydoc.Principal{"AWS": {tReplicaRole}},
-				Action: policydoc.StringSet{"kms:Decrypt"}, Resource: policydoc.StringSet{"*"}})
+			d.Statement = append(d.Statement, policydoc.Statement{Sid: "ReplicationRoleEncryptsReplicas", Effect: "Allow", Principal: policydoc.Principal{"AWS": {tReplicaRole}},
+				Action: policydoc.StringSet{"kms:Encrypt"}, Resource: policydoc.StringSet{"*"}})
 		}},
 		{"replica statement without replication", "replication", true, func(t *testing.T, docs []document) {
 			d := find(t, docs, "read-only/dev")

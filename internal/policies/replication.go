@@ -27,7 +27,6 @@ const (
 	SidReplicationDecrypt       = "DecryptStatesThroughS3"
 	SidReplicationEncrypt       = "EncryptReplicasThroughS3"
 	SidReplicaStateUsers        = "StatePrincipalsReadReplicaThroughS3"
-	SidReplicaRoleEncrypt       = "ReplicationRoleEncryptsReplicas"
 	SidReplicaList              = "ListOwnReplicaPrefix"
 	SidReplicaObjects           = "ReadReplicaStateObjects"
 	SidReplicaDecrypt           = "DecryptReplicaThroughS3"
@@ -134,13 +133,19 @@ func (b Backend) replica() Replica {
 }
 
 // ReplicaKeyPolicy is the replica key's policy, the state key's made for a
-// failover copy: the account root administers it; the replication role may
-// encrypt with it through S3 in the replica region for the replica bucket;
-// the state principals and every principal of the access blocks (read-write
-// ones included: the replica is only ever read) may decrypt with it through
-// S3 in the replica region, for the replica bucket only. The boundary and key
-// administration denies are the state key's (the replication role exempt
-// from the boundary).
+// failover copy: the account root administers it (so IAM policies decide,
+// as for the state key); the state principals and every principal of the
+// access blocks (read-write ones included: the replica is only ever read) may
+// decrypt with it through S3 in the replica region, for the replica bucket
+// only. The boundary and key administration denies are the state key's (the
+// replication role exempt from the boundary).
+//
+// The replication role encrypts the replicas through its own policy
+// (ReplicationRolePolicy: kms:Encrypt through S3 in the replica region for
+// the replica bucket), which the root statement makes effective in this
+// account. The key policy does not name it: KMS refuses a policy naming a
+// principal that does not exist yet, and the role's policy names this key,
+// so naming it here would make each wait for the other.
 func ReplicaKeyPolicy(b Backend) policydoc.Document {
 	r, replica := b.replica(), b.ReplicaBucketARN()
 	context := policydoc.Conditions{"StringLike": {s3Context: {replica, replica + "/*"}}}
@@ -153,19 +158,6 @@ func ReplicaKeyPolicy(b Backend) policydoc.Document {
 			Action:    policydoc.StringSet{"kms:*"},
 			Resource:  policydoc.StringSet{"*"},
 		}},
-	}
-	if r.RoleARN != "" {
-		doc.Statement = append(doc.Statement, policydoc.Statement{
-			Sid: SidReplicaRoleEncrypt, Effect: "Allow",
-			Principal: policydoc.Principal{"AWS": {r.RoleARN}},
-			Action:    policydoc.StringSet{"kms:Encrypt"},
-			Resource:  policydoc.StringSet{"*"},
-			Condition: policydoc.Conditions{"StringEquals": {
-				"kms:CallerAccount": {b.AccountID},
-				"kms:ViaService":    {viaS3(r.Region)},
-				s3Context:           {replica},
-			}},
-		})
 	}
 	doc.Statement = appendKeyGrant(doc.Statement, SidReplicaStateUsers, sortedUnique(b.Principals), []string{"kms:Decrypt"}, "s3", r.Region, context)
 	doc.Statement = appendKeyGrant(doc.Statement, SidGrantReadOnlyS3, b.grantPrincipals(true, true), []string{"kms:Decrypt"}, "s3", r.Region, context)
