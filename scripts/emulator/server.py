@@ -45,9 +45,35 @@ lock table's encryption can drift and be repaired in a test. The aws/dynamodb ke
 moto makes for a table encrypted without a key named is reported with KeyManager AWS,
 as AWS reports it (moto says CUSTOMER), so that an audit can tell it from a
 customer-managed key.
+
+S3, where moto 5.2.5 loses or bends what AWS keeps (each fix has a test in
+internal/acctest/emulator_s3_test.go):
+- GetBucketNotificationConfiguration returns the EventBridgeConfiguration that was
+  put (moto stores it and drops it on read).
+- GetBucketReplication reads back each rule as it was put: ID, Priority, Status,
+  Filter (or the rule-level Prefix), DeleteMarkerReplication, SourceSelectionCriteria,
+  ExistingObjectReplication and the whole Destination (account, storage class,
+  AccessControlTranslation, EncryptionConfiguration, Metrics, ReplicationTime). moto
+  drops SourceSelectionCriteria, reads DeleteMarkerReplication as Disabled and every
+  Filter as an empty prefix. Nothing is replicated: no object is ever copied.
+- Object Lock: PutObjectLockConfiguration is accepted on a bucket that holds objects
+  (AWS allows switching Object Lock on for an existing versioned bucket, and changing
+  or removing its default retention at any time; moto refuses with InvalidBucket
+  unless the bucket is empty); versioning of a bucket with Object Lock cannot be
+  suspended (InvalidBucketState, as on AWS; moto suspends it, after which a delete
+  without a version ID drops every version, retained or not); an upload that Object
+  Lock retains (the bucket's default retention, or lock headers) must carry
+  Content-MD5, an x-amz-checksum-<algorithm> header, x-amz-sdk-checksum-algorithm or
+  a checksum trailer, and is refused otherwise with AWS's InvalidRequest (moto
+  accepts only Content-MD5 and x-amz-sdk-checksum-algorithm, under another code);
+  GetObjectRetention is answered (moto does not route it and returns the object's
+  body): the version's mode and retain-until date, NoSuchObjectLockConfiguration
+  (404) for a version without retention, InvalidRequest for a bucket without Object
+  Lock.
 """
 import argparse
 import base64
+import datetime
 import fnmatch
 import ipaddress
 import json
@@ -70,6 +96,11 @@ from moto.utilities.utils import get_partition
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.logs.exceptions import ResourceNotFoundException
 from moto.logs.responses import LogsResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.s3.exceptions import InvalidBucketState, ReplicationConfigurationNotFoundError, S3ClientError
+from moto.s3.models import S3Backend
+from moto.s3.responses import S3Response
+from werkzeug.datastructures import Headers
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -414,6 +445,196 @@ def install_aws_managed_table_key():
     Table._get_default_encryption_key = default_table_key
 
 
+# --- S3: what AWS keeps and moto loses (see the module docstring) ----------------------
+
+def _notification_entry(item, arn_key):
+    entry = {"Id": item.id, arn_key: item.arn, "Events": item.events}
+    if item.filters:
+        entry["Filter"] = {"Key": {"FilterRules": item.filters["S3Key"]["FilterRule"]}}
+    return entry
+
+
+def get_bucket_notification(self):
+    """GetBucketNotificationConfiguration with the EventBridgeConfiguration that was put."""
+    config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    self.data["Action"] = "GetBucketNotificationConfiguration"
+    if not config:
+        return self.serialized(EmptyResult())
+    result = {
+        "TopicConfigurations": [_notification_entry(t, "TopicArn") for t in config.topic],
+        "QueueConfigurations": [_notification_entry(q, "QueueArn") for q in config.queue],
+        "LambdaFunctionConfigurations": [_notification_entry(f, "LambdaFunctionArn") for f in config.cloud_function],
+    }
+    if config.event_bridge is not None:
+        result["EventBridgeConfiguration"] = {}
+    return self.serialized(ActionResult(result))
+
+
+def _xml_value(value):
+    """A PutBucketReplication body element as xmltodict parsed it, without its
+    namespace attributes; an empty element is an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return {k: _xml_value(v) for k, v in value.items() if not k.startswith("@")}
+    if isinstance(value, list):
+        return [_xml_value(v) for v in value]
+    return value
+
+
+def _as_list_of(value):
+    if value in (None, ""):
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def replication_rule(rule):
+    """One replication rule as AWS reads it back: everything that was put."""
+    rule = _xml_value(rule)
+    out = {k: rule[k] for k in ("ID", "Priority", "Status", "Prefix", "DeleteMarkerReplication",
+                                "SourceSelectionCriteria", "ExistingObjectReplication", "Destination") if k in rule}
+    if "Filter" in rule:
+        f = rule["Filter"] if isinstance(rule["Filter"], dict) else {}
+        if "And" in f:
+            f = dict(f)
+            f["And"] = dict(f["And"]) if isinstance(f["And"], dict) else {}
+            if "Tag" in f["And"]:
+                f["And"]["Tags"] = _as_list_of(f["And"].pop("Tag"))
+        out["Filter"] = f or {"Prefix": ""}
+    return out
+
+
+def get_bucket_replication(self):
+    """GetBucketReplication that reads back what PutBucketReplication stored."""
+    self.data["Action"] = "GetBucketReplication"
+    replication = self.backend.get_bucket_replication(self.bucket_name)
+    if not replication:
+        raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+    return self.serialized(ActionResult({"ReplicationConfiguration": {
+        "Role": replication["Role"],
+        "Rules": [replication_rule(r) for r in _as_list_of(replication["Rule"])],
+    }}))
+
+
+_moto_put_object_lock_configuration = S3Backend.put_object_lock_configuration
+
+
+def put_object_lock_configuration(self, bucket_name, lock_enabled, mode=None, days=None, years=None):
+    """PutObjectLockConfiguration that, like AWS, also takes a bucket holding objects."""
+    bucket = self.get_bucket(bucket_name)
+    if not bucket.is_versioned:
+        return _moto_put_object_lock_configuration(self, bucket_name, lock_enabled, mode, days, years)
+    if lock_enabled:
+        bucket.object_lock_enabled = True
+    bucket.default_lock_mode = mode
+    bucket.default_lock_days = days
+    bucket.default_lock_years = years
+
+
+_moto_put_bucket_versioning = S3Backend.put_bucket_versioning
+
+
+def put_bucket_versioning(self, bucket_name, status):
+    """PutBucketVersioning that, like AWS, keeps a bucket with Object Lock versioned."""
+    if self.get_bucket(bucket_name).object_lock_enabled and status != "Enabled":
+        raise InvalidBucketState("An Object Lock configuration is present on this bucket, "
+                                 "so the versioning state cannot be changed.")
+    return _moto_put_bucket_versioning(self, bucket_name, status)
+
+
+_CHECKSUM_ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+
+
+def upload_checksum(headers):
+    """How an upload proves its integrity, as AWS accepts it for Object Lock:
+    "md5", "sdk" (x-amz-sdk-checksum-algorithm), the algorithm of an
+    x-amz-checksum-<algorithm> header or trailer, or None."""
+    if headers.get("Content-MD5"):
+        return "md5"
+    if headers.get("x-amz-sdk-checksum-algorithm"):
+        return "sdk"
+    for alg in _CHECKSUM_ALGORITHMS:
+        if headers.get(f"x-amz-checksum-{alg}"):
+            return alg
+    trailer = (headers.get("x-amz-trailer") or "").strip().lower()
+    if trailer.startswith("x-amz-checksum-") and trailer[len("x-amz-checksum-"):] in _CHECKSUM_ALGORITHMS:
+        return trailer[len("x-amz-checksum-"):]
+    return None
+
+
+class ObjectLockUploadWithoutChecksum(S3ClientError):
+    def __init__(self):
+        super().__init__("InvalidRequest", "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object "
+                                           "requests with Object Lock parameters")
+
+
+_moto_key_response_put = S3Response._key_response_put
+
+
+def key_response_put(self, query, key_name):
+    """The object PUTs moto checks for Object Lock (every one but UploadPart), with
+    AWS's rule for the integrity header and AWS's error."""
+    if not (query.get("uploadId") and query.get("partNumber")):
+        try:
+            bucket = self.backend.get_bucket(self.bucket_name)
+        except S3ClientError:
+            bucket = None  # moto reports the missing bucket
+        lock_headers = (self.headers.get("x-amz-object-lock-mode") or self.headers.get("x-amz-object-lock-retain-until-date")
+                        or self.headers.get("x-amz-object-lock-legal-hold") == "ON")
+        if bucket is not None and (lock_headers or (bucket.object_lock_enabled and bucket.has_default_lock)):
+            proof = upload_checksum(self.headers)
+            if proof is None:
+                raise ObjectLockUploadWithoutChecksum()
+            if proof not in ("md5", "sdk"):
+                # moto looks for x-amz-sdk-checksum-algorithm only: name the algorithm
+                # the request's own checksum header or trailer carries.
+                headers = Headers(list(self.headers.items()))
+                headers["x-amz-sdk-checksum-algorithm"] = proof.upper()
+                self.headers = headers
+    return _moto_key_response_put(self, query, key_name)
+
+
+def _error(status, code, message):
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+            f"<RequestId>emulator</RequestId></Error>")
+    return status, {"Content-Type": "application/xml"}, body
+
+
+_moto_key_response_get = S3Response._key_response_get
+
+
+def key_response_get(self, query, key_name):
+    """Object GETs, with GetObjectRetention answered (moto serves the object instead)."""
+    if "retention" not in query:
+        return _moto_key_response_get(self, query, key_name)
+    self.data["Action"] = "GetObjectRetention"
+    self._authenticate_and_authorize_s3_action(bucket_name=self.bucket_name, key_name=key_name)
+    bucket = self.backend.get_bucket(self.bucket_name)
+    if not bucket.object_lock_enabled:
+        return _error(400, "InvalidRequest", "Bucket is missing Object Lock Configuration")
+    key, _ = self._get_key(validate_storage_class=False)
+    if not key.lock_mode or not key.lock_until:
+        return _error(404, "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration")
+    until = key.lock_until
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            until = datetime.datetime.strptime(key.lock_until, fmt).replace(tzinfo=datetime.timezone.utc)
+            break
+        except ValueError:
+            pass
+    self.data["Action"] = "GetObjectRetention"
+    return self.serialized(ActionResult({"Retention": {"Mode": key.lock_mode, "RetainUntilDate": until}}))
+
+
+def install_s3_fidelity():
+    S3Response.get_bucket_notification = get_bucket_notification
+    S3Response.get_bucket_replication = get_bucket_replication
+    S3Response._key_response_put = key_response_put
+    S3Response._key_response_get = key_response_get
+    S3Backend.put_object_lock_configuration = put_object_lock_configuration
+    S3Backend.put_bucket_versioning = put_bucket_versioning
+
+
 def install_condition_evaluation():
     IAMPolicyStatement.is_action_permitted = is_action_permitted
     access_control.IAMPolicyStatement = IAMPolicyStatement
@@ -440,6 +661,7 @@ def main(argv=None):
     install_table_encryption_update()
     install_aws_managed_table_key()
     install_cross_account_tables()
+    install_s3_fidelity()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = ContextMiddleware(app)
