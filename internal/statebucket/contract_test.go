@@ -17,8 +17,8 @@ import (
 )
 
 // findReads are the calls of one Find, sorted.
-var findReads = []string{"GetBucketEncryption", "GetBucketLifecycleConfiguration", "GetBucketLogging", "GetBucketOwnershipControls",
-	"GetBucketPolicy", "GetBucketTagging", "GetBucketVersioning", "GetPublicAccessBlock", "HeadBucket"}
+var findReads = []string{"GetBucketEncryption", "GetBucketLifecycleConfiguration", "GetBucketLogging", "GetBucketNotificationConfiguration",
+	"GetBucketOwnershipControls", "GetBucketPolicy", "GetBucketTagging", "GetBucketVersioning", "GetObjectLockConfiguration", "GetPublicAccessBlock", "HeadBucket"}
 
 func isRead(op string) bool { return strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") }
 
@@ -34,7 +34,7 @@ func observe(t *testing.T, f *fakeS3, spec Spec) *Observed {
 
 // Ensure of a compliant bucket writes nothing and reads it once: the final Find.
 func TestEnsureCompliantReadsOnce(t *testing.T) {
-	for _, spec := range []Spec{testSpec(), logSpec()} {
+	for _, spec := range []Spec{testSpec(), logSpec(), lockedSpec()} {
 		f := newFake()
 		f.hardenedBucket(spec)
 		if _, err := Ensure(context.Background(), f, spec, observe(t, f, spec), false); err != nil {

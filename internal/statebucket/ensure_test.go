@@ -40,6 +40,14 @@ func logSpec() Spec {
 		Role: RoleAccessLogs, Policy: testSpec().Policy, Tags: map[string]string{naming.OwnerTagKey: "acme"}}
 }
 
+// lockedSpec is the state bucket's with a default retention and its events
+// sent to EventBridge.
+func lockedSpec() Spec {
+	s := testSpec()
+	s.ObjectLock, s.EventBridge = &ObjectLock{Mode: "GOVERNANCE", Days: 30}, true
+	return s
+}
+
 // observeAndEnsure does what the orchestrator does: one Find, then Ensure
 // with what it observed.
 func observeAndEnsure(ctx context.Context, f *fakeS3, spec Spec, tracked bool) (*Observed, error) {
@@ -71,6 +79,13 @@ func (f *fakeS3) hardenedBucket(spec Spec) *fakeBucket {
 	}
 	if spec.Logging != nil {
 		b.logging = &types.LoggingEnabled{TargetBucket: aws.String(spec.Logging.TargetBucket), TargetPrefix: aws.String(spec.Logging.TargetPrefix)}
+	}
+	if l := spec.ObjectLock; l != nil {
+		b.objectLock = &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled, Rule: &types.ObjectLockRule{
+			DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionMode(l.Mode), Days: aws.Int32(l.Days)}}}
+	}
+	if spec.EventBridge {
+		b.notification = &types.NotificationConfiguration{EventBridgeConfiguration: &types.EventBridgeConfiguration{}}
 	}
 	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
 		b.tags = append(b.tags, types.Tag{Key: aws.String(k), Value: aws.String(spec.Tags[k])})
@@ -358,6 +373,8 @@ func TestEnsureFailures(t *testing.T) {
 		"policy":            {nil, "GetBucketPolicy", 0, "s3:GetBucketPolicy"},
 		"lifecycle":         {nil, "GetBucketLifecycleConfiguration", 0, "s3:GetBucketLifecycleConfiguration"},
 		"logging":           {nil, "GetBucketLogging", 0, "s3:GetBucketLogging"},
+		"object lock":       {nil, "GetObjectLockConfiguration", 0, "s3:GetObjectLockConfiguration"},
+		"notifications":     {nil, "GetBucketNotificationConfiguration", 0, "s3:GetBucketNotificationConfiguration"},
 		"tagging":           {nil, "GetBucketTagging", 0, "s3:GetBucketTagging"},
 		"adoption check":    {nil, "GetBucketTagging", 1, "s3:GetBucketTagging"},
 		"read after":        {nil, "GetBucketPolicy", 1, "s3:GetBucketPolicy"},
@@ -369,15 +386,22 @@ func TestEnsureFailures(t *testing.T) {
 		"put lifecycle":     {func(b *fakeBucket) { b.lifecycle = nil }, "PutBucketLifecycleConfiguration", 0, "s3:PutBucketLifecycleConfiguration"},
 		"put logging":       {func(b *fakeBucket) { b.logging = nil }, "PutBucketLogging", 0, "s3:PutBucketLogging"},
 		"put tags":          {func(b *fakeBucket) { b.tags = b.tags[:1] }, "PutBucketTagging", 0, "s3:PutBucketTagging"},
+		"put object lock":   {func(b *fakeBucket) { b.objectLock = nil }, "PutObjectLockConfiguration", 0, "s3:PutObjectLockConfiguration"},
+		"put notifications": {func(b *fakeBucket) { b.notification = nil }, "PutBucketNotificationConfiguration", 0, "s3:PutBucketNotificationConfiguration"},
+		"notifications read before the write": {func(b *fakeBucket) { b.notification = nil }, "GetBucketNotificationConfiguration", 1,
+			"s3:GetBucketNotificationConfiguration"},
+		// The object lock write follows a versioning write that failed: it is
+		// not made.
+		"put versioning before the lock": {func(b *fakeBucket) { b.versioning, b.objectLock = "", nil }, "PutBucketVersioning", 0, "s3:PutBucketVersioning"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
-			b := f.hardenedBucket(testSpec())
+			b := f.hardenedBucket(lockedSpec())
 			if tc.breakIt != nil {
 				tc.breakIt(b)
 			}
 			f.fail[tc.op] = append(make([]error, tc.nth), boom)
-			_, err := observeAndEnsure(context.Background(), f, testSpec(), false)
+			_, err := observeAndEnsure(context.Background(), f, lockedSpec(), false)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, boom) {
 				t.Errorf("error %v, want %q wrapping the failure", err, tc.want)
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -51,6 +52,12 @@ type fakeS3 struct {
 	lifecycles []*s3.PutBucketLifecycleConfigurationInput
 	logging    []*s3.PutBucketLoggingInput
 	deletes    []*s3.DeleteObjectsInput
+	locks      []*s3.PutObjectLockConfigurationInput
+	notified   []*s3.PutBucketNotificationConfigurationInput
+
+	// delay holds, per operation, how long a call waits before it acts (and
+	// before it is recorded): an S3 slow to answer one write.
+	delay map[string]time.Duration
 }
 
 type fakeBucket struct {
@@ -66,12 +73,21 @@ type fakeBucket struct {
 	markers    []types.DeleteMarkerEntry
 	// deleteErrors are per-object errors the next DeleteObjects reports.
 	deleteErrors []types.Error
+	// objectLock is the Object Lock configuration (nil: never enabled);
+	// notification the notification configuration (nil: none).
+	objectLock   *types.ObjectLockConfiguration
+	notification *types.NotificationConfiguration
+	// retention and legalHold of object versions, by "key@version"; a
+	// version absent from legalHold never had one (S3 answers
+	// NoSuchObjectLockConfiguration).
+	retention map[string]types.ObjectLockRetention
+	legalHold map[string]types.ObjectLockLegalHoldStatus
 }
 
 var _ API = (*fakeS3)(nil)
 
 func newFake() *fakeS3 {
-	return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}, always: map[string]error{}}
+	return &fakeS3{buckets: map[string]*fakeBucket{}, fail: map[string][]error{}, always: map[string]error{}, delay: map[string]time.Duration{}}
 }
 
 // apiError is the error S3 answers with code: the SDK's typed error where S3
@@ -276,6 +292,7 @@ func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioni
 }
 
 func (f *fakeS3) PutBucketVersioning(_ context.Context, in *s3.PutBucketVersioningInput, _ ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error) {
+	f.wait("PutBucketVersioning")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("PutBucketVersioning"); err != nil {
@@ -512,4 +529,125 @@ func (f *fakeS3) DeleteObjects(_ context.Context, in *s3.DeleteObjectsInput, _ .
 	}
 	b.versions, b.markers = versions, markers
 	return &s3.DeleteObjectsOutput{}, nil
+}
+
+// wait sleeps for op's delay, before the call takes the lock.
+func (f *fakeS3) wait(op string) {
+	f.mu.Lock()
+	d := f.delay[op]
+	f.mu.Unlock()
+	time.Sleep(d)
+}
+
+func (f *fakeS3) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetObjectLockConfiguration"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.objectLock == nil {
+		return nil, apiError("ObjectLockConfigurationNotFoundError")
+	}
+	c := *b.objectLock
+	return &s3.GetObjectLockConfigurationOutput{ObjectLockConfiguration: &c}, nil
+}
+
+// PutObjectLockConfiguration refuses, as S3 does, a bucket whose versioning
+// is not Enabled.
+func (f *fakeS3) PutObjectLockConfiguration(_ context.Context, in *s3.PutObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.PutObjectLockConfigurationOutput, error) {
+	f.wait("PutObjectLockConfiguration")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("PutObjectLockConfiguration"); err != nil {
+		return nil, err
+	}
+	f.locks = append(f.locks, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.versioning != types.BucketVersioningStatusEnabled {
+		return nil, apiError("InvalidBucketState")
+	}
+	c := *in.ObjectLockConfiguration
+	b.objectLock = &c
+	return &s3.PutObjectLockConfigurationOutput{}, nil
+}
+
+func (f *fakeS3) GetObjectRetention(_ context.Context, in *s3.GetObjectRetentionInput, _ ...func(*s3.Options)) (*s3.GetObjectRetentionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetObjectRetention"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.objectLock == nil {
+		return nil, apiError("InvalidRequest")
+	}
+	r, ok := b.retention[aws.ToString(in.Key)+"@"+aws.ToString(in.VersionId)]
+	if !ok {
+		return nil, apiError("NoSuchObjectLockConfiguration")
+	}
+	return &s3.GetObjectRetentionOutput{Retention: &r}, nil
+}
+
+func (f *fakeS3) GetObjectLegalHold(_ context.Context, in *s3.GetObjectLegalHoldInput, _ ...func(*s3.Options)) (*s3.GetObjectLegalHoldOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetObjectLegalHold"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.objectLock == nil {
+		return nil, apiError("InvalidRequest")
+	}
+	h, ok := b.legalHold[aws.ToString(in.Key)+"@"+aws.ToString(in.VersionId)]
+	if !ok {
+		return nil, apiError("NoSuchObjectLockConfiguration")
+	}
+	return &s3.GetObjectLegalHoldOutput{LegalHold: &types.ObjectLockLegalHold{Status: h}}, nil
+}
+
+func (f *fakeS3) GetBucketNotificationConfiguration(_ context.Context, in *s3.GetBucketNotificationConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketNotificationConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetBucketNotificationConfiguration"); err != nil {
+		return nil, err
+	}
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	out := &s3.GetBucketNotificationConfigurationOutput{}
+	if n := b.notification; n != nil {
+		out.TopicConfigurations, out.QueueConfigurations, out.LambdaFunctionConfigurations, out.EventBridgeConfiguration =
+			n.TopicConfigurations, n.QueueConfigurations, n.LambdaFunctionConfigurations, n.EventBridgeConfiguration
+	}
+	return out, nil
+}
+
+func (f *fakeS3) PutBucketNotificationConfiguration(_ context.Context, in *s3.PutBucketNotificationConfigurationInput, _ ...func(*s3.Options)) (*s3.PutBucketNotificationConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("PutBucketNotificationConfiguration"); err != nil {
+		return nil, err
+	}
+	f.notified = append(f.notified, in)
+	b, err := f.get(in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	c := *in.NotificationConfiguration
+	b.notification = &c
+	return &s3.PutBucketNotificationConfigurationOutput{}, nil
 }

@@ -47,6 +47,12 @@ type API interface {
 	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 	GetBucketLogging(context.Context, *s3.GetBucketLoggingInput, ...func(*s3.Options)) (*s3.GetBucketLoggingOutput, error)
 	PutBucketLogging(context.Context, *s3.PutBucketLoggingInput, ...func(*s3.Options)) (*s3.PutBucketLoggingOutput, error)
+	GetObjectLockConfiguration(context.Context, *s3.GetObjectLockConfigurationInput, ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
+	PutObjectLockConfiguration(context.Context, *s3.PutObjectLockConfigurationInput, ...func(*s3.Options)) (*s3.PutObjectLockConfigurationOutput, error)
+	GetObjectRetention(context.Context, *s3.GetObjectRetentionInput, ...func(*s3.Options)) (*s3.GetObjectRetentionOutput, error)
+	GetObjectLegalHold(context.Context, *s3.GetObjectLegalHoldInput, ...func(*s3.Options)) (*s3.GetObjectLegalHoldOutput, error)
+	GetBucketNotificationConfiguration(context.Context, *s3.GetBucketNotificationConfigurationInput, ...func(*s3.Options)) (*s3.GetBucketNotificationConfigurationOutput, error)
+	PutBucketNotificationConfiguration(context.Context, *s3.PutBucketNotificationConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketNotificationConfigurationOutput, error)
 }
 
 // Logging is where a bucket's server access logs go.
@@ -68,12 +74,18 @@ const (
 	// RoleAccessLogs is the bucket receiving the state bucket's server access
 	// logs (and the trail's files); its controls are named "log_bucket_…".
 	RoleAccessLogs
+	// RoleReplica is the bucket in another region that the state bucket
+	// replicates to; its controls are named "replica_bucket_…".
+	RoleReplica
 )
 
 // controlPrefix starts the names of the controls of a bucket in this role.
 func (r Role) controlPrefix() string {
-	if r == RoleAccessLogs {
+	switch r {
+	case RoleAccessLogs:
 		return "log_bucket_"
+	case RoleReplica:
+		return "replica_bucket_"
 	}
 	return "bucket_"
 }
@@ -90,7 +102,13 @@ type Spec struct {
 	NoncurrentDays int32
 	ExpireDays     int32 // > 0: current objects expire too (log buckets)
 	Logging        *Logging
-	Tags           map[string]string
+	// ObjectLock is the default retention the bucket gives every new object
+	// version; nil: none wanted (a rule already there is left alone: see
+	// ClearDefaultRetention).
+	ObjectLock *ObjectLock
+	// EventBridge: the bucket sends its events to Amazon EventBridge.
+	EventBridge bool
+	Tags        map[string]string
 }
 
 // Controls named in drift reports.
@@ -126,6 +144,19 @@ type Observed struct {
 	ExpireDays      int32 // current-object expiry of that rule (log buckets); 0 without
 	LifecycleIsOurs bool
 	Logging         Logging // empty when access logging is off
+	// ObjectLockEnabled: Object Lock is on (it cannot be switched off).
+	ObjectLockEnabled bool
+	// ObjectLockMode is the default retention rule's mode, "" without a rule.
+	ObjectLockMode string
+	// ObjectLockDays is the default retention in days, 0 without a rule. A
+	// rule given in years counts 365 days a year here (the least it retains)
+	// and ObjectLockYears says so.
+	ObjectLockDays int32
+	// ObjectLockYears is the default retention of a rule given in years, 0
+	// for a rule in days or no rule.
+	ObjectLockYears int32
+	// EventBridge: the notification configuration sends events to EventBridge.
+	EventBridge bool
 }
 
 // ControlNames lists the controls of a bucket with this spec.
@@ -169,6 +200,15 @@ func drift(spec Spec, o *Observed) map[string]string {
 	}
 	if !lifecycleMatches(spec, o.Lifecycle) {
 		out[ControlLifecycle] = "lifecycle rules differ from the retention rule"
+	}
+	if l := spec.ObjectLock; l != nil {
+		out[ControlObjectLock] = objectLockProblem(*l, o)
+	}
+	if spec.EventBridge {
+		out[ControlEventNotifications] = ""
+		if !o.EventBridge {
+			out[ControlEventNotifications] = "events are not sent to EventBridge"
+		}
 	}
 	if l := spec.Logging; l != nil {
 		switch {
@@ -256,7 +296,7 @@ func isMissing(err error) bool {
 	return errors.As(err, &notFound) || errors.As(err, &noBucket) || awserr.IsHTTPNotFound(err)
 }
 
-// Find reads every control of the bucket: HeadBucket and the eight reads of
+// Find reads every control of the bucket: HeadBucket and the ten reads of
 // its configuration, concurrently (one round trip). A missing bucket is
 // awserr.ErrNotFound, whatever the other reads said; every other failure is
 // reported. The "not configured" answers of S3's sub-resources (which have
@@ -288,9 +328,10 @@ func Observe(ctx context.Context, api API, bucket string) (*Observed, map[string
 	var (
 		wg   sync.WaitGroup
 		head error
-		errs [8]error
+		errs [10]error
 	)
-	controls := [8]string{ControlEncryption, ControlVersioning, ControlPublicAccess, ControlOwnership, ControlPolicy, ControlLifecycle, ControlAccessLogging, ReadTags}
+	controls := [10]string{ControlEncryption, ControlVersioning, ControlPublicAccess, ControlOwnership, ControlPolicy, ControlLifecycle, ControlAccessLogging, ReadTags,
+		ControlObjectLock, ControlEventNotifications}
 	// read runs one Get concurrently: its error is kept unless S3 answered
 	// with one of the codes saying the setting is absent.
 	read := func(i int, op string, absent []string, get func() error) {
@@ -371,6 +412,20 @@ func Observe(ctx context.Context, api API, bucket string) (*Observed, map[string
 			for _, t := range tg.TagSet {
 				o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
+		}
+		return err
+	})
+	read(8, "GetObjectLockConfiguration", []string{"ObjectLockConfigurationNotFoundError"}, func() error {
+		ol, err := api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: b})
+		if err == nil {
+			observeObjectLock(o, ol.ObjectLockConfiguration)
+		}
+		return err
+	})
+	read(9, "GetBucketNotificationConfiguration", nil, func() error {
+		n, err := api.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: b})
+		if err == nil {
+			o.EventBridge = n.EventBridgeConfiguration != nil
 		}
 		return err
 	})
@@ -540,9 +595,11 @@ func putTags(ctx context.Context, api API, bucket string, have, want map[string]
 // widens access, but none is made until the bucket refuses public policies
 // and ACLs, so a bucket found public stops being so before anything else
 // changes (and a failure here writes nothing more). Then every other control,
-// concurrently. Then the tags, so that a bucket is re-tagged only once the
-// rest succeeded. created says the bucket was made moments ago by this
-// Ensure: each write is then retried while S3 does not see it yet.
+// concurrently (Object Lock after versioning, which S3 requires to be Enabled
+// first, in the same step when both differ). Then the tags, so that a bucket
+// is re-tagged only once the rest succeeded. created says the bucket was made
+// moments ago by this Ensure: each write is then retried while S3 does not
+// see it yet.
 func harden(ctx context.Context, api API, spec Spec, o *Observed, created bool) error {
 	b := &spec.Bucket
 	drift := drift(spec, o)
@@ -594,16 +651,38 @@ func harden(ctx context.Context, api API, spec Spec, o *Observed, created bool) 
 			return nil
 		})
 	}
-	if drift[ControlVersioning] != "" {
+	versioning := func() error {
+		if err := put(func() error {
+			_, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+			return err
+		}); err != nil {
+			return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
+		}
+		return nil
+	}
+	lock := func() error {
+		return put(func() error { return putObjectLock(ctx, api, spec.Bucket, spec.ObjectLock) })
+	}
+	// S3 takes an Object Lock configuration only on a bucket whose
+	// versioning is Enabled: when both differ, the lock follows the
+	// versioning write in the same step.
+	switch writeVersioning, writeLock := drift[ControlVersioning] != "", spec.ObjectLock != nil && drift[ControlObjectLock] != ""; {
+	case writeVersioning && writeLock:
 		rest = append(rest, func() error {
-			if err := put(func() error {
-				_, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+			if err := versioning(); err != nil {
 				return err
-			}); err != nil {
-				return fmt.Errorf("s3:PutBucketVersioning %s: %w", spec.Bucket, err)
 			}
-			return nil
+			return lock()
 		})
+	case writeVersioning:
+		rest = append(rest, versioning)
+	case writeLock:
+		rest = append(rest, lock)
+	}
+	if spec.EventBridge && drift[ControlEventNotifications] != "" {
+		// A bucket made moments ago has no notification configuration of
+		// anyone else's to keep.
+		rest = append(rest, func() error { return put(func() error { return enableEventBridge(ctx, api, spec.Bucket, !created) }) })
 	}
 	if drift[ControlPolicy] != "" {
 		rest = append(rest, func() error {
