@@ -97,11 +97,71 @@ var table = map[string]Refs{
 		Why:         "Without expiry a versioned bucket keeps every old state, and the secrets in it, forever, and failed multipart uploads of state linger unseen.",
 		Remediation: "Add one lifecycle rule for the whole bucket that expires noncurrent versions after the retention period, removes expired delete markers and aborts incomplete multipart uploads after 7 days.",
 	},
+	"bucket_object_lock": {
+		SecurityHub: []string{"S3.15"},
+		Checkov:     []string{"CKV_AWS_143"},
+		Why:         "Versioning keeps old states only until someone allowed to delete object versions purges them; a default Object Lock retention keeps every state version from being deleted or overwritten for its retention period, in COMPLIANCE mode even by the root user.",
+		Remediation: "Enable Object Lock on the bucket (versioning Enabled first) with a default retention rule of the configured mode and number of days (PutObjectLockConfiguration).",
+	},
+	"bucket_event_notifications": {
+		SecurityHub: []string{"S3.11"},
+		Checkov:     []string{"CKV2_AWS_62"},
+		Why:         "With the bucket's events sent to Amazon EventBridge, a deleted state or state version can be reported within seconds instead of the minutes the CloudTrail path takes.",
+		Remediation: "Turn Amazon EventBridge on in the bucket's event notification configuration (PutBucketNotificationConfiguration with an EventBridgeConfiguration), keeping the topic, queue and Lambda destinations already there.",
+	},
 	"bucket_access_logging": {
 		FSBP:        []string{"S3.9"},
 		Checkov:     []string{"CKV_AWS_18"},
 		Why:         "Server access logs record who read or wrote each state object and from where, which is what an investigation of a suspected leak needs.",
 		Remediation: "Enable server access logging on the state bucket to a separate private log bucket in the same account and Region.",
+	},
+
+	// Replica bucket (replication): a copy of the state bucket in another
+	// Region, under the replica key, with the state bucket's controls.
+	"replica_bucket_encryption": {
+		SecurityHub: []string{"S3.17"},
+		Checkov:     []string{"CKV_AWS_19", "CKV_AWS_145"},
+		Why:         "The replica holds a copy of every state and of the secrets in it, so it is encrypted at rest like the state bucket, under a customer managed key of the replica's Region.",
+		Remediation: "Set the replica bucket's default encryption to SSE-KMS with the backend's replica key and turn on the S3 Bucket Key.",
+	},
+	"replica_bucket_versioning": {
+		SecurityHub: []string{"S3.14"},
+		Checkov:     []string{"CKV_AWS_21"},
+		Why:         "S3 replicates only into a versioned bucket, and the replica's version history is what a recovery in the other Region restores from.",
+		Remediation: "Enable versioning on the replica bucket (PutBucketVersioning with status Enabled) and never suspend it.",
+	},
+	"replica_bucket_public_access_block": {
+		FSBP:        []string{"S3.8"},
+		CIS:         []string{"2.1.4"},
+		Checkov:     []string{"CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6"},
+		Why:         "A replica made public leaks the same states, secrets and map of the infrastructure as a public state bucket would.",
+		Remediation: "Turn on all four S3 Block Public Access settings of the replica bucket: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets.",
+	},
+	"replica_bucket_ownership_controls": {
+		FSBP:        []string{"S3.12"},
+		Checkov:     []string{"CKV2_AWS_65"},
+		Why:         "With ACLs disabled only IAM and the bucket policy decide who reads the replica, and every replicated object belongs to the backend's account.",
+		Remediation: "Set S3 Object Ownership to BucketOwnerEnforced on the replica bucket, which disables ACLs on it and its objects.",
+	},
+	"replica_bucket_policy": {
+		FSBP:        []string{"S3.5"},
+		CIS:         []string{"2.1.1"},
+		Checkov:     []string{"CKV_AWS_70"},
+		Why:         "The replica's policy refuses requests without TLS and objects encrypted otherwise than with the replica key, and lets each environment only read its own states there for a failover: nobody but S3 replication writes the replica.",
+		Remediation: "Attach a bucket policy that denies s3:* when aws:SecureTransport is false and denies s3:PutObject with any server-side encryption other than SSE-KMS with the replica key, with no Allow to a wildcard principal.",
+	},
+	"replica_bucket_lifecycle": {
+		FSBP:        []string{"S3.13"},
+		SecurityHub: []string{"S3.10"},
+		Checkov:     []string{"CKV_AWS_300", "CKV2_AWS_61"},
+		Why:         "Replicated old versions expire after the same retention as in the state bucket, so the copy keeps superseded states and their secrets no longer than the original does.",
+		Remediation: "Add one lifecycle rule for the whole replica bucket that expires noncurrent versions after the retention period, removes expired delete markers and aborts incomplete multipart uploads after 7 days.",
+	},
+	"replica_bucket_object_lock": {
+		SecurityHub: []string{"S3.15"},
+		Checkov:     []string{"CKV_AWS_143"},
+		Why:         "With object_lock the replicated state versions are retained in the other Region too, so purging one bucket's history cannot erase the other's.",
+		Remediation: "Enable Object Lock on the replica bucket with the state bucket's default retention mode and number of days (PutObjectLockConfiguration).",
 	},
 
 	// Access-log bucket (server access logs of the state bucket, and the
@@ -167,6 +227,44 @@ var table = map[string]Refs{
 	"kms_alias": {
 		Why:         "People and tools find the backend key by its alias, so a missing alias, or one pointed at another key, misleads whoever relies on it.",
 		Remediation: "Create the alias alias/<name>-tfstate, or point it back at the backend's key with UpdateAlias.",
+	},
+
+	// Replica key (replication): the replica bucket's customer managed key
+	// in the replica's Region.
+	"replica_kms_key_state": {
+		FSBP:        []string{"KMS.3"},
+		Checkov:     []string{"CKV_AWS_227"},
+		Why:         "A disabled or deleted replica key makes every replicated state unreadable, which defeats the replica exactly when the primary Region is lost.",
+		Remediation: "Keep the replica key enabled: cancel any scheduled deletion (CancelKeyDeletion) and enable the key again (EnableKey), in the replica's Region.",
+	},
+	"replica_kms_key_rotation": {
+		SecurityHub: []string{"KMS.4"},
+		CIS:         []string{"3.6"},
+		Checkov:     []string{"CKV_AWS_7"},
+		Why:         "Automatic rotation limits how much replicated state any one version of the replica key's material protects.",
+		Remediation: "Enable automatic rotation of the replica key (EnableKeyRotation) with the configured rotation period.",
+	},
+	"replica_kms_key_policy": {
+		Checkov:     []string{"CKV_AWS_33", "CKV2_AWS_64"},
+		Why:         "The replica key policy lets the backend's principals only decrypt replicas, only through S3 in the replica's Region and only for the replica bucket, so the copy is no easier to read than the original.",
+		Remediation: "Set an explicit key policy that grants kms:* only to the account root and kms:Decrypt only to the backend's principals with a kms:ViaService condition for S3 in the replica's Region and the replica bucket's encryption context, and never allows a wildcard principal.",
+	},
+	"replica_kms_alias": {
+		Why:         "People and tools find the replica key in the other Region by its alias during a recovery, so a missing alias, or one pointed at another key, misleads them when it matters most.",
+		Remediation: "Create the alias alias/<name>-tfstate-replica in the replica's Region, or point it back at the replica key with UpdateAlias.",
+	},
+
+	// Replication: the role S3 assumes and the state bucket's rule.
+	"replication_role": {
+		Checkov:     []string{"CKV_AWS_60", "CKV_AWS_61"},
+		Why:         "Only S3, replicating this account's state bucket, may assume the role, and the role may only read state versions for replication, write replicas and use the two keys through S3, so it cannot become a way to read or change states.",
+		Remediation: "Give the role /securestate/<name>-tfstate-replication a trust policy that allows only s3.amazonaws.com, for this account's state bucket (aws:SourceAccount, aws:SourceArn), and one inline policy with exactly the replication actions, kms:Decrypt of the backend key and kms:Encrypt of the replica key through S3.",
+	},
+	"replication_rule": {
+		SecurityHub: []string{"S3.7"},
+		Checkov:     []string{"CKV_AWS_144"},
+		Why:         "The rule copies every state version and delete marker, re-encrypted with the replica key, into a bucket in another Region, so a regional outage or a lost bucket does not take the states with it.",
+		Remediation: "Give the state bucket one enabled replication rule for all objects, through the replication role, that selects SSE-KMS encrypted objects, replicates delete markers and writes to the replica bucket in the other Region with the replica key.",
 	},
 
 	// DynamoDB lock table.
@@ -246,11 +344,23 @@ var table = map[string]Refs{
 		Why:         "Deleting state files is the fastest way to lose track of infrastructure or hide a change, so it should alert someone at once.",
 		Remediation: "Create a metric filter on the trail's log group for DeleteObject of *.tfstate keys and DeleteObjects on the state bucket, and a CloudWatch alarm on it with actions enabled that notifies an SNS topic.",
 	},
+	"alarm_replication_failed": {
+		SecurityHub: []string{"CloudWatch.15", "CloudWatch.17"},
+		Checkov:     []string{"CKV_AWS_319"},
+		Why:         "A replica that silently stopped receiving states fails exactly when it is needed, so every operation S3 failed to replicate should alert someone.",
+		Remediation: "Create a CloudWatch alarm on S3's OperationsFailedReplication metric of the state bucket, replica bucket and replication rule (Sum greater than 0 over 5 minutes) with actions enabled that notifies an SNS topic.",
+	},
 	"alarm_access_denied": {
 		SecurityHub: []string{"CloudWatch.15", "CloudWatch.17"},
 		Checkov:     []string{"CKV_AWS_319"},
 		Why:         "Denied requests to the state bucket are the trace of someone probing for state they may not read.",
 		Remediation: "Create a metric filter on the trail's log group for errorCode AccessDenied on the state bucket, and a CloudWatch alarm on it with actions enabled that notifies an SNS topic.",
+	},
+
+	// EventBridge rule on the state bucket's events.
+	"state_delete_events": {
+		Why:         "Deleting a state or one of its versions is the quickest way to lose track of infrastructure or hide a change; the rule notifies the alarm topic within seconds of S3 reporting it.",
+		Remediation: "Create an EventBridge rule on the default event bus that matches the state bucket's Object Deleted events for state objects and targets the alarm SNS topic.",
 	},
 }
 
@@ -286,6 +396,9 @@ var sources = map[string]string{
 	"SecurityHub KMS.4":         "kms-controls.html#kms-4: key rotation enabled; related CIS v3.0.0/3.6; not in FSBP",
 	"SecurityHub S3.10":         "s3-controls.html#s3-10: versioned bucket has a lifecycle configuration; NIST SP 800-53 only",
 	"SecurityHub S3.14":         "s3-controls.html#s3-14: versioning enabled; NIST SP 800-53 and 800-171 only",
+	"SecurityHub S3.7":          "s3-controls.html#s3-7: cross-Region replication enabled; PCI DSS v3.2.1 and NIST SP 800-53 only (it fails for a replication destination bucket, whose finding the page says to suppress)",
+	"SecurityHub S3.11":         "s3-controls.html#s3-11: S3 Event Notifications enabled (EventBridge is one of their destinations, AmazonS3/latest/userguide/EventNotifications.html); NIST SP 800-53 and 800-171 only",
+	"SecurityHub S3.15":         "s3-controls.html#s3-15: Object Lock enabled (optional mode parameter); NIST SP 800-53 and PCI DSS v4.0.1 only",
 	"SecurityHub S3.17":         "s3-controls.html#s3-17: default encryption with SSE-KMS or DSSE-KMS; NIST and PCI DSS v4.0.1 only",
 	"CIS 1.16":                  "cis_v300/section_1.pp: Ensure IAM policies that allow full \"*:*\" administrative privileges are not attached",
 	"CIS 2.1.1":                 "cis_v300/section_2.pp: Ensure S3 Bucket Policy is set to deny HTTP requests; S3.5 related requirements",
@@ -307,11 +420,15 @@ var sources = map[string]string{
 	"CKV_AWS_54":                "policy index: aws_s3_bucket_public_access_block block public policy",
 	"CKV_AWS_55":                "policy index: aws_s3_bucket_public_access_block ignore public ACLs",
 	"CKV_AWS_56":                "policy index: aws_s3_bucket_public_access_block restrict public buckets",
+	"CKV_AWS_60":                "checkov/terraform/checks/resource/aws/IAMRoleAllowsPublicAssume.py: no Allow statement of the role's trust policy has the AWS principal *",
+	"CKV_AWS_61":                "checkov/terraform/checks/resource/aws/IAMRoleAllowAssumeFromAccount.py: the role's trust policy does not let a whole account (its root or ID) assume it",
 	"CKV_AWS_62":                "checkov/terraform/checks/resource/aws/IAMAdminPolicyDocument.py: no Allow of * on * (aws_iam_policy)",
 	"CKV_AWS_63":                "checkov/terraform/checks/resource/aws/IAMStarActionPolicyDocument.py: no Allow of action * (aws_iam_policy)",
 	"CKV_AWS_66":                "checkov/terraform/checks/resource/aws/CloudWatchLogGroupRetention.py: retention_in_days set",
 	"CKV_AWS_70":                "checkov/terraform/checks/resource/aws/S3AllowsAnyPrincipal.py: no Allow to principal * (Deny statements skipped)",
 	"CKV_AWS_119":               "checkov/terraform/checks/resource/aws/DynamoDBTablesEncrypted.py: server_side_encryption enabled with kms_key_arn (customer managed key)",
+	"CKV_AWS_143":               "checkov/terraform/checks/resource/aws/S3BucketObjectLock.py: object_lock_configuration object_lock_enabled Enabled",
+	"CKV_AWS_144":               "checkov/terraform/checks/graph_checks/aws/S3BucketReplicationConfiguration.yaml: a replication rule with status Enabled",
 	"CKV_AWS_145":               "checkov/terraform/checks/graph_checks/aws/S3KMSEncryptedByDefault.yaml: sse_algorithm aws:kms",
 	"CKV_AWS_158":               "checkov/terraform/checks/resource/aws/CloudWatchLogGroupKMSKey.py: log group kms_key_id set",
 	"CKV_AWS_227":               "checkov/terraform/checks/resource/aws/KMSKeyIsEnabled.py: is_enabled",
@@ -325,6 +442,7 @@ var sources = map[string]string{
 	"CKV2_AWS_10":               "checkov/terraform/checks/graph_checks/aws/CloudtrailHasCloudwatch.yaml: trail cloud_watch_logs_group_arn and log group",
 	"CKV2_AWS_16":               "checkov/terraform/checks/graph_checks/aws/AutoScalingEnableOnDynamoDBTables.yaml: passes for billing_mode PAY_PER_REQUEST",
 	"CKV2_AWS_61":               "checkov/terraform/checks/graph_checks/aws/S3BucketLifecycle.yaml: bucket has a lifecycle configuration",
+	"CKV2_AWS_62":               "checkov/terraform/checks/graph_checks/aws/S3BucketEventNotifications.yaml: bucket has an aws_s3_bucket_notification (where Terraform sets eventbridge = true)",
 	"CKV2_AWS_64":               "checkov/terraform/checks/graph_checks/aws/KmsKeyPolicyIsDefined.yaml: key has an explicit key policy",
 	"CKV2_AWS_65":               "checkov/terraform/checks/graph_checks/aws/AWSdisableS3ACL.yaml: object_ownership BucketOwnerEnforced",
 }

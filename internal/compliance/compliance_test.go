@@ -13,23 +13,89 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/audittrail"
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
+	"github.com/securestate/terraform-provider-securestate/internal/replication"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+	"github.com/securestate/terraform-provider-securestate/internal/statevents"
 )
 
+// keyControls are the controls of a customer managed key.
+var keyControls = []string{kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias}
+
+// replicaKeyPrefix starts the replica key's controls: the backend reports the
+// key controls of the replica key under it (internal/backend, which imports
+// this package, so its constant cannot be used here).
+const replicaKeyPrefix = "replica_"
+
 // definedControls are the names of every control the component packages
-// report. The log bucket is gathered as the backend specifies it: without
-// server access logging of its own (S3.9 itself says to suppress the finding
-// for a logging target bucket), so it has no log_bucket_access_logging.
+// report, each component specified with everything that adds controls: the
+// state bucket with server access logging, Object Lock and EventBridge; the
+// replica bucket with Object Lock. The log bucket is gathered as the backend
+// specifies it: without server access logging of its own (S3.9 itself says
+// to suppress the finding for a logging target bucket), so it has no
+// log_bucket_access_logging; nor has the replica bucket, whose events go
+// nowhere either.
 func definedControls() []string {
 	var names []string
-	names = append(names, statebucket.ControlNames(statebucket.Spec{Logging: &statebucket.Logging{}})...)
+	lock := &statebucket.ObjectLock{Mode: "GOVERNANCE", Days: 30}
+	names = append(names, statebucket.ControlNames(statebucket.Spec{Logging: &statebucket.Logging{}, ObjectLock: lock, EventBridge: true})...)
 	names = append(names, statebucket.ControlNames(statebucket.Spec{Role: statebucket.RoleAccessLogs})...)
-	names = append(names, kmskey.ControlState, kmskey.ControlRotation, kmskey.ControlPolicy, kmskey.ControlAlias)
+	names = append(names, statebucket.ControlNames(statebucket.Spec{Role: statebucket.RoleReplica, ObjectLock: lock})...)
+	names = append(names, keyControls...)
+	for _, c := range keyControls {
+		names = append(names, replicaKeyPrefix+c)
+	}
 	names = append(names, locktable.ControlNames()...)
 	names = append(names, audittrail.ControlNames()...)
 	names = append(names, alarms.ControlNames()...)
+	names = append(names, replication.ControlRole, replication.ControlRule, statevents.Control)
 	names = append(names, accesspolicy.Control("dev"), accesspolicy.Control("prod_eu-1"))
 	return names
+}
+
+// The gathering reaches every kind of control issue 16 added, so a component
+// that stopped reporting one (or a spec here that stopped asking for it)
+// fails here rather than silently shrinking the table's check.
+func TestDefinedControlsIncludeReplicationAndTamperResistance(t *testing.T) {
+	names := definedControls()
+	for _, want := range []string{
+		statebucket.ControlObjectLock, statebucket.ControlEventNotifications,
+		"replica_bucket_encryption", "replica_bucket_object_lock", "replica_" + kmskey.ControlAlias,
+		replication.ControlRole, replication.ControlRule, statevents.Control, alarms.ControlReplication,
+	} {
+		if !slices.Contains(names, want) {
+			t.Errorf("definedControls lacks %s: %v", want, names)
+		}
+	}
+	if slices.Contains(names, "replica_bucket_access_logging") || slices.Contains(names, "replica_bucket_event_notifications") {
+		t.Errorf("the replica bucket is gathered with controls the backend does not give it: %v", names)
+	}
+}
+
+// The replica bucket and key are held to their state-side counterparts'
+// settings, so each replica control carries exactly its counterpart's IDs
+// (and its own Why: the copy's reason is not the original's).
+func TestReplicaControlsMirrorTheirCounterparts(t *testing.T) {
+	pairs := 0
+	for _, c := range Controls() {
+		rest, ok := strings.CutPrefix(c, replicaKeyPrefix)
+		if !ok || strings.HasPrefix(c, "replication_") {
+			continue
+		}
+		pairs++
+		if _, ok := table[rest]; !ok {
+			t.Errorf("%s has no counterpart %s in the table", c, rest)
+			continue
+		}
+		if got, want := IDs(c), IDs(rest); !slices.Equal(got, want) {
+			t.Errorf("IDs(%s) = %v, want %s's %v", c, got, rest, want)
+		}
+		if table[c].Why == table[rest].Why {
+			t.Errorf("%s repeats %s's Why", c, rest)
+		}
+	}
+	if pairs != 11 {
+		t.Errorf("%d replica controls in the table, want 7 bucket and 4 key controls", pairs)
+	}
 }
 
 func TestEveryDefinedControlHasReferences(t *testing.T) {
@@ -165,6 +231,13 @@ func TestGoldenMappings(t *testing.T) {
 		{audittrail.ControlValidation, "FSBP CloudTrail.4"},
 		{audittrail.ControlValidation, "CKV_AWS_36"},
 		{accesspolicy.Control("dev"), "FSBP IAM.1"},
+		{statebucket.ControlObjectLock, "SecurityHub S3.15"},
+		{statebucket.ControlObjectLock, "CKV_AWS_143"},
+		{statebucket.ControlEventNotifications, "SecurityHub S3.11"},
+		{statebucket.ControlEventNotifications, "CKV2_AWS_62"},
+		{replication.ControlRule, "SecurityHub S3.7"},
+		{replication.ControlRule, "CKV_AWS_144"},
+		{alarms.ControlReplication, "CKV_AWS_319"},
 	} {
 		if ids := IDs(tc.control); !slices.Contains(ids, tc.id) {
 			t.Errorf("IDs(%s) = %v, want %s among them", tc.control, ids, tc.id)
@@ -174,6 +247,14 @@ func TestGoldenMappings(t *testing.T) {
 	// FSBP: it must not be labelled FSBP.
 	if ids := IDs(kmskey.ControlRotation); slices.Contains(ids, "FSBP KMS.4") {
 		t.Errorf("KMS.4 labelled FSBP: %v", ids)
+	}
+	// Nor are S3.7, S3.11 and S3.15 (NIST and PCI DSS only).
+	for _, c := range []string{replication.ControlRule, statebucket.ControlEventNotifications, statebucket.ControlObjectLock, "replica_bucket_object_lock"} {
+		for _, id := range IDs(c) {
+			if strings.HasPrefix(id, labelFSBP) {
+				t.Errorf("%s: %s labelled FSBP", c, id)
+			}
+		}
 	}
 }
 
