@@ -122,11 +122,14 @@ func Guide() []byte {
 					why[a.Scope] = append(why[a.Scope], a.Name)
 				}
 			}
-			if op.AlsoDestroy {
+			// An operation listed under two components is named once.
+			if op.AlsoDestroy && !slices.Contains(d.DestroyWrites, op.Actions[0].Name) {
 				d.DestroyWrites = append(d.DestroyWrites, op.Actions[0].Name)
 			}
 			if tagging := tagActions(op); len(tagging) > 0 {
-				d.TagOnCreate = append(d.TagOnCreate, fmt.Sprintf("`%s` (%s)", op.Actions[0].Name, strings.Join(codeList(tagging), ", ")))
+				if t := fmt.Sprintf("`%s` (%s)", op.Actions[0].Name, strings.Join(codeList(tagging), ", ")); !slices.Contains(d.TagOnCreate, t) {
+					d.TagOnCreate = append(d.TagOnCreate, t)
+				}
 			}
 		}
 		d.Components = append(d.Components, gc)

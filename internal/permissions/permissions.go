@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -109,7 +110,12 @@ type Key struct{ Service, Name string }
 func (o Operation) Key() Key { return Key{o.Service, o.Name} }
 
 // Lookup finds the operation the provider calls as service (the SDK's
-// service ID, as smithy.OperationError.Service returns it) and name.
+// service ID, as smithy.OperationError.Service returns it) and name. An
+// operation two components call on their own resources is listed once per
+// component (IAM's role operations: the alarms' delivery role and the
+// replication role); Lookup returns the first entry, and the tests hold the
+// entries of one operation to the same action names, so the answer names
+// the right actions whichever component made the call.
 func Lookup(service, name string) (Operation, bool) {
 	i := slices.IndexFunc(Operations, func(o Operation) bool { return o.Service == service && o.Name == name })
 	if i < 0 {
@@ -135,6 +141,7 @@ var servicePackages = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":     cloudwatch.ServiceID,
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs": cloudwatchlogs.ServiceID,
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb":       dynamodb.ServiceID,
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge":    eventbridge.ServiceID,
 	"github.com/aws/aws-sdk-go-v2/service/iam":            iam.ServiceID,
 	"github.com/aws/aws-sdk-go-v2/service/kms":            kms.ServiceID,
 	"github.com/aws/aws-sdk-go-v2/service/s3":             s3.ServiceID,

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -21,6 +22,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/alarms"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
 	"github.com/securestate/terraform-provider-securestate/internal/policydoc"
+	"github.com/securestate/terraform-provider-securestate/internal/replication"
 )
 
 // TestCommittedFilesAreGenerated: the committed policies and guide template
@@ -91,7 +93,7 @@ func TestPoliciesAreValidIAMPolicies(t *testing.T) {
 // prefixes are the IAM action prefixes of each service.
 var prefixes = map[string]string{
 	cloudtrail.ServiceID: "cloudtrail", cloudwatch.ServiceID: "cloudwatch", cloudwatchlogs.ServiceID: "logs", dynamodb.ServiceID: "dynamodb",
-	iam.ServiceID: "iam", kms.ServiceID: "kms", s3.ServiceID: "s3", sts.ServiceID: "sts",
+	eventbridge.ServiceID: "events", iam.ServiceID: "iam", kms.ServiceID: "kms", s3.ServiceID: "s3", sts.ServiceID: "sts",
 }
 
 // TestEntriesAreConsistent: an operation's first action is its own
@@ -149,31 +151,49 @@ func TestEntriesAreConsistent(t *testing.T) {
 // than it needs.
 func TestScopesCoverTheBackendsObjects(t *testing.T) {
 	const (
-		name    = "acme"
-		account = "123456789012"
-		region  = "eu-central-1"
+		name          = "acme"
+		account       = "123456789012"
+		region        = "eu-central-1"
+		replicaRegion = "us-west-2"
 	)
 	bucket := naming.StateBucket(name, account)
+	replica := naming.ReplicaBucket(bucket)
 	spec := alarms.Spec{Backend: name, Partition: "aws", Region: region, AccountID: account}
+	repl := replication.Spec{Backend: name, Partition: "aws", AccountID: account, Bucket: bucket, Region: region,
+		ReplicaBucket: replica, ReplicaRegion: replicaRegion, RoleName: naming.ReplicationRole(name)}
 	regional := func(service, resource string) string {
 		return "arn:aws:" + service + ":" + region + ":" + account + ":" + resource
+	}
+	// The replica key and bucket are in the replica's region.
+	inReplicaRegion := func(service, resource string) string {
+		return "arn:aws:" + service + ":" + replicaRegion + ":" + account + ":" + resource
 	}
 	cases := []struct {
 		scope       *Scope
 		match, miss []string
 	}{
-		{keys, []string{regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, []string{regional("kms", naming.KeyAlias(name))}},
-		{aliasAndKeys, []string{regional("kms", naming.KeyAlias(name)), regional("kms", naming.TofuEncryptionKeyAlias(name, "dev")), regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, []string{regional("kms", "alias/other")}},
+		{keys, []string{regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab"), inReplicaRegion("kms", "key/0987abcd-12ab-34cd-56ef-1234567890ab")},
+			[]string{regional("kms", naming.KeyAlias(name))}},
+		{aliasAndKeys, []string{regional("kms", naming.KeyAlias(name)), regional("kms", naming.TofuEncryptionKeyAlias(name, "dev")), regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+			inReplicaRegion("kms", naming.ReplicaKeyAlias(name)), inReplicaRegion("kms", "key/0987abcd-12ab-34cd-56ef-1234567890ab")},
+			[]string{regional("kms", "alias/other"), inReplicaRegion("kms", "alias/other-replica")}},
 		{keyGrants, []string{regional("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")}, nil},
-		{buckets, []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + naming.LogBucket(bucket)}, []string{"arn:aws:s3:::other-bucket"}},
-		{objects, []string{"arn:aws:s3:::" + bucket + "/dev/terraform.tfstate", "arn:aws:s3:::" + naming.LogBucket(bucket) + "/cloudtrail/x.json.gz"}, []string{"arn:aws:s3:::" + bucket}},
+		{buckets, []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + naming.LogBucket(bucket), repl.ReplicaBucketARN(), "arn:aws:s3:::" + name + "-tfstate-" + account + "-replica"},
+			[]string{"arn:aws:s3:::other-bucket", "arn:aws:s3:::other-replica"}},
+		{objects, []string{"arn:aws:s3:::" + bucket + "/dev/terraform.tfstate", "arn:aws:s3:::" + naming.LogBucket(bucket) + "/cloudtrail/x.json.gz", repl.ReplicaBucketARN() + "/dev/terraform.tfstate"},
+			[]string{"arn:aws:s3:::" + bucket, repl.ReplicaBucketARN()}},
 		{tables, []string{regional("dynamodb", "table/"+naming.LockTable(name))}, []string{regional("dynamodb", "table/other")}},
 		{accessPolicies, []string{accesspolicy.ARN("aws", account, naming.AccessPolicy(name, "dev"))}, []string{"arn:aws:iam::" + account + ":policy/" + naming.AccessPolicy(name, "dev")}},
-		{trailRole, []string{spec.RoleARN()}, []string{"arn:aws:iam::" + account + ":role/admin"}},
+		{trailRole, []string{spec.RoleARN()}, []string{"arn:aws:iam::" + account + ":role/admin", repl.RoleARN()}},
 		{passTrailRole, []string{spec.RoleARN()}, nil},
+		// Each role's scope is its own: neither covers the other role.
+		{replicationRole, []string{repl.RoleARN()}, []string{spec.RoleARN(), "arn:aws:iam::" + account + ":role/admin"}},
+		{passReplicationRole, []string{repl.RoleARN()}, []string{spec.RoleARN()}},
+		{eventRules, []string{regional("events", "rule/"+naming.StateEventsRule(name))}, []string{regional("events", "rule/other")}},
 		{logGroup, []string{spec.GroupARN(), spec.LogGroupARN()}, []string{regional("logs", "log-group:/aws/lambda/x")}},
 		{logGroups, []string{spec.GroupARN()}, nil},
-		{alarmsScope, []string{regional("cloudwatch", "alarm:"+naming.StateDeletedAlarm(name)), regional("cloudwatch", "alarm:"+naming.AccessDeniedAlarm(name))}, []string{regional("cloudwatch", "alarm:other")}},
+		{alarmsScope, []string{regional("cloudwatch", "alarm:"+naming.StateDeletedAlarm(name)), regional("cloudwatch", "alarm:"+naming.AccessDeniedAlarm(name)),
+			regional("cloudwatch", "alarm:"+naming.ReplicationFailedAlarm(name))}, []string{regional("cloudwatch", "alarm:other")}},
 		{trails, []string{regional("cloudtrail", "trail/"+naming.Trail(name))}, []string{regional("cloudtrail", "trail/management-events")}},
 	}
 	// Described in words, like assumedRole: the scan reads what it is given.
