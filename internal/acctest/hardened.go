@@ -46,6 +46,12 @@ type Backend struct {
 	// encryption key (tofu_encryption_key_arns); nil without it.
 	TofuEncryption bool
 	TofuKeyARNs    map[string]string
+	// With replication: the replica bucket, its region and key, and the
+	// replication role; "" without.
+	ReplicaBucket, ReplicaRegion, ReplicaKeyARN, ReplicationRoleARN string
+	// With object_lock: its mode and days; "" and 0 without.
+	ObjectLockMode string
+	ObjectLockDays int32
 }
 
 // BackendFromAttributes reads a backend from flat state attributes
@@ -69,6 +75,14 @@ func BackendFromAttributes(a map[string]string) (Backend, error) {
 		b.LogRetentionDays = int32(days)
 	}
 	b.accessFromAttributes(a)
+	b.ReplicaBucket, b.ReplicaRegion, b.ReplicaKeyARN, b.ReplicationRoleARN = a["replica_bucket"], a["replication.region"], a["replica_kms_key_arn"], a["replication_role_arn"]
+	if v := a["object_lock.days"]; v != "" {
+		days, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return b, fmt.Errorf("object_lock.days: %w", err)
+		}
+		b.ObjectLockMode, b.ObjectLockDays = a["object_lock.mode"], int32(days)
+	}
 	for k, v := range a {
 		if env, ok := strings.CutPrefix(k, "tofu_encryption_key_arns."); ok && env != "%" {
 			if b.TofuKeyARNs == nil {
@@ -114,6 +128,14 @@ func BackendFromValues(v map[string]any) (Backend, error) {
 		b.PolicyARNs[env], _ = arn.(string)
 	}
 	b.TofuEncryption, _ = v["tofu_encryption"].(bool)
+	b.ReplicaBucket, b.ReplicaKeyARN, b.ReplicationRoleARN = str(v, "replica_bucket"), str(v, "replica_kms_key_arn"), str(v, "replication_role_arn")
+	if rep, ok := v["replication"].(map[string]any); ok {
+		b.ReplicaRegion = str(rep, "region")
+	}
+	if ol, ok := v["object_lock"].(map[string]any); ok {
+		days, _ := ol["days"].(float64)
+		b.ObjectLockMode, b.ObjectLockDays = str(ol, "mode"), int32(days)
+	}
 	if keys, ok := v["tofu_encryption_key_arns"].(map[string]any); ok {
 		b.TofuKeyARNs = map[string]string{}
 		for env, arn := range keys {
@@ -209,7 +231,16 @@ func (b *Backend) accessFromValues(v map[string]any) {
 func (b Backend) Policies() policies.Backend {
 	return policies.Backend{Partition: "aws", Region: b.Region, AccountID: b.AccountID, Bucket: b.Bucket, KeyARN: b.KeyARN,
 		TableARN: b.TableARN, Lockfile: b.Locking != "dynamodb", Principals: b.Principals, TrailARN: b.TrailARN,
-		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider, TofuKeyARNs: b.TofuKeyARNs}
+		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider, TofuKeyARNs: b.TofuKeyARNs,
+		Replica: b.replica(), ObjectLock: b.ObjectLockMode != ""}
+}
+
+// replica is what the policies know of the replica; nil without one.
+func (b Backend) replica() *policies.Replica {
+	if b.ReplicaBucket == "" {
+		return nil
+	}
+	return &policies.Replica{Bucket: b.ReplicaBucket, Region: b.ReplicaRegion, KeyARN: b.ReplicaKeyARN, RoleARN: b.ReplicationRoleARN}
 }
 
 // CheckHardened reads every control of the backend's key, state bucket, lock
@@ -247,50 +278,8 @@ func CheckHardened(ctx context.Context, c *awsclient.Client, a Backend) error {
 	}
 
 	// Bucket controls.
-	enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &a.Bucket})
-	if err != nil {
+	if err := checkBucket(ctx, c.S3, a.Bucket, a.KeyARN, policies.BucketPolicy(a.Policies()), a.RetentionDays, a.Name); err != nil {
 		return err
-	}
-	rule := enc.ServerSideEncryptionConfiguration.Rules[0]
-	if rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAwsKms ||
-		aws.ToString(rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != a.KeyARN || !aws.ToBool(rule.BucketKeyEnabled) {
-		return fmt.Errorf("bucket encryption: %+v", rule)
-	}
-	ver, err := c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &a.Bucket})
-	if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
-		return fmt.Errorf("versioning: %v, %w", ver.Status, err)
-	}
-	if err := publicAccessBlocked(ctx, c, a.Bucket); err != nil {
-		return err
-	}
-	if err := ownerEnforced(ctx, c, a.Bucket); err != nil {
-		return err
-	}
-	bp, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &a.Bucket})
-	if err != nil {
-		return err
-	}
-	doc, err := policydoc.Parse(aws.ToString(bp.Policy))
-	if err != nil {
-		return err
-	}
-	if !denies(doc, "aws:SecureTransport") || !denies(doc, "s3:x-amz-server-side-encryption-aws-kms-key-id") {
-		return fmt.Errorf("bucket policy lacks the TLS-only or key-only deny")
-	}
-	if want := policies.BucketPolicy(a.Policies()); !doc.Equivalent(want) {
-		return fmt.Errorf("bucket policy in S3 differs from the hardened policy:\n%s\nwant:\n%s", aws.ToString(bp.Policy), policies.Render(want))
-	}
-	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &a.Bucket})
-	if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil ||
-		lc.Rules[0].Expiration == nil || !aws.ToBool(lc.Rules[0].Expiration.ExpiredObjectDeleteMarker) {
-		return fmt.Errorf("lifecycle: %w", err)
-	}
-	if got := aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays); got != a.RetentionDays {
-		return fmt.Errorf("lifecycle expires noncurrent versions after %d days, want %d", got, a.RetentionDays)
-	}
-	tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &a.Bucket})
-	if err != nil || !HasTag(tags.TagSet, naming.OwnerTagKey, a.Name) {
-		return fmt.Errorf("bucket ownership tag missing: %w", err)
 	}
 
 	// Lock table.
@@ -440,10 +429,10 @@ func CheckMonitored(ctx context.Context, c *awsclient.Client, a Backend) error {
 	if err := SameDocument(aws.ToString(bp.Policy), policies.LogBucketPolicy(a.Policies(), logBucket, aws.ToString(lg.LoggingEnabled.TargetPrefix))); err != nil {
 		return fmt.Errorf("log bucket policy: %w", err)
 	}
-	if err := publicAccessBlocked(ctx, c, logBucket); err != nil {
+	if err := publicAccessBlocked(ctx, c.S3, logBucket); err != nil {
 		return fmt.Errorf("log bucket: %w", err)
 	}
-	if err := ownerEnforced(ctx, c, logBucket); err != nil {
+	if err := ownerEnforced(ctx, c.S3, logBucket); err != nil {
 		return fmt.Errorf("log bucket: %w", err)
 	}
 	doc, err := policydoc.Parse(aws.ToString(bp.Policy))
@@ -490,8 +479,8 @@ func CheckMonitored(ctx context.Context, c *awsclient.Client, a Backend) error {
 	return nil
 }
 
-func publicAccessBlocked(ctx context.Context, c *awsclient.Client, bucket string) error {
-	pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
+func publicAccessBlocked(ctx context.Context, api *s3.Client, bucket string) error {
+	pab, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
 	if err != nil {
 		return err
 	}
@@ -502,8 +491,8 @@ func publicAccessBlocked(ctx context.Context, c *awsclient.Client, bucket string
 	return nil
 }
 
-func ownerEnforced(ctx context.Context, c *awsclient.Client, bucket string) error {
-	own, err := c.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
+func ownerEnforced(ctx context.Context, api *s3.Client, bucket string) error {
+	own, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
 	if err != nil || own.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
 		return fmt.Errorf("ownership controls of %s: %w", bucket, err)
 	}
@@ -623,4 +612,57 @@ func HasTag(set []s3types.Tag, k, v string) bool {
 		}
 	}
 	return false
+}
+
+// checkBucket reads every control of a state (or replica) bucket: SSE-KMS
+// with keyARN and the bucket key, versioning, all public access blocked,
+// ACLs disabled, the TLS-only and key-only policy equal to want, the
+// retention lifecycle and the ownership tag.
+func checkBucket(ctx context.Context, api *s3.Client, bucket, keyARN string, want policydoc.Document, retentionDays int32, name string) error {
+	enc, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
+	if err != nil {
+		return err
+	}
+	rule := enc.ServerSideEncryptionConfiguration.Rules[0]
+	if rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAwsKms ||
+		aws.ToString(rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != keyARN || !aws.ToBool(rule.BucketKeyEnabled) {
+		return fmt.Errorf("bucket %s encryption: %+v", bucket, rule)
+	}
+	ver, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &bucket})
+	if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
+		return fmt.Errorf("bucket %s versioning: %v, %w", bucket, ver.Status, err)
+	}
+	if err := publicAccessBlocked(ctx, api, bucket); err != nil {
+		return err
+	}
+	if err := ownerEnforced(ctx, api, bucket); err != nil {
+		return err
+	}
+	bp, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
+	if err != nil {
+		return err
+	}
+	doc, err := policydoc.Parse(aws.ToString(bp.Policy))
+	if err != nil {
+		return err
+	}
+	if !denies(doc, "aws:SecureTransport") || !denies(doc, "s3:x-amz-server-side-encryption-aws-kms-key-id") {
+		return fmt.Errorf("bucket %s policy lacks the TLS-only or key-only deny", bucket)
+	}
+	if !doc.Equivalent(want) {
+		return fmt.Errorf("bucket %s policy in S3 differs from the hardened policy:\n%s\nwant:\n%s", bucket, aws.ToString(bp.Policy), policies.Render(want))
+	}
+	lc, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &bucket})
+	if err != nil || len(lc.Rules) != 1 || lc.Rules[0].NoncurrentVersionExpiration == nil || lc.Rules[0].AbortIncompleteMultipartUpload == nil ||
+		lc.Rules[0].Expiration == nil || !aws.ToBool(lc.Rules[0].Expiration.ExpiredObjectDeleteMarker) {
+		return fmt.Errorf("bucket %s lifecycle: %w", bucket, err)
+	}
+	if got := aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays); got != retentionDays {
+		return fmt.Errorf("bucket %s lifecycle expires noncurrent versions after %d days, want %d", bucket, got, retentionDays)
+	}
+	tags, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &bucket})
+	if err != nil || !HasTag(tags.TagSet, naming.OwnerTagKey, name) {
+		return fmt.Errorf("bucket %s ownership tag missing: %w", bucket, err)
+	}
+	return nil
 }

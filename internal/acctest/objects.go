@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -36,9 +37,10 @@ func (o Object) String() string { return o.Kind + " " + o.ID }
 // buckets, the lock table, the access policies, the alias, every key tagged
 // with the name and not pending deletion (a key the provider scheduled for
 // deletion counts as cleaned up), the trail, the alarms' role, log group and
-// alarms. Every listing is paged through: the emulator is shared with other
-// tests.
-func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Object, error) {
+// alarms and the state events rule; in each of replicaRegions, the replica
+// bucket, its alias and key. Every listing is paged through: the emulator is
+// shared with other tests.
+func BackendObjects(ctx context.Context, c *awsclient.Client, name string, replicaRegions ...string) ([]Object, error) {
 	var found []Object
 	add := func(kind, id string, monitoring bool) { found = append(found, Object{kind, id, monitoring}) }
 
@@ -76,51 +78,30 @@ func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Ob
 			}
 		}
 	}
-	aliases := kms.NewListAliasesPaginator(c.KMS, &kms.ListAliasesInput{})
-	for aliases.HasMorePages() {
-		page, err := aliases.NextPage(ctx)
+	if err := keyObjects(ctx, c, name, add); err != nil {
+		return nil, err
+	}
+	// The replica bucket and its key, in each replica region asked for.
+	for _, region := range replicaRegions {
+		rc := c.InRegion(region)
+		replica := naming.ReplicaBucket(stateBucket)
+		exists, err := statebucket.Exists(ctx, rc.S3, replica)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range page.Aliases {
-			alias := aws.ToString(a.AliasName)
-			if alias == naming.KeyAlias(name) {
-				add("alias", alias, false)
-			}
-			// An environment's OpenTofu encryption key alias: derived, not
-			// kept in state, so checked once the backend is gone.
-			if strings.HasPrefix(alias, "alias/"+name+"-tfstate-") && strings.HasSuffix(alias, "-tofu") {
-				add("alias", alias, true)
-			}
+		if exists {
+			add("bucket", replica, false)
+		}
+		if err := keyObjects(ctx, rc, name, add); err != nil {
+			return nil, err
 		}
 	}
-	keys := kms.NewListKeysPaginator(c.KMS, &kms.ListKeysInput{})
-	for keys.HasMorePages() {
-		page, err := keys.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range page.Keys {
-			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
-			if err != nil {
-				return nil, fmt.Errorf("describing key %s: %w", aws.ToString(k.KeyId), err)
-			}
-			if d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
-				continue
-			}
-			tags, err := KeyTags(ctx, c, aws.ToString(k.KeyId))
-			if err != nil {
-				return nil, fmt.Errorf("listing the tags of key %s: %w", aws.ToString(k.KeyId), err)
-			}
-			switch {
-			case tags[naming.OwnerTagKey] != name:
-			case tags[naming.KeyPurposeTagKey] != "":
-				// Kept in state by ARN (tofu_encryption_key_arns).
-				add("key", aws.ToString(d.KeyMetadata.Arn), false)
-			default:
-				add("key", aws.ToString(k.KeyId), false)
-			}
-		}
+	rules, err := c.Events.ListRules(ctx, &eventbridge.ListRulesInput{NamePrefix: aws.String(name + "-tfstate-")})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rules.Rules {
+		add("events rule", aws.ToString(r.Name), true)
 	}
 
 	trails, err := c.CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
@@ -165,4 +146,57 @@ func BackendObjects(ctx context.Context, c *awsclient.Client, name string) ([]Ob
 		}
 	}
 	return found, nil
+}
+
+// keyObjects adds the backend's aliases and keys (not pending deletion) in
+// the client's region.
+func keyObjects(ctx context.Context, c *awsclient.Client, name string, add func(kind, id string, monitoring bool)) error {
+	aliases := kms.NewListAliasesPaginator(c.KMS, &kms.ListAliasesInput{})
+	for aliases.HasMorePages() {
+		page, err := aliases.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range page.Aliases {
+			alias := aws.ToString(a.AliasName)
+			if alias == naming.KeyAlias(name) || alias == naming.ReplicaKeyAlias(name) {
+				add("alias", alias, false)
+			}
+			// An environment's OpenTofu encryption key alias: derived, not
+			// kept in state, so checked once the backend is gone.
+			if strings.HasPrefix(alias, "alias/"+name+"-tfstate-") && strings.HasSuffix(alias, "-tofu") {
+				add("alias", alias, true)
+			}
+		}
+	}
+	keys := kms.NewListKeysPaginator(c.KMS, &kms.ListKeysInput{})
+	for keys.HasMorePages() {
+		page, err := keys.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range page.Keys {
+			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				return fmt.Errorf("describing key %s: %w", aws.ToString(k.KeyId), err)
+			}
+			if d.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion {
+				continue
+			}
+			tags, err := KeyTags(ctx, c, aws.ToString(k.KeyId))
+			if err != nil {
+				return fmt.Errorf("listing the tags of key %s: %w", aws.ToString(k.KeyId), err)
+			}
+			switch {
+			case tags[naming.OwnerTagKey] != name:
+			case tags[naming.KeyPurposeTagKey] != "":
+				// Kept in state by ARN (tofu_encryption_key_arns).
+				add("key", aws.ToString(d.KeyMetadata.Arn), false)
+			default:
+				add("key", aws.ToString(k.KeyId), false)
+			}
+		}
+	}
+
+	return nil
 }

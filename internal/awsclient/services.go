@@ -101,7 +101,14 @@ var Services = []Service{
 		})
 	}, inRegion: func(c *Client, region string) {
 		if c.S3 != nil {
-			c.S3 = s3.New(c.S3.Options(), func(o *s3.Options) { o.Region = region })
+			c.S3 = s3.New(c.S3.Options(), func(o *s3.Options) {
+				o.Region = region
+				// The copied options share the original client's S3 Express
+				// credentials provider, which s3.New rebinds to the new
+				// client: a data race with the original's requests. A
+				// fresh default one each.
+				o.ExpressCredentials = nil
+			})
 		}
 	}},
 	{Name: "sts", ID: sts.ServiceID, newClient: func(c *Client, cfg aws.Config, _ Settings, endpoint string) {

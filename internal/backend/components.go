@@ -114,8 +114,11 @@ func (s settings) components() []component {
 	if s.LogManaged {
 		list = append(list, s.logBucketComponent())
 	}
+	if s.Replica != nil {
+		list = append(list, s.replicationComponents()...)
+	}
 	if s.AlarmTopic != "" {
-		list = append(list, s.alarmsComponent())
+		list = append(list, s.alarmsComponent(), s.eventsComponent())
 	}
 	if s.Trail {
 		trailNeeds := []string{idKey, idLogBucket}
@@ -199,6 +202,15 @@ func (s settings) stateBucketComponent(needs []string) component {
 		check: func(r *run) error { return statebucket.Check(s.bucketSpec(), r.bucket) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
 			o, err := statebucket.Ensure(ctx, r.c.S3, r.withKey().bucketSpec(), r.bucket, tracked)
+			if err == nil && s.ObjectLock == nil && o != nil && o.ObjectLockMode != "" {
+				// object_lock removed (a COMPLIANCE one is refused at plan):
+				// new versions get no default retention; Object Lock itself
+				// cannot be switched off, and the versions written keep
+				// theirs.
+				if err = statebucket.ClearDefaultRetention(ctx, r.c.S3, s.Bucket); err == nil {
+					o, err = statebucket.Find(ctx, r.c.S3, s.Bucket)
+				}
+			}
 			r.bucket = o
 			return err
 		},
@@ -208,7 +220,7 @@ func (s settings) stateBucketComponent(needs []string) component {
 			if !r.stateExists {
 				return nil
 			}
-			return emptyAndDelete(ctx, r.c, s.Bucket, r.stateVersions)
+			return emptyAndDeleteWith(ctx, r.c.S3, s.Bucket, r.stateVersions)
 		},
 	}
 }
@@ -245,7 +257,7 @@ func (s settings) logBucketComponent() component {
 					return err
 				}
 			}
-			return emptyAndDelete(ctx, r.c, s.LogBucket, r.logVersions)
+			return emptyAndDeleteWith(ctx, r.c.S3, s.LogBucket, r.logVersions)
 		},
 	}
 }
@@ -287,6 +299,10 @@ func (s settings) policyComponent(env string) component {
 	if s.TofuEncryption {
 		// The policy grants the environment's OpenTofu encryption key by ARN.
 		needs = append(needs, idTofuKey+env)
+	}
+	if s.Replica != nil {
+		// It grants reading the replica, decrypting with the replica key.
+		needs = append(needs, idReplicaKey)
 	}
 	return component{
 		id: idPolicy + env, ident: s.policyARN(env), needs: needs,

@@ -129,7 +129,7 @@ func TestUpdateRemovesOnlyWhatIsNoLongerWanted(t *testing.T) {
 	now.Environments = []string{"dev"}
 	got := ids(removed(prev.components(), now.components()))
 	slices.Sort(got)
-	want := []string{idAlarms, idPolicy + "prod", idLogBucket, idTable, idTrail}
+	want := []string{idAlarms, idEvents, idPolicy + "prod", idLogBucket, idTable, idTrail}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("removed %v, want %v", got, want)
@@ -145,5 +145,59 @@ func TestUpdateRemovesOnlyWhatIsNoLongerWanted(t *testing.T) {
 	}
 	if got := removed(testSettings(LockingBoth).components(), testSettings(LockingBoth).components()); len(got) != 0 {
 		t.Errorf("an unchanged backend removes %v", ids(got))
+	}
+}
+
+// With replication, the replica key, the replica bucket, the role and the
+// rule join the graph: the rule after the state bucket, the replica bucket
+// and the role; the role after both keys; each environment's policy after
+// the replica key (it grants decrypting with it). Removing the block
+// removes all four (the replica bucket's and key's removal keep them while
+// the bucket holds versions: TestAccBackend_replicationRemoved); changing
+// the region makes them other objects.
+func TestReplicationComponents(t *testing.T) {
+	s := testSettings(LockingBoth)
+	s.Replica = &replicaSettings{Region: "eu-west-1", Bucket: s.Bucket + "-replica", Metrics: true}
+	byID := map[string]component{}
+	for _, c := range s.components() {
+		byID[c.id] = c
+	}
+	for id, needs := range map[string][]string{
+		idReplicaKey:     nil,
+		idReplicaBucket:  {idKey, idReplicaKey},
+		idReplRole:       {idKey, idReplicaKey},
+		idReplRule:       {idStateBucket, idReplicaBucket, idReplRole},
+		idPolicy + "dev": {idKey, idReplicaKey},
+	} {
+		c, ok := byID[id]
+		if !ok {
+			t.Fatalf("no component %s with replication", id)
+		}
+		if !slices.Equal(c.needs, needs) {
+			t.Errorf("%s needs %v, want %v", id, c.needs, needs)
+		}
+	}
+	joined := strings.Join(s.controlNames(), ",")
+	for _, want := range []string{"replica_kms_key_rotation", "replica_bucket_versioning", "replica_bucket_policy", "replication_role", "replication_rule"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing control %s in %v", want, joined)
+		}
+	}
+	without := testSettings(LockingBoth)
+	got := ids(removed(s.components(), without.components()))
+	slices.Sort(got)
+	want := []string{idReplRole, idReplRule, idReplicaBucket, idReplicaKey}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("removing replication removes %v, want %v", got, want)
+	}
+	moved := testSettings(LockingBoth)
+	moved.Replica = &replicaSettings{Region: "eu-central-1", Bucket: s.Bucket + "-replica", Metrics: true}
+	got = ids(removed(s.components(), moved.components()))
+	slices.Sort(got)
+	want = []string{idReplRule, idReplicaBucket, idReplicaKey}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("moving the replica removes %v, want %v (the role stays, rewritten)", got, want)
 	}
 }

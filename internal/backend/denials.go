@@ -40,7 +40,7 @@ func iamAction(service, operation string) string {
 // iamPrefixes maps the SDK's service IDs to the prefixes of IAM actions.
 var iamPrefixes = map[string]string{
 	"S3": "s3", "KMS": "kms", "DynamoDB": "dynamodb", "IAM": "iam", "STS": "sts",
-	"CloudTrail": "cloudtrail", "CloudWatch Logs": "logs", "CloudWatch": "cloudwatch",
+	"CloudTrail": "cloudtrail", "CloudWatch Logs": "logs", "CloudWatch": "cloudwatch", "EventBridge": "events",
 }
 
 // denial is one call AWS refused: which component made it, the call, and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -92,6 +94,11 @@ func checkAlarms(t *testing.T) resource.TestCheckFunc {
 			return fmt.Errorf("metric filters do not watch state deletions and access denied on %s: %s", a.Bucket, patterns)
 		}
 		al, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(a.Name + "-tfstate-")})
+		// The replication failure alarm (with replication) is checked by
+		// checkStateEvents.
+		al.MetricAlarms = slices.DeleteFunc(al.MetricAlarms, func(m cwtypes.MetricAlarm) bool {
+			return aws.ToString(m.AlarmName) == naming.ReplicationFailedAlarm(a.Name)
+		})
 		if err != nil || len(al.MetricAlarms) != 2 {
 			return fmt.Errorf("alarms: %v", err)
 		}

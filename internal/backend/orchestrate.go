@@ -19,8 +19,10 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/kmskey"
 	"github.com/securestate/terraform-provider-securestate/internal/locktable"
 	"github.com/securestate/terraform-provider-securestate/internal/naming"
+	"github.com/securestate/terraform-provider-securestate/internal/replication"
 	"github.com/securestate/terraform-provider-securestate/internal/retry"
 	"github.com/securestate/terraform-provider-securestate/internal/statebucket"
+	"github.com/securestate/terraform-provider-securestate/internal/statevents"
 	"github.com/securestate/terraform-provider-securestate/internal/tags"
 )
 
@@ -50,10 +52,36 @@ type run struct {
 	tofuKeys map[string]*tofuKeySlot // with tofu_encryption
 	trail    *audittrail.Observed
 	alarms   *alarms.Observed
+	events   *statevents.Observed
+
+	// With replication: the replica region's client, the replica key (and
+	// its ARN once ensured, as keyARN), the replica bucket, the role and
+	// the rule.
+	regionMu      sync.Mutex
+	regions       map[string]*awsclient.Client
+	replicaKey    *kmskey.Observed
+	replicaKeyARN string
+	replicaBucket *statebucket.Observed
+	replRole      *replication.Role
+	replRule      *replication.Rule
+
+	// keptMu guards kept: what an update chose to keep rather than delete
+	// (a replica bucket holding versions), reported as warnings.
+	keptMu sync.Mutex
+	kept   []string
 
 	// Destroy's first step counts what the buckets hold.
 	stateExists                bool
 	stateVersions, logVersions int
+	replicaExists              bool
+	replicaVersions            int
+}
+
+// noteKept records something an update kept instead of deleting.
+func (r *run) noteKept(msg string) {
+	r.keptMu.Lock()
+	defer r.keptMu.Unlock()
+	r.kept = append(r.kept, msg)
 }
 
 type (
@@ -122,7 +150,7 @@ func (r *run) noteTofuKeys() {
 // withTofuKey is withKey with the environment's OpenTofu encryption key
 // ARN, for the environment's policy (which grants that key only).
 func (r *run) withTofuKey(env string) settings {
-	s := r.withKey()
+	s := r.withReplicaKey()
 	if s.TofuEncryption {
 		s.TofuKeyARNs = map[string]string{}
 		if arn := r.tofuKeys[env].arn; arn != "" {
@@ -404,8 +432,9 @@ type refusedError struct{ msg string }
 func (e *refusedError) Error() string { return e.msg }
 
 const (
-	stateHolds = "Terraform states, their history and lock files"
-	logsHold   = "access logs and the audit trail"
+	stateHolds   = "Terraform states, their history and lock files"
+	logsHold     = "access logs and the audit trail"
+	replicaHolds = "the replicated copies of the states and their history"
 )
 
 // destroy refuses while the state bucket (or the managed log bucket) holds any
@@ -427,6 +456,24 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 			_, r.logVersions, err = versionsHeld(ctx, c, s.LogBucket, logsHold, "Destroying the backend", force)
 			return err
 		}})
+	}
+	if s.Replica != nil {
+		guards = append(guards, graph.Step{ID: idReplicaBucket, Run: func(ctx context.Context) (err error) {
+			r.replicaExists, r.replicaVersions, err = versionsHeld(ctx, r.regionClient(s.Replica.Region), s.Replica.Bucket, replicaHolds,
+				"Destroying the backend", force)
+			return err
+		}})
+	}
+	if s.ObjectLock != nil {
+		// Not even force_destroy deletes a version under retention.
+		guards = append(guards, graph.Step{ID: idStateBucket + "/retention", Run: func(ctx context.Context) error {
+			return retainedHeld(ctx, c.S3, s.Bucket)
+		}})
+		if s.Replica != nil {
+			guards = append(guards, graph.Step{ID: idReplicaBucket + "/retention", Run: func(ctx context.Context) error {
+				return retainedHeld(ctx, r.regionClient(s.Replica.Region).S3, s.Replica.Bucket)
+			}})
+		}
 	}
 	// What a component's removal would refuse (a lock held in the table)
 	// is refused before anything is deleted, so the run holding the lock
@@ -461,15 +508,16 @@ func versionsHeld(ctx context.Context, c *awsclient.Client, bucket, holds, actio
 	return true, n, nil
 }
 
-// emptyAndDelete removes a bucket's versions (when it has any) and the bucket.
-func emptyAndDelete(ctx context.Context, c *awsclient.Client, bucket string, versions int) error {
+// emptyAndDeleteWith removes a bucket's versions (when it has any) and the
+// bucket, through api (the client of the bucket's region).
+func emptyAndDeleteWith(ctx context.Context, api statebucket.API, bucket string, versions int) error {
 	if versions > 0 {
 		tflog.Info(ctx, "emptying bucket before deletion", map[string]any{"bucket": bucket, "versions": versions})
-		if err := statebucket.Empty(ctx, c.S3, bucket); err != nil {
+		if err := statebucket.Empty(ctx, api, bucket); err != nil {
 			return err
 		}
 	}
-	return statebucket.Delete(ctx, c.S3, bucket)
+	return statebucket.Delete(ctx, api, bucket)
 }
 
 // removeLogBucket deletes a managed log bucket no longer wanted, refusing
@@ -479,5 +527,5 @@ func removeLogBucket(ctx context.Context, c *awsclient.Client, bucket string, fo
 	if err != nil {
 		return err
 	}
-	return emptyAndDelete(ctx, c, bucket, n)
+	return emptyAndDeleteWith(ctx, c.S3, bucket, n)
 }

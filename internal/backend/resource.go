@@ -48,6 +48,8 @@ func (r *backendResource) ValidateConfig(ctx context.Context, req resource.Valid
 			"The trail delivers to the backend's managed log bucket. Add an access_logging {} block (without target_bucket).")
 	}
 	validateAccess(ctx, m, &resp.Diagnostics)
+	validateReplication(m, &resp.Diagnostics)
+	validateObjectLock(m, &resp.Diagnostics)
 	// A target_bucket equal to the (possibly derived) state bucket is refused in ModifyPlan.
 	if l := m.AccessLogging; l != nil && !l.TargetBucket.IsNull() {
 		if m.CloudTrail != nil {
@@ -118,6 +120,11 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			return
 		}
 	}
+	if !req.State.Raw.IsNull() {
+		if checkObjectLockChange(state.ObjectLock, plan.ObjectLock, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	if r.meta == nil {
 		return
 	}
@@ -127,6 +134,9 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	if !setKnown(plan.Environments) || !setKnown(plan.Principals) || !mapKnown(plan.Tags) {
+		return
+	}
+	if checkReplicaRegion(plan, c.Region, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 
@@ -152,8 +162,10 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			plan.Bucket = state.Bucket
 		}
 		// The encryption keys that exist keep their ARNs (setDerived drops
-		// those of environments no longer configured).
+		// those of environments no longer configured); so does the replica
+		// key (replicaFrom drops it when the region changes).
 		plan.TofuEncryptionKeyARNs = state.TofuEncryptionKeyARNs
+		plan.ReplicaKMSKeyARN = state.ReplicaKMSKeyARN
 	}
 	// The table name comes from state (an imported table keeps its name), else
 	// it is derived from the backend name.
@@ -269,6 +281,12 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 	if plan.TofuEncryptionKeyARNs.IsUnknown() {
 		plan.TofuEncryptionKeyARNs = state.TofuEncryptionKeyARNs
 	}
+	if plan.ReplicaKMSKeyARN.IsUnknown() {
+		plan.ReplicaKMSKeyARN = state.ReplicaKMSKeyARN
+	}
+	if checkObjectLockChange(state.ObjectLock, plan.ObjectLock, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok {
 		resp.Diagnostics.AddError("Cannot update backend", "Some arguments are still unknown at apply. This is a bug in the provider; please report it.")
@@ -285,6 +303,9 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	r.finish(ctx, &plan, s, run, err, resp.Diagnostics.AddError)
+	for _, msg := range run.kept {
+		resp.Diagnostics.AddWarning("Replica bucket kept", msg)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -296,6 +317,9 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 func (r *backendResource) finish(ctx context.Context, m *model, s settings, run *run, unsettled error, report func(summary, detail string)) {
 	s.KeyARN = run.key.ARN
 	s.TofuKeyARNs = run.tofuKeyARNs()
+	if s.Replica != nil {
+		s.Replica.KeyARN = run.ownReplicaKey()
+	}
 	m.KMSKeyARN = types.StringValue(run.key.ARN)
 	m.KMSKeyID = types.StringValue(run.key.KeyID)
 	setDerived(m, s, true, false)
@@ -376,6 +400,9 @@ func (r *backendResource) Read(ctx context.Context, req resource.ReadRequest, re
 		state.KMSKeyID = types.StringValue(run.key.KeyID)
 	}
 	s.TofuKeyARNs = run.tofuKeyARNs()
+	if s.Replica != nil {
+		s.Replica.KeyARN = run.ownReplicaKey()
+	}
 	setDerived(&state, s, s.KeyARN != "", false)
 	state.TagsAll = stringMap(run.tagsAll())
 	controls := map[string]string{}

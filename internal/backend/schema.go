@@ -100,9 +100,16 @@ type model struct {
 	Locking                         types.String            `tfsdk:"locking"`
 	Name                            types.String            `tfsdk:"name"`
 	NoncurrentVersionExpirationDays types.Int64             `tfsdk:"noncurrent_version_expiration_days"`
+	ObjectLock                      *objectLockModel        `tfsdk:"object_lock"`
 	PolicyARNs                      types.Map               `tfsdk:"policy_arns"`
 	Principals                      types.Set               `tfsdk:"principals"`
 	Region                          types.String            `tfsdk:"region"`
+	Replication                     *replicationModel       `tfsdk:"replication"`
+	ReplicaBackendConfig            types.Map               `tfsdk:"replica_backend_config"`
+	ReplicaBackendHCL               types.Map               `tfsdk:"replica_backend_hcl"`
+	ReplicaBucket                   types.String            `tfsdk:"replica_bucket"`
+	ReplicaKMSKeyARN                types.String            `tfsdk:"replica_kms_key_arn"`
+	ReplicationRoleARN              types.String            `tfsdk:"replication_role_arn"`
 	Tags                            types.Map               `tfsdk:"tags"`
 	TagsAll                         types.Map               `tfsdk:"tags_all"`
 	TrailARN                        types.String            `tfsdk:"trail_arn"`
@@ -374,6 +381,9 @@ func schemaFor(ctx context.Context) schema.Schema {
 	}
 	maps.Copy(sch.Attributes, accessAttributes())
 	maps.Copy(sch.Blocks, accessBlocks())
+	maps.Copy(sch.Attributes, replicationAttributes())
+	sch.Blocks["replication"] = replicationBlock()
+	sch.Blocks["object_lock"] = objectLockBlock()
 	return sch
 }
 

@@ -54,12 +54,22 @@ type settings struct {
 	TofuEncryption bool
 	TofuKeyARNs    map[string]string
 
+	// Replica is nil without replication.
+	Replica *replicaSettings
+	// ObjectLock is the state (and replica) buckets' default retention;
+	// nil without object_lock.
+	ObjectLock *statebucket.ObjectLock
+
 	accessSettings
 }
 
 func (s settings) alarmsSpec() alarms.Spec {
-	return alarms.Spec{Backend: s.Name, Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, StateBucket: s.Bucket,
+	spec := alarms.Spec{Backend: s.Name, Partition: s.Partition, Region: s.Region, AccountID: s.AccountID, StateBucket: s.Bucket,
 		TrailARN: s.trailARN(), KeyARN: s.KeyARN, TopicARN: s.AlarmTopic, RetentionDays: s.LogRetention, Tags: s.awsTags()}
+	if s.Replica != nil {
+		spec.Replication = &alarms.ReplicationAlarm{SourceBucket: s.Bucket, DestinationBucket: s.Replica.Bucket, RuleID: naming.ReplicationRuleID}
+	}
+	return spec
 }
 
 func (s settings) trailName() string { return naming.Trail(s.Name) }
@@ -135,6 +145,8 @@ func (s settings) policyBackend() policies.Backend {
 	if s.TofuEncryption {
 		b.TofuKeyARNs = s.TofuKeyARNs
 	}
+	b.Replica = s.policyReplica()
+	b.ObjectLock = s.ObjectLock != nil
 	if s.AlarmTopic != "" {
 		b.LogGroupARN = s.alarmsSpec().GroupARN()
 	}
@@ -179,7 +191,8 @@ func (s settings) tofuKeysKnown() bool {
 
 func (s settings) bucketSpec() statebucket.Spec {
 	spec := statebucket.Spec{Backend: s.Name, Bucket: s.Bucket, Region: s.Region, KeyARN: s.KeyARN,
-		Policy: policies.BucketPolicy(s.policyBackend()), NoncurrentDays: s.NoncurrentDays, Tags: s.awsTags()}
+		Policy: policies.BucketPolicy(s.policyBackend()), NoncurrentDays: s.NoncurrentDays, Tags: s.awsTags(),
+		ObjectLock: s.ObjectLock, EventBridge: true}
 	if s.LogBucket != "" {
 		spec.Logging = &statebucket.Logging{TargetBucket: s.LogBucket, TargetPrefix: s.LogPrefix}
 	}
@@ -275,6 +288,13 @@ func settingsFrom(ctx context.Context, m model, c *awsclient.Client, diags *diag
 		}
 		s.AlarmTopic = m.CloudTrail.Alarms.SNSTopicARN.ValueString()
 	}
+	var known bool
+	if s.Replica, known = replicaFrom(m, s.Bucket); !known {
+		return s, false
+	}
+	if s.ObjectLock, known = objectLockFrom(m); !known {
+		return s, false
+	}
 	access, known := accessFrom(ctx, m, diags)
 	if !known {
 		return s, false
@@ -332,6 +352,7 @@ func setDerived(m *model, s settings, keyKnown, planning bool) {
 	}
 
 	setTofuDerived(m, s, planning)
+	setReplicaDerived(m, s, planning)
 
 	if !keyKnown {
 		m.BackendConfig = types.MapUnknown(backendConfigType)
@@ -340,8 +361,9 @@ func setDerived(m *model, s settings, keyKnown, planning bool) {
 		return
 	}
 	m.AccessPolicyDocuments = accessDocuments(s)
-	if planning && !s.tofuKeysKnown() {
-		// They grant the environments' OpenTofu encryption keys by ARN.
+	if planning && (!s.tofuKeysKnown() || s.Replica != nil && s.Replica.KeyARN == "") {
+		// They grant the environments' OpenTofu encryption keys, and the
+		// replica key, by ARN.
 		m.AccessPolicyDocuments = types.MapUnknown(accessDocumentsType)
 	}
 	configs := map[string]attr.Value{}

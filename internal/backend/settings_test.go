@@ -45,11 +45,13 @@ func TestRenderHCL(t *testing.T) {
 func TestControlNames(t *testing.T) {
 	both := testSettings(LockingBoth).controlNames()
 	lockfile := testSettings(LockingLockfile).controlNames()
-	if len(both) != 4+6+5+2 || len(lockfile) != 4+6+2 {
+	// Key 4, state bucket 7 (its EventBridge notifications included),
+	// table 5, one policy per environment.
+	if len(both) != 4+7+5+2 || len(lockfile) != 4+7+2 {
 		t.Fatalf("controls: both %d %v, lockfile %d %v", len(both), both, len(lockfile), lockfile)
 	}
 	joined := strings.Join(both, ",")
-	for _, want := range []string{"access_policy_dev", "access_policy_prod", "lock_table_point_in_time_recovery", "lock_table_resource_policy", "kms_key_policy", "bucket_policy"} {
+	for _, want := range []string{"access_policy_dev", "access_policy_prod", "lock_table_point_in_time_recovery", "lock_table_resource_policy", "kms_key_policy", "bucket_policy", "bucket_event_notifications"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("missing control %s in %v", want, both)
 		}

@@ -94,7 +94,7 @@ func ReplicationRolePolicy(b Backend) policydoc.Document {
 		},
 		{
 			Sid: SidReplicationSourceObjects, Effect: "Allow",
-			Action:   slices.Clone(replicationSourceObjectActions),
+			Action:   sourceObjectActions(b),
 			Resource: policydoc.StringSet{bucket + "/*"},
 		},
 		{
@@ -121,6 +121,17 @@ func ReplicationRolePolicy(b Backend) policydoc.Document {
 			}},
 		},
 	}}
+}
+
+// sourceObjectActions are what replication reads of each state version;
+// with Object Lock also its retention and legal hold, which S3 replicates
+// with the version (and refuses to replicate a locked version without).
+func sourceObjectActions(b Backend) policydoc.StringSet {
+	out := slices.Clone(replicationSourceObjectActions)
+	if b.ObjectLock {
+		out = append(out, "s3:GetObjectLegalHold", "s3:GetObjectRetention")
+	}
+	return out
 }
 
 // replica is b.Replica, or an empty one (the documents of a backend without

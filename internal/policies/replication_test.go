@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,4 +151,25 @@ func TestWithoutReplicationNoReplicaStatement(t *testing.T) {
 		t.Errorf("ReplicaBucketARN = %q without replication", b.ReplicaBucketARN())
 	}
 	_ = Render(ReplicaKeyPolicy(b)) + Render(ReplicaBucketPolicy(b)) + Render(ReplicationRolePolicy(b))
+}
+
+// With Object Lock, replication also reads each version's retention and
+// legal hold (S3 replicates them with the version); without, it does not
+// need them.
+func TestReplicationRoleReadsRetentionOnlyWithObjectLock(t *testing.T) {
+	for _, locked := range []bool{false, true} {
+		b := replicatedBackend("aws")
+		b.ObjectLock = locked
+		var objects []string
+		for _, st := range ReplicationRolePolicy(b).Statement {
+			if st.Sid == SidReplicationSourceObjects {
+				objects = st.Action
+			}
+		}
+		for _, a := range []string{"s3:GetObjectRetention", "s3:GetObjectLegalHold"} {
+			if slices.Contains(objects, a) != locked {
+				t.Errorf("object lock %v: %s granted = %v (actions %v)", locked, a, !locked, objects)
+			}
+		}
+	}
 }

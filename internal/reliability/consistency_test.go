@@ -147,7 +147,7 @@ func staleMatrix(t *testing.T, v variant) {
 					}
 				}
 			}
-			cleanup(t, c, ws, prefix+"-probe-"+op[:1])
+			cleanup(t, c, ws, prefix+"-probe-"+op[:1], v)
 		}
 		for _, op := range consistencyOps {
 			t.Logf("%s backend: a clean %s makes %d writes, at requests %v", v.name, op, len(writes[op]), writes[op])
@@ -307,19 +307,19 @@ func staleCase(t *testing.T, c *awsclient.Client, f *consistencyFigures, v varia
 	if actions := plannedActions(t, ws); len(actions) != 0 {
 		t.Errorf("%s: the plan after converging is not empty: %v (the state does not match AWS)", op, actions)
 	}
-	orphanCount += orphans(t, c, name, ws, false)
-	orphanCount += cleanup(t, c, ws, name)
+	orphanCount += orphans(t, c, name, ws, false, v)
+	orphanCount += cleanup(t, c, ws, name, v)
 }
 
 // cleanup destroys the backend (with a state object in it) and counts what
 // is left.
-func cleanup(t *testing.T, c *awsclient.Client, ws *acctest.Workspace, name string) int {
+func cleanup(t *testing.T, c *awsclient.Client, ws *acctest.Workspace, name string, v variant) int {
 	t.Helper()
 	putState(t, c, ws)
 	if out, err := ws.Destroy(); err != nil {
 		t.Fatalf("cleanup destroy: %s\n%s", err, out)
 	}
-	return orphans(t, c, name, ws, true)
+	return orphans(t, c, name, ws, true, v)
 }
 
 // plannedActions plans and lists each resource change as "address: actions",
@@ -452,7 +452,7 @@ func TestAccReliability_ignoredWrites(t *testing.T) {
 			if err := compliant(t, c, ws, v); err != nil {
 				t.Fatal(err)
 			}
-			if n := cleanup(t, c, ws, name); n != 0 {
+			if n := cleanup(t, c, ws, name, v); n != 0 {
 				t.Fatalf("%d orphans", n)
 			}
 		})
@@ -487,7 +487,7 @@ func TestAccReliability_guardrails(t *testing.T) {
 		if err := compliant(t, c, ws, monitoredBackend); err != nil {
 			t.Fatal(err)
 		}
-		if n := cleanup(t, c, ws, name); n != 0 {
+		if n := cleanup(t, c, ws, name, monitoredBackend); n != 0 {
 			t.Fatalf("%d orphans", n)
 		}
 	})
@@ -526,7 +526,7 @@ func TestAccReliability_guardrails(t *testing.T) {
 		proxy.DenyAction("iam:DeletePolicy")
 		expectDenied("destroy", ws.Destroy, "access_policy/dev", "iam:DeletePolicy", "arn:aws:iam::123456789012:policy/")
 		proxy.ClearGuardrails()
-		if n := cleanup(t, c, ws, name); n != 0 {
+		if n := cleanup(t, c, ws, name, plainBackend); n != 0 {
 			t.Fatalf("%d orphans", n)
 		}
 	})

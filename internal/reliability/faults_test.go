@@ -32,6 +32,9 @@ type variant struct {
 	extra     string // arguments and blocks added to the backend
 	controls  int    // how many controls a converged backend reports (0: as many as a clean create)
 	monitored bool   // log bucket, trail and alarms exist too
+	// replicaRegion: the backend replicates there (its bucket and key are
+	// looked for there too).
+	replicaRegion string
 	// fullKinds limits the full matrix (RELIABILITY_FULL=1) to these kinds;
 	// nil: every kind. The fast subset always tries every kind once.
 	fullKinds []acctest.FaultKind
@@ -89,6 +92,30 @@ var (
       sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:state-alerts"
     }
   }`}
+	// replicaBackend adds replication (issue 16): a replica key and bucket in
+	// another region, the replication role and the rule on the state
+	// bucket. Its fast subset hits the replica side's writes.
+	replicaBackend = variant{name: "replica", replicaRegion: "us-west-2",
+		fullKinds: []acctest.FaultKind{acctest.FaultInternalError, acctest.FaultLostResponse},
+		fast: map[string]map[acctest.FaultKind]string{
+			"create": {
+				acctest.FaultInternalError: "s3:PUTBucketreplication",
+				acctest.FaultThrottle:      "iam:PutRolePolicy",
+				acctest.FaultReset:         "s3:PUTBucketversioning",
+				acctest.FaultLatency:       "kms:CreateAlias",
+				acctest.FaultLostResponse:  "iam:CreateRole",
+			},
+			"destroy": {
+				acctest.FaultInternalError: "iam:DeleteRole",
+				acctest.FaultThrottle:      "iam:DeleteRolePolicy",
+				acctest.FaultReset:         "kms:ScheduleKeyDeletion",
+				acctest.FaultLatency:       "s3:POSTBucketdelete",
+				acctest.FaultLostResponse:  "s3:DELETEBucket",
+			},
+		}, extra: `
+  replication {
+    region = "us-west-2"
+  }`}
 	// tofuBackend adds each environment's OpenTofu encryption key: three
 	// keys of one backend made concurrently. 17 controls and one per key.
 	tofuBackend = variant{name: "tofu", controls: 19, extra: `
@@ -138,6 +165,7 @@ provider "securestate" {
     cloudtrail = %[2]q
     cloudwatch = %[2]q
     logs       = %[2]q
+    events     = %[2]q
   }
 }
 
@@ -246,6 +274,12 @@ func TestAccReliability_faultsDuringCreateAndDestroy(t *testing.T) {
 // managed log bucket, the trail and its alarms.
 func TestAccReliability_faultsWithMonitoring(t *testing.T) {
 	faultMatrix(t, monitoredBackend)
+}
+
+// The replication components under the same faults: every case converges,
+// with no orphan in either region.
+func TestAccReliability_faultsWithReplication(t *testing.T) {
+	faultMatrix(t, replicaBackend)
 }
 
 func faultMatrix(t *testing.T, v variant) {
@@ -369,14 +403,14 @@ func runCase(t *testing.T, c *awsclient.Client, f *figures, v variant, op, name 
 		if err := compliant(t, c, ws, v); err != nil {
 			t.Fatalf("%s: %s", hit, err)
 		}
-		orphanCount += orphans(t, c, name, ws, false)
+		orphanCount += orphans(t, c, name, ws, false, v)
 		putState(t, c, ws)
 		if out, err := ws.Destroy(); err != nil {
 			t.Fatalf("%s: cleanup destroy: %s\n%s", hit, err, out)
 		}
 	}
 	converged = true
-	orphanCount += orphans(t, c, name, ws, true)
+	orphanCount += orphans(t, c, name, ws, true, v)
 }
 
 // planned reports whether the matrix (as narrowed by RELIABILITY_KINDS)
@@ -467,13 +501,18 @@ func compliant(t *testing.T, c *awsclient.Client, ws *acctest.Workspace, v varia
 			return fmt.Errorf("in AWS: %w", err)
 		}
 	}
+	if v.replicaRegion != "" {
+		if err := acctest.CheckReplica(ctx, c, a); err != nil {
+			return fmt.Errorf("in AWS: %w", err)
+		}
+	}
 	return nil
 }
 
 // orphans counts AWS objects of the backend that no state tracks. After a
 // destroy nothing may be left (a key pending deletion counts as cleaned up),
 // the monitoring components included.
-func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspace, destroyed bool) int {
+func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspace, destroyed bool, v variant) int {
 	t.Helper()
 	tracked := map[string]bool{}
 	if !destroyed {
@@ -498,7 +537,11 @@ func orphans(t *testing.T, c *awsclient.Client, name string, ws *acctest.Workspa
 		}
 		collect(res["securestate_backend.b"])
 	}
-	objects, err := acctest.BackendObjects(context.Background(), c, name)
+	var regions []string
+	if v.replicaRegion != "" {
+		regions = append(regions, v.replicaRegion)
+	}
+	objects, err := acctest.BackendObjects(context.Background(), c, name, regions...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,14 +613,14 @@ func TestAccReliability_lostCreateReplies(t *testing.T) {
 			if err := compliant(t, c, ws, tc.v); err != nil {
 				t.Fatal(err)
 			}
-			if n := orphans(t, c, name, ws, false); n != 0 {
+			if n := orphans(t, c, name, ws, false, tc.v); n != 0 {
 				t.Fatalf("%d orphans after the create", n)
 			}
 			putState(t, c, ws)
 			if out, err := ws.Destroy(); err != nil {
 				t.Fatalf("destroy: %s\n%s", err, out)
 			}
-			if n := orphans(t, c, name, ws, true); n != 0 {
+			if n := orphans(t, c, name, ws, true, tc.v); n != 0 {
 				t.Fatalf("%d orphans after the destroy", n)
 			}
 		})

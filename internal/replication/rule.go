@@ -44,7 +44,8 @@ const noConfiguration = "ReplicationConfigurationNotFoundError"
 func FindRule(ctx context.Context, api S3API, bucket string) (*Rule, error) {
 	out, err := api.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(bucket)})
 	switch {
-	case awserr.HasCode(err, noConfiguration):
+	case awserr.HasCode(err, noConfiguration, "NoSuchBucket"):
+		// No bucket yet (a create): no rule either.
 		return nil, awserr.NotFound("replication configuration of bucket %s", bucket)
 	case err != nil:
 		return nil, fmt.Errorf("s3:GetBucketReplication %s: %w", bucket, err)

@@ -62,6 +62,37 @@ resource "securestate_backend" "watched" {
   }
 }
 
+# Disaster recovery and tamper resistance: every state version copied to a
+# replica bucket in another region (with its own key), kept for 30 days where
+# no role without the governance bypass can delete it, and deletions of
+# states sent to the alarm topic through EventBridge within seconds.
+resource "securestate_backend" "resilient" {
+  name         = "acme-dr"
+  environments = ["prod"]
+
+  replication {
+    region = "eu-west-1"
+  }
+
+  object_lock {
+    mode = "GOVERNANCE"
+    days = 30
+  }
+
+  access_logging {}
+
+  cloudtrail {
+    alarms {
+      sns_topic_arn = "arn:aws:sns:eu-central-1:123456789012:state-alerts"
+    }
+  }
+}
+
+# During an outage of the primary region, read states from the replica.
+output "prod_failover_backend" {
+  value = securestate_backend.resilient.replica_backend_hcl["prod"]
+}
+
 # Hand each environment its ready backend block...
 output "prod_backend" {
   value = securestate_backend.org.backend_hcl["prod"]
