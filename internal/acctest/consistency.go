@@ -285,7 +285,8 @@ var writeRules = func() map[string]writeRule {
 		"monitoring:TagResource":   {reads: queryReads("ResourceARN", "ListTagsForResource.ResourceARN")},
 		"monitoring:UntagResource": {reads: queryReads("ResourceARN", "ListTagsForResource.ResourceARN")},
 	}
-	for _, sub := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "logging", "tagging", "acl"} {
+	for _, sub := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "logging", "tagging", "acl",
+		"replication", "notification", "object-lock"} {
 		m["s3:PUTBucket"+sub] = writeRule{reads: s3Read(sub)}
 	}
 	return m

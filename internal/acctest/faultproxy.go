@@ -236,7 +236,8 @@ func s3Operation(r *http.Request) string {
 	path := strings.Trim(r.URL.Path, "/")
 	q := r.URL.Query()
 	sub := ""
-	for _, k := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "tagging", "versions", "delete", "location", "logging", "acl"} {
+	for _, k := range []string{"encryption", "versioning", "publicAccessBlock", "ownershipControls", "policy", "lifecycle", "tagging", "versions", "delete", "location", "logging", "acl",
+		"replication", "notification", "object-lock", "retention", "legal-hold"} {
 		if q.Has(k) {
 			sub = k
 		}

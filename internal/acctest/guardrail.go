@@ -93,6 +93,10 @@ var s3Actions = map[string]string{
 	"PUTBucketlogging": "PutBucketLogging", "GETBucketlogging": "GetBucketLogging",
 	"PUTBuckettagging": "PutBucketTagging", "GETBuckettagging": "GetBucketTagging", "DELETEBuckettagging": "PutBucketTagging",
 	"PUTBucketacl": "PutBucketAcl", "GETBucketacl": "GetBucketAcl",
+	"PUTBucketreplication": "PutReplicationConfiguration", "GETBucketreplication": "GetReplicationConfiguration", "DELETEBucketreplication": "PutReplicationConfiguration",
+	"PUTBucketnotification": "PutBucketNotification", "GETBucketnotification": "GetBucketNotification",
+	"PUTBucketobject-lock": "PutBucketObjectLockConfiguration", "GETBucketobject-lock": "GetBucketObjectLockConfiguration",
+	"GETObjectretention": "GetObjectRetention", "GETObjectlegal-hold": "GetObjectLegalHold",
 	"GETObject": "GetObject", "HEADObject": "GetObject", "PUTObject": "PutObject", "DELETEObject": "DeleteObject",
 	"GETObjecttagging": "GetObjectTagging", "PUTObjecttagging": "PutObjectTagging", "GETObjectacl": "GetObjectAcl", "PUTObjectacl": "PutObjectAcl",
 }

@@ -159,7 +159,11 @@ func keyObjects(ctx context.Context, c *awsclient.Client, name string, add func(
 		}
 		for _, a := range page.Aliases {
 			alias := aws.ToString(a.AliasName)
-			if alias == naming.KeyAlias(name) || alias == naming.ReplicaKeyAlias(name) {
+			if alias == naming.ReplicaKeyAlias(name) {
+				// Not in state by name (the key is, by ARN).
+				add("alias", alias, true)
+			}
+			if alias == naming.KeyAlias(name) {
 				add("alias", alias, false)
 			}
 			// An environment's OpenTofu encryption key alias: derived, not
