@@ -28,6 +28,7 @@ import (
 	"github.com/securestate/terraform-provider-securestate/internal/backend"
 	locks "github.com/securestate/terraform-provider-securestate/internal/locks/datasource"
 	scan "github.com/securestate/terraform-provider-securestate/internal/statescan/datasource"
+	versions "github.com/securestate/terraform-provider-securestate/internal/stateversions/datasource"
 	"github.com/securestate/terraform-provider-securestate/internal/validate"
 )
 
@@ -331,5 +332,5 @@ func (p *securestateProvider) Resources(context.Context) []func() resource.Resou
 }
 
 func (p *securestateProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource, scan.New, locks.New}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, audit.NewDataSource, scan.New, locks.New, versions.New}
 }
