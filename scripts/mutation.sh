@@ -26,7 +26,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 gremlins=${GREMLINS:?GREMLINS must name the gremlins binary (make mutation sets it)}
-packages=(policies policydoc naming validate tags kmskey statebucket locktable accesspolicy audittrail alarms awsclient)
+packages=(policies policydoc naming validate tags kmskey statebucket locktable accesspolicy audittrail alarms awsclient replication statevents)
 [ "$#" -gt 0 ] && packages=("$@")
 workers=${MUTATION_WORKERS:-1}
 # gremlins times a mutant out after (time of the first, coverage-gathering

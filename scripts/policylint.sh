@@ -5,7 +5,8 @@
 # model's combination table renders (internal/policies/access_test.go: key,
 # bucket and lock table policies, read-write and read-only access policies per
 # environment; with OpenTofu encryption keys, each key's policy and the access
-# policies granting it). Fails on any finding at or above POLICYLINT_MIN_SEVERITY
+# policies granting it; with replication, the replica key and bucket policies
+# and the replication role's trust and permissions policies). Fails on any finding at or above POLICYLINT_MIN_SEVERITY
 # (default LOW, parliament's lowest level, so every finding counts) that
 # scripts/policylint/allowed.yaml does not allow with a reason.
 set -euo pipefail

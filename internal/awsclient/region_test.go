@@ -166,7 +166,8 @@ func TestInRegionSignsForTheRegion(t *testing.T) {
 		}
 		opts := field.MethodByName("Options").Call(nil)[0]
 		hc, _ := opts.FieldByName("HTTPClient").Interface().(*http.Client)
-		if hc == nil || hc.Transport != c.S3.Options().HTTPClient.(*http.Client).Transport {
+		orig, _ := c.S3.Options().HTTPClient.(*http.Client)
+		if hc == nil || orig == nil || hc.Transport != orig.Transport {
 			t.Errorf("%s: the copy does not share the original's in-flight bound", svc.Name)
 		}
 		if retryer, ok := opts.FieldByName("Retryer").Interface().(interface{ MaxAttempts() int }); !ok || retryer.MaxAttempts() != retries+1 {

@@ -267,7 +267,7 @@ func TestAccBackend_monitoring(t *testing.T) {
 				Check:  resource.ComposeTestCheckFunc(got.capture(), checkHardened(t, true), checkMonitored(t)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					allCompliant(),
-					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls"), knownvalue.MapSizeExact(16+1+6+4)),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls"), knownvalue.MapSizeExact(17+1+6+4)),
 					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("trail_arn"), knownvalue.StringRegexp(regexp.MustCompile(`:trail/`+name+`-tfstate-audit$`))),
 				},
 			},

@@ -183,10 +183,6 @@ func replicaFrom(m model, bucket string) (*replicaSettings, bool) {
 	return rs, true
 }
 
-func (s settings) replicaBucketARN() string {
-	return arn.ARN{Partition: s.Partition, Service: "s3", Resource: s.Replica.Bucket}.String()
-}
-
 func (s settings) replicaKeyAlias() string { return naming.ReplicaKeyAlias(s.Name) }
 
 func (s settings) replicaKeyAliasARN() string {

@@ -154,7 +154,7 @@ func TestAccBackend_basic(t *testing.T) {
 					"kms_key_id":           knownvalue.StringRegexp(regexp.MustCompile(`^arn:aws:kms:`)),
 				})),
 				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("backend_hcl").AtMapKey("prod"), knownvalue.StringRegexp(regexp.MustCompile(`backend "s3" \{[\s\S]*key += "prod/terraform.tfstate"`))),
-				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls"), knownvalue.MapSizeExact(17)),
+				statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls"), knownvalue.MapSizeExact(18)),
 				allCompliant(),
 			},
 		}},

@@ -380,7 +380,11 @@ func (r *restorer) read() ([]versionValue, restoreCandidate, error) {
 		return nil, restoreCandidate{}, fmt.Errorf("output prod_restore: %w\n%s", err, out)
 	}
 	var restore restoreCandidate
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &restore); err != nil {
+	start := strings.Index(out, "{")
+	if start < 0 {
+		return nil, restoreCandidate{}, fmt.Errorf("output prod_restore is not an object:\n%s", out)
+	}
+	if err := json.Unmarshal([]byte(out[start:]), &restore); err != nil {
 		return nil, restoreCandidate{}, fmt.Errorf("output prod_restore: %w\n%s", err, out)
 	}
 	return versions, restore, nil

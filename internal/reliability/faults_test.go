@@ -45,7 +45,7 @@ type variant struct {
 }
 
 var (
-	plainBackend = variant{name: "plain", controls: 17, fast: map[string]map[acctest.FaultKind]string{
+	plainBackend = variant{name: "plain", controls: 18, fast: map[string]map[acctest.FaultKind]string{
 		"create": {
 			acctest.FaultInternalError: "kms:CreateKey",
 			acctest.FaultThrottle:      "dynamodb:CreateTable",
@@ -117,13 +117,13 @@ var (
     region = "us-west-2"
   }`}
 	// tofuBackend adds each environment's OpenTofu encryption key: three
-	// keys of one backend made concurrently. 17 controls and one per key.
-	tofuBackend = variant{name: "tofu", controls: 19, extra: `
+	// keys of one backend made concurrently. 18 controls and one per key.
+	tofuBackend = variant{name: "tofu", controls: 20, extra: `
   tofu_encryption = true`}
 	// accessBackend has the whole access model (issue 13): grants to
 	// principals of other accounts, which add the lock table's resource
 	// policy, a boundary and key administrators. Same controls as plain.
-	accessBackend = variant{name: "access", controls: 17, extra: `
+	accessBackend = variant{name: "access", controls: 18, extra: `
   access {
     environment = "dev"
     principals  = ["arn:aws:iam::222222222222:role/dev-deployer"]

@@ -193,7 +193,7 @@ func ruleProblems(spec Spec, r types.ReplicationRule) []string {
 	if aws.ToInt32(r.Priority) != 1 {
 		add("the rule's priority is %d, not 1", aws.ToInt32(r.Priority))
 	}
-	if f := r.Filter; f == nil || aws.ToString(f.Prefix) != "" || f.Tag != nil || f.And != nil || aws.ToString(r.Prefix) != "" {
+	if f := r.Filter; f == nil || aws.ToString(f.Prefix) != "" || f.Tag != nil || f.And != nil || aws.ToString(r.Prefix) != "" { //nolint:staticcheck // the V1 Prefix, deprecated: a rule written with it out of band is drift
 		add("the rule does not select every state object")
 	}
 	if d := r.DeleteMarkerReplication; d == nil || d.Status != types.DeleteMarkerReplicationStatusEnabled {

@@ -55,7 +55,7 @@ func TestEnsureRuleSendsTheOneRule(t *testing.T) {
 			"ID":                           aws.ToString(r.ID) == "securestate-replica",
 			"priority 1":                   aws.ToInt32(r.Priority) == 1,
 			"enabled":                      r.Status == types.ReplicationRuleStatusEnabled,
-			"every object":                 r.Filter != nil && r.Filter.Prefix != nil && *r.Filter.Prefix == "" && r.Filter.Tag == nil && r.Filter.And == nil && r.Prefix == nil,
+			"every object":                 r.Filter != nil && r.Filter.Prefix != nil && *r.Filter.Prefix == "" && r.Filter.Tag == nil && r.Filter.And == nil && r.Prefix == nil, //nolint:staticcheck // the V1 Prefix must stay unset
 			"delete markers":               r.DeleteMarkerReplication != nil && r.DeleteMarkerReplication.Status == types.DeleteMarkerReplicationStatusEnabled,
 			"SSE-KMS objects":              r.SourceSelectionCriteria != nil && r.SourceSelectionCriteria.SseKmsEncryptedObjects.Status == types.SseKmsEncryptedObjectsStatusEnabled,
 			"no replica modifications":     r.SourceSelectionCriteria != nil && r.SourceSelectionCriteria.ReplicaModifications == nil,
@@ -191,7 +191,7 @@ func TestRuleDrift(t *testing.T) {
 			r.Rules = append(r.Rules, types.ReplicationRule{ID: aws.String("backup")})
 		}, `another rule "backup"`},
 		"our rule replaced":     {func(_ *Rule, x *types.ReplicationRule) { x.ID = aws.String("mine") }, "securestate-replica is missing"},
-		"V1 rule with a prefix": {func(_ *Rule, x *types.ReplicationRule) { x.Prefix = aws.String("dev/") }, "every state object"},
+		"V1 rule with a prefix": {func(_ *Rule, x *types.ReplicationRule) { x.Prefix = aws.String("dev/") }, "every state object"}, //nolint:staticcheck // a V1 rule written out of band
 		"without status":        {func(_ *Rule, x *types.ReplicationRule) { x.Status = "" }, "without status"},
 	}
 	for name, c := range cases {

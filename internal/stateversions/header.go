@@ -616,11 +616,13 @@ func (p *parser) integer(depth int) (int64, bool, error) {
 	if err != nil || long {
 		return 0, false, err
 	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil || n < 0 {
-		return 0, false, nil
+	// Not a count a CLI writes (a fraction, a negative or huge number):
+	// the field is reported unknown, not the object refused.
+	n, perr := strconv.ParseInt(string(raw), 10, 64)
+	if ok := perr == nil && n >= 0; ok {
+		return n, true, nil
 	}
-	return n, true, nil
+	return 0, false, nil
 }
 
 // shortString reads a value that should be a string of at most

@@ -183,13 +183,13 @@ data "securestate_state_versions" "denied" {
 	str := func(s string) *string { return &s }
 	num := func(n int64) *int64 { return &n }
 	type want struct {
-		id, cli, err        string
-		marker              bool
-		serial, count       *int64
-		lineage, tfVersion  *string
-		md5                 *string
-		size                int64
-		latest, headerKnown bool
+		id, cli, err       string
+		marker             bool
+		serial, count      *int64
+		lineage, tfVersion *string
+		md5                *string
+		size               int64
+		latest             bool
 	}
 	tfLineage, tofuLineage := str("6e43ca37-7efa-07ed-bc2b-bca7bc0f908d"), str("e888043d-48eb-f7ad-bc6e-a65f8fe6b91c")
 	wants := []want{
