@@ -232,7 +232,7 @@ func (b Backend) Policies() policies.Backend {
 	return policies.Backend{Partition: "aws", Region: b.Region, AccountID: b.AccountID, Bucket: b.Bucket, KeyARN: b.KeyARN,
 		TableARN: b.TableARN, Lockfile: b.Locking != "dynamodb", Principals: b.Principals, TrailARN: b.TrailARN,
 		Grants: b.Grants, Boundary: b.Boundary, KeyAdmins: b.KeyAdmins, Provider: b.Provider, TofuKeyARNs: b.TofuKeyARNs,
-		Replica: b.replica(), ObjectLock: b.ObjectLockMode != ""}
+		Replica: b.replica()}
 }
 
 // replica is what the policies know of the replica; nil without one.

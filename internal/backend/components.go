@@ -202,14 +202,8 @@ func (s settings) stateBucketComponent(needs []string) component {
 		check: func(r *run) error { return statebucket.Check(s.bucketSpec(), r.bucket) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
 			o, err := statebucket.Ensure(ctx, r.c.S3, r.withKey().bucketSpec(), r.bucket, tracked)
-			if err == nil && s.ObjectLock == nil && o != nil && o.ObjectLockMode != "" {
-				// object_lock removed (a COMPLIANCE one is refused at plan):
-				// new versions get no default retention; Object Lock itself
-				// cannot be switched off, and the versions written keep
-				// theirs.
-				if err = statebucket.ClearDefaultRetention(ctx, r.c.S3, s.Bucket); err == nil {
-					o, err = statebucket.Find(ctx, r.c.S3, s.Bucket)
-				}
+			if err == nil {
+				o, err = r.clearRetention(ctx, r.c.S3, s.Bucket, o)
 			}
 			r.bucket = o
 			return err

@@ -112,6 +112,21 @@ func checkObjectLockChange(prior, plan *objectLockModel, diags *diag.Diagnostics
 	}
 }
 
+// clearRetention removes a bucket's default retention when this update
+// removes object_lock (a COMPLIANCE one is refused at plan): new versions
+// get none; Object Lock itself cannot be switched off, and the versions
+// written keep theirs. A default retention the previous settings did not
+// have (set by hand, or before this provider managed it) is left alone.
+func (r *run) clearRetention(ctx context.Context, api statebucket.API, bucket string, o *statebucket.Observed) (*statebucket.Observed, error) {
+	if !r.droppedObjectLock || o == nil || o.ObjectLockMode == "" {
+		return o, nil
+	}
+	if err := statebucket.ClearDefaultRetention(ctx, api, bucket); err != nil {
+		return o, err
+	}
+	return statebucket.Find(ctx, api, bucket)
+}
+
 // retainedHeld refuses a destroy while a bucket holds versions under
 // retention: not even force_destroy can delete them.
 func retainedHeld(ctx context.Context, api statebucket.API, bucket string) error {

@@ -108,7 +108,22 @@ func TestAccBackend_objectLock(t *testing.T) {
 			},
 			{
 				// The block removed: no default retention for new versions;
-				// Object Lock stays on (it cannot be switched off).
+				// Object Lock stays on (it cannot be switched off), and the
+				// version written before keeps its retention.
+				Config: config(name, "  force_destroy = true"),
+				Check:  resource.ComposeAggregateTestCheckFunc(checkHardened(t, true), checkObjectLock(t, "", 0)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					allCompliant(),
+					noControl("bucket_object_lock"),
+				},
+			},
+			{
+				// Destroy still asks the bucket, not the configuration.
+				Config:      config(name, "  force_destroy = true"),
+				Destroy:     true,
+				ExpectError: wrapped(`holds 1 object versions under Object Lock retention or legal hold`),
+			},
+			{
 				PreConfig: func() {
 					out, err := acctest.Client(t).S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket})
 					if err != nil {
@@ -121,12 +136,7 @@ func TestAccBackend_objectLock(t *testing.T) {
 						}
 					}
 				},
-				Config: config(name, ""),
-				Check:  resource.ComposeAggregateTestCheckFunc(checkHardened(t, true), checkObjectLock(t, "", 0)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					allCompliant(),
-					noControl("bucket_object_lock"),
-				},
+				Config: config(name, "  force_destroy = true"),
 			},
 		},
 	})

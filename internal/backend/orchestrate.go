@@ -39,6 +39,9 @@ type run struct {
 	converging bool
 	destroying bool
 	force      bool // force_destroy: buckets no longer wanted may be emptied
+	// droppedObjectLock: the previous settings had object_lock and these
+	// do not.
+	droppedObjectLock bool
 
 	key *kmskey.Observed
 	// keyARN is the key's ARN once its ensure is done: what the components
@@ -203,6 +206,7 @@ type converging struct {
 func converge(ctx context.Context, c *awsclient.Client, s settings, how converging) (*run, error) {
 	r := newRun(c, s, how.keyID)
 	r.converging, r.force = true, how.force
+	r.droppedObjectLock = how.previous != nil && how.previous.ObjectLock != nil && s.ObjectLock == nil
 	if err := r.observe(ctx); err != nil {
 		return nil, err
 	}
@@ -464,16 +468,17 @@ func destroy(ctx context.Context, c *awsclient.Client, s settings, keyID string,
 			return err
 		}})
 	}
-	if s.ObjectLock != nil {
-		// Not even force_destroy deletes a version under retention.
-		guards = append(guards, graph.Step{ID: idStateBucket + "/retention", Run: func(ctx context.Context) error {
-			return retainedHeld(ctx, c.S3, s.Bucket)
+	// Not even force_destroy deletes a version under retention. Asked of
+	// the buckets whatever the configuration says (object_lock may have
+	// been removed, or Object Lock set out of band: it cannot be switched
+	// off): one read when they have no Object Lock.
+	guards = append(guards, graph.Step{ID: idStateBucket + "/retention", Run: func(ctx context.Context) error {
+		return retainedHeld(ctx, c.S3, s.Bucket)
+	}})
+	if s.Replica != nil {
+		guards = append(guards, graph.Step{ID: idReplicaBucket + "/retention", Run: func(ctx context.Context) error {
+			return retainedHeld(ctx, r.regionClient(s.Replica.Region).S3, s.Replica.Bucket)
 		}})
-		if s.Replica != nil {
-			guards = append(guards, graph.Step{ID: idReplicaBucket + "/retention", Run: func(ctx context.Context) error {
-				return retainedHeld(ctx, r.regionClient(s.Replica.Region).S3, s.Replica.Bucket)
-			}})
-		}
 	}
 	// What a component's removal would refuse (a lock held in the table)
 	// is refused before anything is deleted, so the run holding the lock

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -151,15 +152,47 @@ func validateReplication(m model, diags *diag.Diagnostics) {
 }
 
 // checkReplicaRegion refuses a replica in the provider's region, where the
-// state bucket is.
-func checkReplicaRegion(m model, providerRegion string, diags *diag.Diagnostics) {
-	r := m.Replication
-	if r == nil || r.Region.IsUnknown() || r.Region.ValueString() != providerRegion {
+// state bucket is, or in another partition (replication stays within one),
+// and a change of region on an existing replica: the replica bucket's name
+// is global and the old replica is kept while it holds versions, so a new
+// one of the same name cannot be made in another region.
+func checkReplicaRegion(plan model, prior *model, providerRegion, partition string, diags *diag.Diagnostics) {
+	r := plan.Replication
+	if r == nil || r.Region.IsUnknown() || r.Region.IsNull() {
 		return
 	}
-	diags.AddAttributeError(path.Root("replication").AtName("region"), "Replica in the same region",
-		fmt.Sprintf("replication.region is %q, the provider's region, where the state bucket is. A replica in the same region does not "+
-			"survive a regional outage; choose another region.", providerRegion))
+	at, region := path.Root("replication").AtName("region"), r.Region.ValueString()
+	switch {
+	case region == providerRegion:
+		diags.AddAttributeError(at, "Replica in the same region",
+			fmt.Sprintf("replication.region is %q, the provider's region, where the state bucket is. A replica in the same region does not "+
+				"survive a regional outage; choose another region.", providerRegion))
+	case partition != "" && awsclient.PartitionForRegion(region) != partition:
+		diags.AddAttributeError(at, "Replica in another partition",
+			fmt.Sprintf("replication.region %q is in the %s partition and the state bucket in %s: S3 replicates only within a partition.",
+				region, awsclient.PartitionForRegion(region), partition))
+	case prior != nil && prior.Replication != nil && !prior.Replication.Region.IsNull() && prior.Replication.Region.ValueString() != region:
+		diags.AddAttributeError(at, "Replica region cannot change in place",
+			fmt.Sprintf("replication.region cannot change from %q to %q: the replica bucket's name is global, and the replica in %q holds "+
+				"the copies of the states (it would be kept). Remove the replication block and apply (the rule and role go; the replica "+
+				"is kept while it holds versions), delete or rename the old replica bucket when you no longer need it, then add the block "+
+				"with the new region. The guide \"Recovering from a regional outage\" says more.", prior.Replication.Region.ValueString(), region,
+				prior.Replication.Region.ValueString()))
+	}
+}
+
+// checkReplicationAlarm refuses alarms on replication failures that could
+// never fire: S3 publishes the failure metric only with replication metrics.
+func checkReplicationAlarm(m model, diags *diag.Diagnostics) {
+	r := m.Replication
+	if r == nil || r.Metrics.IsNull() || r.Metrics.IsUnknown() || r.Metrics.ValueBool() || r.TimeControl.ValueBool() {
+		return
+	}
+	if m.CloudTrail != nil && m.CloudTrail.Alarms != nil {
+		diags.AddAttributeError(path.Root("replication").AtName("metrics"), "Replication metrics needed by the alarms",
+			"With cloudtrail { alarms {} }, the backend raises an alarm when S3 fails to replicate a state; S3 reports those failures only "+
+				"with replication metrics. Leave metrics at its default (true), or remove the alarms block.")
+	}
 }
 
 // replicaFrom reads the replication block (nil without it); ok false when
@@ -332,13 +365,18 @@ func (s settings) replicaKeyComponent() component {
 		// gone: the replicated states are encrypted with it.
 		remove: func(ctx context.Context, r *run) error {
 			c := r.regionClient(s.Replica.Region)
-			exists, err := statebucket.Exists(ctx, c.S3, s.Replica.Bucket)
-			if err != nil {
-				return err
-			}
-			if exists {
-				tflog.Warn(ctx, "replica key kept: the replica bucket it encrypts is kept", map[string]any{"bucket": s.Replica.Bucket})
-				return nil
+			if !r.destroying {
+				// A destroy removed the bucket just before (and S3 may
+				// still show it for a moment); an update keeps it while
+				// it holds versions.
+				exists, err := statebucket.Exists(ctx, c.S3, s.Replica.Bucket)
+				if err != nil {
+					return err
+				}
+				if exists {
+					tflog.Warn(ctx, "replica key kept: the replica bucket it encrypts is kept", map[string]any{"bucket": s.Replica.Bucket})
+					return nil
+				}
 			}
 			if arn := s.Replica.KeyARN; arn != "" {
 				if _, id, ok := strings.Cut(arn, ":key/"); ok && id != "" {
@@ -365,7 +403,11 @@ func (s settings) replicaBucketComponent() component {
 		found: func(r *run) bool { return r.replicaBucket != nil },
 		check: func(r *run) error { return statebucket.Check(s.replicaBucketSpec(), r.replicaBucket) },
 		ensure: func(ctx context.Context, r *run, tracked bool) error {
-			o, err := statebucket.Ensure(ctx, r.regionClient(s.Replica.Region).S3, r.withReplicaKey().replicaBucketSpec(), r.replicaBucket, tracked)
+			api := r.regionClient(s.Replica.Region).S3
+			o, err := statebucket.Ensure(ctx, api, r.withReplicaKey().replicaBucketSpec(), r.replicaBucket, tracked)
+			if err == nil {
+				o, err = r.clearRetention(ctx, api, s.Replica.Bucket, o)
+			}
 			r.replicaBucket = o
 			return err
 		},
@@ -443,8 +485,17 @@ func (s settings) replicationRuleComponent() component {
 			return keep(&r.replRule, o, err)
 		},
 		found: func(r *run) bool { return r.replRule != nil },
-		// The rule lives on the state bucket, which is checked.
-		check: func(*run) error { return nil },
+		// A replication configuration the backend did not write (another
+		// rule) is someone else's: refused, never overwritten.
+		check: func(r *run) error {
+			for _, rule := range r.replRule.Rules {
+				if aws.ToString(rule.ID) != naming.ReplicationRuleID {
+					return fmt.Errorf("the state bucket %s already replicates with rule %q, which this backend did not write; remove that "+
+						"replication configuration first, or leave replication out", s.Bucket, aws.ToString(rule.ID))
+				}
+			}
+			return nil
+		},
 		ensure: func(ctx context.Context, r *run, _ bool) error {
 			o, err := replication.EnsureRule(ctx, r.c.S3, r.withReplicaKey().replicationSpec())
 			r.replRule = o
@@ -453,10 +504,23 @@ func (s settings) replicationRuleComponent() component {
 		drift: func(r *run) map[string]string {
 			return map[string]string{replication.ControlRule: replication.RuleDrift(r.withReplicaKey().replicationSpec(), r.replRule)}
 		},
+		// Removed on destroy too, first: no state written meanwhile is
+		// replicated into the replica being emptied. Only a rule into this
+		// replica is deleted (not one another configuration wrote since).
 		remove: func(ctx context.Context, r *run) error {
-			if r.destroying {
-				// The state bucket goes last, with its configuration.
+			o, err := replication.FindRule(ctx, r.c.S3, s.Bucket)
+			if awserr.IsNotFound(err) {
 				return nil
+			}
+			if err != nil {
+				return err
+			}
+			want := arn.ARN{Partition: s.Partition, Service: "s3", Resource: s.Replica.Bucket}.String()
+			for _, rule := range o.Rules {
+				if rule.Destination != nil && aws.ToString(rule.Destination.Bucket) != want {
+					tflog.Warn(ctx, "replication configuration kept: it replicates elsewhere", map[string]any{"bucket": s.Bucket})
+					return nil
+				}
 			}
 			return replication.DeleteRule(ctx, r.c.S3, s.Bucket)
 		},

@@ -121,6 +121,20 @@ func TestAccBackend_replication(t *testing.T) {
 				_, err := regional().DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: &replicaBucket})
 				return err
 			}),
+			repairs("replica_bucket_policy", func() error {
+				_, err := regional().DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &replicaBucket})
+				return err
+			}),
+			repairs("replica_bucket_lifecycle", func() error {
+				_, err := regional().DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: &replicaBucket})
+				return err
+			}),
+			repairs("replica_bucket_encryption", func() error {
+				_, err := regional().PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &replicaBucket,
+					ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+						ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
+				return err
+			}),
 			repairs("replica_kms_key_rotation", func() error {
 				_, err := acctest.Client(t).InRegion(replicaRegion).KMS.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: aws.String(naming.ReplicaKeyAlias(name))})
 				if err != nil {
@@ -149,6 +163,13 @@ func TestAccBackend_replication(t *testing.T) {
 				_, err := a.S3.DeleteBucketReplication(ctx, &s3.DeleteBucketReplicationInput{Bucket: &bucket})
 				return err
 			}),
+			{
+				// The replica's bucket name is global, and the old replica
+				// would be kept: a region change is refused at plan.
+				Config:      config(name, strings.Replace(repl, replicaRegion, "eu-west-1", 1)),
+				PlanOnly:    true,
+				ExpectError: wrapped(`Replica region cannot change in place[\s\S]*from "` + replicaRegion + `" to "eu-west-1"`),
+			},
 			{
 				// A version in the replica (the emulator does not replicate:
 				// put there directly): destroy is refused.
@@ -303,4 +324,57 @@ func checkReplicaDestroyed(t *testing.T) resource.TestCheckFunc {
 		}
 		return nil
 	}
+}
+
+// object_lock with replication: the replica bucket gets the same default
+// retention (and the role reads each version's retention, which S3
+// replicates with it); removing object_lock removes the default retention
+// from both buckets, Object Lock itself staying on.
+func TestAccBackend_replicationWithObjectLock(t *testing.T) {
+	name := acctest.RandomName("replol")
+	repl := `  replication {
+    region = "` + replicaRegion + `"
+  }`
+	lock := "\n  object_lock {\n    days = 1\n  }"
+	replicaRetention := func(mode s3types.ObjectLockRetentionMode, days int32) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			a, err := attrsOf(s)
+			if err != nil {
+				return err
+			}
+			out, err := acctest.Client(t).InRegion(replicaRegion).S3.GetObjectLockConfiguration(context.Background(),
+				&s3.GetObjectLockConfigurationInput{Bucket: &a.ReplicaBucket})
+			if err != nil || out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != s3types.ObjectLockEnabledEnabled {
+				return fmt.Errorf("object lock of the replica %s: %v %w", a.ReplicaBucket, out, err)
+			}
+			var haveMode s3types.ObjectLockRetentionMode
+			var haveDays int32
+			if r := out.ObjectLockConfiguration.Rule; r != nil && r.DefaultRetention != nil {
+				haveMode, haveDays = r.DefaultRetention.Mode, aws.ToInt32(r.DefaultRetention.Days)
+			}
+			if haveMode != mode || haveDays != days {
+				return fmt.Errorf("the replica's default retention is %q %d days, want %q %d", haveMode, haveDays, mode, days)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkDestroyed(t), checkReplicaDestroyed(t)),
+		Steps: []resource.TestStep{
+			{
+				Config: config(name, repl+lock),
+				Check: resource.ComposeAggregateTestCheckFunc(checkReplica(t), checkObjectLock(t, s3types.ObjectLockRetentionModeGovernance, 1),
+					replicaRetention(s3types.ObjectLockRetentionModeGovernance, 1)),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant(),
+					statecheck.ExpectKnownValue(resourceName, tfjsonpath.New("controls").AtMapKey("replica_bucket_object_lock"), knownvalue.StringExact("compliant"))},
+			},
+			{
+				Config:            config(name, repl),
+				Check:             resource.ComposeAggregateTestCheckFunc(checkReplica(t), checkObjectLock(t, "", 0), replicaRetention("", 0)),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant(), noControl("replica_bucket_object_lock")},
+			},
+		},
+	})
 }

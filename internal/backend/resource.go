@@ -49,6 +49,7 @@ func (r *backendResource) ValidateConfig(ctx context.Context, req resource.Valid
 	}
 	validateAccess(ctx, m, &resp.Diagnostics)
 	validateReplication(m, &resp.Diagnostics)
+	checkReplicationAlarm(m, &resp.Diagnostics)
 	validateObjectLock(m, &resp.Diagnostics)
 	// A target_bucket equal to the (possibly derived) state bucket is refused in ModifyPlan.
 	if l := m.AccessLogging; l != nil && !l.TargetBucket.IsNull() {
@@ -133,10 +134,14 @@ func (r *backendResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		// Provider arguments are unknown until apply; so are derived values.
 		return
 	}
-	if !setKnown(plan.Environments) || !setKnown(plan.Principals) || !mapKnown(plan.Tags) {
+	var priorModel *model
+	if !req.State.Raw.IsNull() {
+		priorModel = &state
+	}
+	if checkReplicaRegion(plan, priorModel, c.Region, c.Partition, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	if checkReplicaRegion(plan, c.Region, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if !setKnown(plan.Environments) || !setKnown(plan.Principals) || !mapKnown(plan.Tags) {
 		return
 	}
 
@@ -236,6 +241,10 @@ func (r *backendResource) Create(ctx context.Context, req resource.CreateRequest
 	defer cancel()
 
 	plan.KMSKeyARN = types.StringNull()
+	// Known only now when it was unknown at plan.
+	if checkReplicaRegion(plan, nil, c.Region, c.Partition, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)
 	if !ok {
 		resp.Diagnostics.AddError("Cannot create backend", "Some arguments are still unknown at apply. This is a bug in the provider; please report it.")
@@ -285,6 +294,9 @@ func (r *backendResource) Update(ctx context.Context, req resource.UpdateRequest
 		plan.ReplicaKMSKeyARN = state.ReplicaKMSKeyARN
 	}
 	if checkObjectLockChange(state.ObjectLock, plan.ObjectLock, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if checkReplicaRegion(plan, &state, c.Region, c.Partition, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	s, ok := settingsFrom(ctx, plan, c, &resp.Diagnostics)

@@ -146,7 +146,6 @@ func (s settings) policyBackend() policies.Backend {
 		b.TofuKeyARNs = s.TofuKeyARNs
 	}
 	b.Replica = s.policyReplica()
-	b.ObjectLock = s.ObjectLock != nil
 	if s.AlarmTopic != "" {
 		b.LogGroupARN = s.alarmsSpec().GroupARN()
 	}

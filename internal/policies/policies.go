@@ -37,9 +37,6 @@ type Backend struct {
 	Boundary *Boundary
 	// KeyAdmins is nil without key administrators.
 	KeyAdmins *KeyAdministrators
-	// ObjectLock: the state bucket has Object Lock (replication then reads
-	// each version's retention and legal hold too).
-	ObjectLock bool
 	// TofuKeyARNs are the environments' OpenTofu state encryption keys
 	// (environment → key ARN); nil without OpenTofu encryption.
 	TofuKeyARNs map[string]string

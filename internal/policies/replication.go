@@ -39,7 +39,13 @@ const (
 // objects it writes versions, delete markers and tags.
 var (
 	replicationSourceBucketActions  = []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}
-	replicationSourceObjectActions  = []string{"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"}
+	// With each version, its retention and legal hold: S3 replicates them
+	// with a version of a bucket with Object Lock, and cannot without them.
+	// Granted whether object_lock is configured or not: Object Lock, once
+	// on, stays on when the block is removed (and may be switched on out of
+	// band), and a version's retention reveals nothing of the state.
+	replicationSourceObjectActions = []string{"s3:GetObjectLegalHold", "s3:GetObjectRetention",
+		"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"}
 	replicationReplicaObjectActions = []string{"s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"}
 )
 
@@ -94,7 +100,7 @@ func ReplicationRolePolicy(b Backend) policydoc.Document {
 		},
 		{
 			Sid: SidReplicationSourceObjects, Effect: "Allow",
-			Action:   sourceObjectActions(b),
+			Action:   slices.Clone(replicationSourceObjectActions),
 			Resource: policydoc.StringSet{bucket + "/*"},
 		},
 		{
@@ -121,17 +127,6 @@ func ReplicationRolePolicy(b Backend) policydoc.Document {
 			}},
 		},
 	}}
-}
-
-// sourceObjectActions are what replication reads of each state version;
-// with Object Lock also its retention and legal hold, which S3 replicates
-// with the version (and refuses to replicate a locked version without).
-func sourceObjectActions(b Backend) policydoc.StringSet {
-	out := slices.Clone(replicationSourceObjectActions)
-	if b.ObjectLock {
-		out = append(out, "s3:GetObjectLegalHold", "s3:GetObjectRetention")
-	}
-	return out
 }
 
 // replica is b.Replica, or an empty one (the documents of a backend without

@@ -35,7 +35,8 @@ func TestReplicationRolePolicyIsExactlyWhatReplicationNeeds(t *testing.T) {
 			{Sid: SidReplicationSourceBucket, Effect: "Allow", Action: policydoc.StringSet{"s3:GetReplicationConfiguration", "s3:ListBucket"},
 				Resource: policydoc.StringSet{bucket}},
 			{Sid: SidReplicationSourceObjects, Effect: "Allow",
-				Action:   policydoc.StringSet{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"},
+				Action: policydoc.StringSet{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging",
+					"s3:GetObjectRetention", "s3:GetObjectLegalHold"},
 				Resource: policydoc.StringSet{bucket + "/*"}},
 			{Sid: SidReplicationReplicate, Effect: "Allow", Action: policydoc.StringSet{"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"},
 				Resource: policydoc.StringSet{replica + "/*"}},
@@ -153,23 +154,20 @@ func TestWithoutReplicationNoReplicaStatement(t *testing.T) {
 	_ = Render(ReplicaKeyPolicy(b)) + Render(ReplicaBucketPolicy(b)) + Render(ReplicationRolePolicy(b))
 }
 
-// With Object Lock, replication also reads each version's retention and
-// legal hold (S3 replicates them with the version); without, it does not
-// need them.
-func TestReplicationRoleReadsRetentionOnlyWithObjectLock(t *testing.T) {
-	for _, locked := range []bool{false, true} {
-		b := replicatedBackend("aws")
-		b.ObjectLock = locked
-		var objects []string
-		for _, st := range ReplicationRolePolicy(b).Statement {
-			if st.Sid == SidReplicationSourceObjects {
-				objects = st.Action
-			}
+// Replication reads each version's retention and legal hold (S3
+// replicates them with a version of a bucket with Object Lock), whether
+// object_lock is configured or not: Object Lock stays on when the block is
+// removed.
+func TestReplicationRoleReadsRetention(t *testing.T) {
+	var objects []string
+	for _, st := range ReplicationRolePolicy(replicatedBackend("aws")).Statement {
+		if st.Sid == SidReplicationSourceObjects {
+			objects = st.Action
 		}
-		for _, a := range []string{"s3:GetObjectRetention", "s3:GetObjectLegalHold"} {
-			if slices.Contains(objects, a) != locked {
-				t.Errorf("object lock %v: %s granted = %v (actions %v)", locked, a, !locked, objects)
-			}
+	}
+	for _, a := range []string{"s3:GetObjectRetention", "s3:GetObjectLegalHold"} {
+		if !slices.Contains(objects, a) {
+			t.Errorf("%s not granted (actions %v)", a, objects)
 		}
 	}
 }

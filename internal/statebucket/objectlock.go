@@ -129,7 +129,9 @@ var versionGone = []string{"NoSuchVersion", "NoSuchKey"}
 func Retained(ctx context.Context, api API, bucket string, now time.Time) (n int, until time.Time, err error) {
 	_, err = api.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &bucket})
 	switch {
-	case awserr.HasCode(err, "ObjectLockConfigurationNotFoundError"):
+	case awserr.HasCode(err, "ObjectLockConfigurationNotFoundError", "NoSuchBucket"):
+		// No Object Lock, or no bucket (a destroy that stopped part-way
+		// deleted it): nothing retained.
 		return 0, time.Time{}, nil
 	case err != nil:
 		return 0, time.Time{}, fmt.Errorf("s3:GetObjectLockConfiguration %s: %w", bucket, err)
