@@ -38,7 +38,7 @@ const (
 // its objects it reads each version with its ACL and tags, on the replica's
 // objects it writes versions, delete markers and tags.
 var (
-	replicationSourceBucketActions  = []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}
+	replicationSourceBucketActions = []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}
 	// With each version, its retention and legal hold: S3 replicates them
 	// with a version of a bucket with Object Lock, and cannot without them.
 	// Granted whether object_lock is configured or not: Object Lock, once
