@@ -330,8 +330,10 @@ func Ensure(ctx context.Context, api API, spec Spec, have *Observed, tracked boo
 	var tagErr error
 	var tagging sync.WaitGroup
 	if !created {
-		// The rule exists: its tags are independent of the other writes.
-		tagging.Go(func() { tagErr = syncTags(ctx, api, spec.Rule, have.ARN, have.Tags, spec.Tags, false) })
+		// The rule exists: its tags are independent of the other writes
+		// (which may record a new ARN in have: read it before they start).
+		arn, current := have.ARN, have.Tags
+		tagging.Go(func() { tagErr = syncTags(ctx, api, spec.Rule, arn, current, spec.Tags, false) })
 	}
 	err := ensureRule(ctx, api, spec, have, created)
 	if err == nil {
