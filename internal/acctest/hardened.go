@@ -49,6 +49,7 @@ type Backend struct {
 	// With replication: the replica bucket, its region and key, and the
 	// replication role; "" without.
 	ReplicaBucket, ReplicaRegion, ReplicaKeyARN, ReplicationRoleARN string
+	ReplicationMetrics, ReplicationTimeControl                      bool
 	// With object_lock: its mode and days; "" and 0 without.
 	ObjectLockMode string
 	ObjectLockDays int32
@@ -76,6 +77,7 @@ func BackendFromAttributes(a map[string]string) (Backend, error) {
 	}
 	b.accessFromAttributes(a)
 	b.ReplicaBucket, b.ReplicaRegion, b.ReplicaKeyARN, b.ReplicationRoleARN = a["replica_bucket"], a["replication.region"], a["replica_kms_key_arn"], a["replication_role_arn"]
+	b.ReplicationMetrics, b.ReplicationTimeControl = a["replication.metrics"] == "true", a["replication.time_control"] == "true"
 	if v := a["object_lock.days"]; v != "" {
 		days, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -131,6 +133,8 @@ func BackendFromValues(v map[string]any) (Backend, error) {
 	b.ReplicaBucket, b.ReplicaKeyARN, b.ReplicationRoleARN = str(v, "replica_bucket"), str(v, "replica_kms_key_arn"), str(v, "replication_role_arn")
 	if rep, ok := v["replication"].(map[string]any); ok {
 		b.ReplicaRegion = str(rep, "region")
+		b.ReplicationMetrics, _ = rep["metrics"].(bool)
+		b.ReplicationTimeControl, _ = rep["time_control"].(bool)
 	}
 	if ol, ok := v["object_lock"].(map[string]any); ok {
 		days, _ := ol["days"].(float64)

@@ -129,5 +129,10 @@ func CheckReplica(ctx context.Context, c *awsclient.Client, a Backend) error {
 	case r.Destination.EncryptionConfiguration == nil || aws.ToString(r.Destination.EncryptionConfiguration.ReplicaKmsKeyID) != a.ReplicaKeyARN:
 		return fmt.Errorf("replicas are not encrypted with the replica key: %+v", r.Destination.EncryptionConfiguration)
 	}
+	metrics := r.Destination.Metrics != nil && r.Destination.Metrics.Status == s3types.MetricsStatusEnabled
+	rtc := r.Destination.ReplicationTime != nil && r.Destination.ReplicationTime.Status == s3types.ReplicationTimeStatusEnabled
+	if metrics != (a.ReplicationMetrics || a.ReplicationTimeControl) || rtc != a.ReplicationTimeControl {
+		return fmt.Errorf("replication metrics %v (want %v), time control %v (want %v)", metrics, a.ReplicationMetrics || a.ReplicationTimeControl, rtc, a.ReplicationTimeControl)
+	}
 	return nil
 }

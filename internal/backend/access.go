@@ -478,6 +478,12 @@ func checkPolicySizes(s settings, diags *diag.Diagnostics) {
 		s.KeyARN = arn.ARN{Partition: s.Partition, Service: "kms", Region: s.Region, AccountID: s.AccountID,
 			Resource: "key/00000000-0000-0000-0000-000000000000"}.String()
 	}
+	if s.Replica != nil && s.Replica.KeyARN == "" {
+		rep := *s.Replica
+		rep.KeyARN = arn.ARN{Partition: s.Partition, Service: "kms", Region: rep.Region, AccountID: s.AccountID,
+			Resource: "key/00000000-0000-0000-0000-000000000000"}.String()
+		s.Replica = &rep
+	}
 	b := s.policyBackend()
 	// The error names the block that made the policy large: the grants if
 	// there are any, else the boundary or the key administrators.
@@ -489,15 +495,21 @@ func checkPolicySizes(s settings, diags *diag.Diagnostics) {
 	default:
 		at = path.Root("key_administrators")
 	}
-	for _, p := range []struct {
+	type size struct {
 		what string
 		text string
 		max  int
-	}{
+	}
+	sizes := []size{
 		{"state bucket policy", policies.Render(policies.BucketPolicy(b)), maxBucketPolicy},
 		{"key policy", policies.Render(policies.KeyPolicy(b)), maxKeyPolicy},
 		{"lock table resource policy", policies.Render(policies.LockTablePolicy(b)), maxTablePolicy},
-	} {
+	}
+	if s.Replica != nil {
+		sizes = append(sizes, size{"replica bucket policy", policies.Render(policies.ReplicaBucketPolicy(b)), maxBucketPolicy},
+			size{"replica key policy", policies.Render(policies.ReplicaKeyPolicy(b)), maxKeyPolicy})
+	}
+	for _, p := range sizes {
 		if len(p.text) > p.max {
 			diags.AddAttributeError(at, "Policy too large",
 				fmt.Sprintf("The %s derived from access, boundary and key_administrators would be %d characters; AWS accepts at most %d. "+

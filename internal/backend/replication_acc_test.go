@@ -164,6 +164,13 @@ func TestAccBackend_replication(t *testing.T) {
 				return err
 			}),
 			{
+				// Replication Time Control on: the rule changes in place.
+				Config: config(name, strings.Replace(repl, `region = "`+replicaRegion+`"`, `region = "`+replicaRegion+`"
+    time_control = true`, 1)),
+				Check:             checkReplica(t),
+				ConfigStateChecks: []statecheck.StateCheck{allCompliant()},
+			},
+			{
 				// The replica's bucket name is global, and the old replica
 				// would be kept: a region change is refused at plan.
 				Config:      config(name, strings.Replace(repl, replicaRegion, "eu-west-1", 1)),
