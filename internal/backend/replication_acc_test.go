@@ -154,7 +154,12 @@ func TestAccBackend_replication(t *testing.T) {
 					return fmt.Errorf("role policies %v: %w", out, err)
 				}
 				wide := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
-				_, err = acctest.Client(t).IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &out.PolicyNames[0], PolicyDocument: &wide})
+				if _, err = acctest.Client(t).IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &out.PolicyNames[0], PolicyDocument: &wide}); err != nil {
+					return err
+				}
+				// And a second inline policy: deleted on apply (CheckReplica
+				// wants exactly one).
+				_, err = acctest.Client(t).IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: aws.String("escalate"), PolicyDocument: &wide})
 				return err
 			}),
 			repairs("replication_rule", func() error {

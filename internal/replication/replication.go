@@ -88,7 +88,10 @@ type Role struct {
 	Path   string
 	Trust  string // the trust policy (IAM returns it percent-encoded)
 	Policy string // the inline policy RolePolicyName; "" without it
-	Tags   map[string]string
+	// Extra are the role's other inline policies: permissions someone
+	// added to a role S3 assumes, drift that Ensure deletes.
+	Extra []string
+	Tags  map[string]string
 }
 
 func isNoSuchEntity(err error) bool {
@@ -101,15 +104,17 @@ func isNoSuchEntity(err error) bool {
 // failure is reported.
 func FindRole(ctx context.Context, api IAMAPI, name string) (*Role, error) {
 	var (
-		wg             sync.WaitGroup
-		r              *iam.GetRoleOutput
-		p              *iam.GetRolePolicyOutput
-		getErr, polErr error
+		wg                      sync.WaitGroup
+		r                       *iam.GetRoleOutput
+		p                       *iam.GetRolePolicyOutput
+		names                   []string
+		getErr, polErr, listErr error
 	)
 	wg.Go(func() { r, getErr = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)}) })
 	wg.Go(func() {
 		p, polErr = api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(RolePolicyName)})
 	})
+	wg.Go(func() { names, listErr = inlinePolicies(ctx, api, name) })
 	wg.Wait()
 	if isNoSuchEntity(getErr) {
 		return nil, awserr.NotFound("IAM role %s", name)
@@ -123,11 +128,19 @@ func FindRole(ctx context.Context, api IAMAPI, name string) (*Role, error) {
 	} else if polErr != nil {
 		polErr = fmt.Errorf("iam:GetRolePolicy %s %s: %w", name, RolePolicyName, polErr)
 	}
-	if err := errors.Join(getErr, polErr); err != nil {
+	if isNoSuchEntity(listErr) {
+		listErr = nil
+	}
+	if err := errors.Join(getErr, polErr, listErr); err != nil {
 		return nil, err
 	}
 	o := &Role{ARN: aws.ToString(r.Role.Arn), Path: aws.ToString(r.Role.Path), Trust: aws.ToString(r.Role.AssumeRolePolicyDocument),
 		Policy: aws.ToString(p.PolicyDocument), Tags: map[string]string{}}
+	for _, n := range names {
+		if n != RolePolicyName {
+			o.Extra = append(o.Extra, n)
+		}
+	}
 	for _, t := range r.Role.Tags {
 		o.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
@@ -162,6 +175,9 @@ func RoleDrift(spec Spec, o *Role) string {
 		problems = append(problems, "the role's permissions policy "+RolePolicyName+" is missing")
 	case !ok:
 		problems = append(problems, "the role's permissions differ from what replication needs")
+	}
+	if len(o.Extra) > 0 {
+		problems = append(problems, "the role has other inline policies: "+strings.Join(o.Extra, ", "))
 	}
 	return strings.Join(problems, "; ")
 }
@@ -235,8 +251,17 @@ func EnsureRole(ctx context.Context, api IAMAPI, spec Spec, have *Role, tracked 
 		})
 	}
 	wg.Go(func() { tErr = syncTags(ctx, api, spec, have.Tags, created) })
+	extraErrs := make([]error, len(have.Extra))
+	for i, n := range have.Extra {
+		wg.Go(func() {
+			_, err := api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(n)})
+			if err != nil && !isNoSuchEntity(err) {
+				extraErrs[i] = fmt.Errorf("iam:DeleteRolePolicy %s %s: %w", spec.RoleName, n, err)
+			}
+		})
+	}
 	wg.Wait()
-	if err := errors.Join(trustErr, policyErr, tErr); err != nil {
+	if err := errors.Join(append([]error{trustErr, policyErr, tErr}, extraErrs...)...); err != nil {
 		return nil, err
 	}
 	o, err := retry.Visible(ctx, func() (*Role, error) { return FindRole(ctx, api, spec.RoleName) })
@@ -305,24 +330,19 @@ func syncTags(ctx context.Context, api IAMAPI, spec Spec, have map[string]string
 // role that has any) and then the role; a role already gone counts as
 // deleted.
 func DeleteRole(ctx context.Context, api IAMAPI, name string) error {
-	var names []string
-	p := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if isNoSuchEntity(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("iam:ListRolePolicies %s: %w", name, err)
-		}
-		names = append(names, page.PolicyNames...)
+	names, err := inlinePolicies(ctx, api, name)
+	if isNoSuchEntity(err) {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	for _, policy := range names {
 		if _, err := api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)}); err != nil && !isNoSuchEntity(err) {
 			return fmt.Errorf("iam:DeleteRolePolicy %s %s: %w", name, policy, err)
 		}
 	}
-	_, err := api.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
+	_, err = api.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
 	var conflict *iamtypes.DeleteConflictException
 	switch {
 	case err == nil, isNoSuchEntity(err):
@@ -332,4 +352,22 @@ func DeleteRole(ctx context.Context, api IAMAPI, name string) error {
 	default:
 		return fmt.Errorf("iam:DeleteRole %s: %w", name, err)
 	}
+}
+
+// inlinePolicies lists the names of a role's inline policies (a missing
+// role is NoSuchEntity, unwrapped).
+func inlinePolicies(ctx context.Context, api IAMAPI, name string) ([]string, error) {
+	var names []string
+	p := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if isNoSuchEntity(err) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListRolePolicies %s: %w", name, err)
+		}
+		names = append(names, page.PolicyNames...)
+	}
+	return names, nil
 }

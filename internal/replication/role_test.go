@@ -45,7 +45,7 @@ func findRole(t *testing.T, f *fakeIAM, spec Spec) *Role {
 }
 
 // findReads are the calls of one FindRole, sorted.
-var findReads = []string{"GetRole", "GetRolePolicy"}
+var findReads = []string{"GetRole", "GetRolePolicy", "ListRolePolicies"}
 
 func sortedOps(ops []string) []string { return slices.Sorted(slices.Values(ops)) }
 
@@ -369,5 +369,25 @@ func TestDeleteRole(t *testing.T) {
 	f.fail["DeleteRolePolicy"] = []error{apiError("NoSuchEntity", "deleted meanwhile")}
 	if err := DeleteRole(context.Background(), f, spec.RoleName); err != nil {
 		t.Errorf("DeleteRole with a policy deleted meanwhile = %v", err)
+	}
+}
+
+// An inline policy someone added to the role (more permissions for a role
+// S3 assumes) is drift, and Ensure deletes it, keeping the role's own.
+func TestEnsureRoleDeletesOtherInlinePolicies(t *testing.T) {
+	f := newFakeIAM()
+	spec := testSpec()
+	compliantRole(f, spec)
+	f.roles[spec.RoleName].policies["escalate"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	have := findRole(t, f, spec)
+	if d := RoleDrift(spec, have); !strings.Contains(d, "other inline policies: escalate") {
+		t.Fatalf("drift %q, want the extra inline policy named", d)
+	}
+	o, err := EnsureRole(context.Background(), f, spec, have, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := RoleDrift(spec, o); d != "" || len(f.roles[spec.RoleName].policies) != 1 || f.roles[spec.RoleName].policies[RolePolicyName] == "" {
+		t.Errorf("after Ensure: drift %q, policies %v", d, slices.Sorted(maps.Keys(f.roles[spec.RoleName].policies)))
 	}
 }
