@@ -3,6 +3,8 @@ package backend_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -389,4 +391,71 @@ func TestAccBackend_replicationWithObjectLock(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Removing replication while the replica holds versions says so: apply
+// warns, naming the kept bucket and what it holds (run through a real CLI,
+// whose output the framework's test steps do not show).
+func TestAccBackend_replicationRemovedWarns(t *testing.T) {
+	acctest.PreCheck(t)
+	ctx := context.Background()
+	name := acctest.RandomName("repwarn")
+	cfg := func(extra string) string {
+		return `
+terraform {
+  required_providers {
+    securestate = { source = "securestate/securestate" }
+  }
+}
+` + acctest.ProviderConfig + fmt.Sprintf(`
+resource "securestate_backend" "b" {
+  name          = %q
+  force_destroy = true
+%s
+}
+`, name, extra)
+	}
+	ws := acctest.NewWorkspace(t, cfg("  replication {\n    region = \""+replicaRegion+"\"\n  }"))
+	if out, err := ws.Apply(); err != nil {
+		t.Fatalf("apply with replication: %s\n%s", err, out)
+	}
+	res, err := ws.Resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := acctest.BackendFromValues(res["securestate_backend.b"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := acctest.Client(t).InRegion(replicaRegion)
+	t.Cleanup(func() {
+		// The kept replica is no longer the backend's to destroy.
+		out, _ := rc.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &a.ReplicaBucket})
+		if out != nil {
+			for _, v := range out.Versions {
+				_, _ = rc.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &a.ReplicaBucket, Key: v.Key, VersionId: v.VersionId})
+			}
+		}
+		_, _ = rc.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &a.ReplicaBucket})
+		if _, id, ok := strings.Cut(a.ReplicaKeyARN, ":key/"); ok {
+			_, _ = rc.KMS.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)})
+		}
+		if out, err := ws.Destroy(); err != nil {
+			t.Errorf("destroy: %s\n%s", err, out)
+		}
+	})
+	if _, err := rc.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &a.ReplicaBucket, Key: aws.String("default/terraform.tfstate"),
+		Body: strings.NewReader(`{"version":4}`)}); err != nil {
+		t.Fatalf("writing into the replica: %s", err)
+	}
+	if err := os.WriteFile(filepath.Join(ws.Dir, "main.tf"), []byte(cfg("")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ws.Run("apply", "-auto-approve", "-input=false", "-no-color")
+	if err != nil {
+		t.Fatalf("apply without replication: %s\n%s", err, out)
+	}
+	if !wrapped(`Warning: Replica bucket kept[\s\S]*The replica bucket ` + a.ReplicaBucket + ` \(region ` + replicaRegion + `\) holds 1 object versions and was kept, with its key`).MatchString(out) {
+		t.Errorf("apply did not warn that the replica was kept:\n%s", out)
+	}
 }
