@@ -398,20 +398,9 @@ func (s settings) tofuKeyComponent(env string) component {
 		missing:  "the OpenTofu encryption key is missing",
 		// As the state key's, found by its alias instead of its ID.
 		cost: cost{find: 1, create: 3, repair: 2, keep: 1, remove: 3},
-		// Found by the ARN in state, as the state key by its ID: an alias
-		// moved to another key is drift repaired by pointing it back, never
-		// a reason to adopt that key. A key not in state yet, or gone, is
-		// looked for behind the alias.
+		// Found by the ARN in state, as the state key by its ID.
 		find: func(ctx context.Context, r *run) error {
-			tracked := s.TofuKeyARNs[env]
-			if tracked != "" {
-				o, err := kmskey.Find(ctx, r.c.KMS, tracked, alias)
-				if !awserr.IsNotFound(err) {
-					return keep(slot(r), o, err)
-				}
-				tflog.Warn(ctx, "tracked OpenTofu encryption key no longer exists", map[string]any{"key_arn": tracked})
-			}
-			o, err := kmskey.Find(ctx, r.c.KMS, alias, alias)
+			o, err := findTrackedKey(ctx, r.c.KMS, s.TofuKeyARNs[env], alias)
 			return keep(slot(r), o, err)
 		},
 		found:   func(r *run) bool { return *slot(r) != nil },
@@ -446,22 +435,40 @@ func (s settings) tofuKeyComponent(env string) component {
 			delete(t, naming.KeyPurposeTagKey)
 			return []map[string]string{t}
 		},
-		// Remove: the key tracked in state (its alias deleted only if it
-		// still points at it), or, for a key never recorded (an apply that
-		// failed before saving it), the key behind the alias if it carries
-		// this backend's ownership and this environment's purpose tags;
-		// another key behind a moved alias is never deleted.
 		remove: func(ctx context.Context, r *run) error {
-			if arn := s.TofuKeyARNs[env]; arn != "" {
-				// By key ID: AWS takes the ARN too, moto's ScheduleKeyDeletion
-				// only the ID (HTTP 500 otherwise).
-				if _, id, ok := strings.Cut(arn, ":key/"); ok && id != "" {
-					return kmskey.Delete(ctx, r.c.KMS, id, alias, s.DeletionWindow)
-				}
-			}
-			return kmskey.DeleteOwnedByAlias(ctx, r.c.KMS, s.tofuKeySpec(env), s.DeletionWindow)
+			return removeTrackedKey(ctx, r.c.KMS, s.TofuKeyARNs[env], s.tofuKeySpec(env), s.DeletionWindow)
 		},
 	}
+}
+
+// findTrackedKey finds a key of the backend other than its state key (an
+// OpenTofu encryption key, the replica key) by the ARN tracked in state: an
+// alias moved to another key is drift repaired by pointing it back, never a
+// reason to adopt that key. A key not tracked yet, or gone, is looked for
+// behind the alias.
+func findTrackedKey(ctx context.Context, api kmskey.API, trackedARN, alias string) (*kmskey.Observed, error) {
+	if trackedARN != "" {
+		o, err := kmskey.Find(ctx, api, trackedARN, alias)
+		if !awserr.IsNotFound(err) {
+			return o, err
+		}
+		tflog.Warn(ctx, "tracked KMS key no longer exists", map[string]any{"key_arn": trackedARN, "alias": alias})
+	}
+	return kmskey.Find(ctx, api, alias, alias)
+}
+
+// removeTrackedKey schedules the deletion of a key found by findTrackedKey:
+// the key tracked in state (its alias deleted only if it still points at
+// it), or, for a key never recorded (an apply that failed before saving
+// it), the key behind the alias if it carries the spec's ownership and
+// purpose tags; another key behind a moved alias is never deleted.
+func removeTrackedKey(ctx context.Context, api kmskey.API, trackedARN string, spec kmskey.Spec, windowDays int32) error {
+	// By key ID: AWS takes the ARN too, moto's ScheduleKeyDeletion only the
+	// ID (HTTP 500 otherwise).
+	if _, id, ok := strings.Cut(trackedARN, ":key/"); ok && id != "" {
+		return kmskey.Delete(ctx, api, id, spec.Alias, windowDays)
+	}
+	return kmskey.DeleteOwnedByAlias(ctx, api, spec, windowDays)
 }
 
 // TofuKeyControl is the control of an environment's OpenTofu encryption key.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -315,15 +314,7 @@ func (s settings) replicaKeyComponent() component {
 		// there is adopted if it carries this backend's ownership and the
 		// replica purpose tags).
 		find: func(ctx context.Context, r *run) error {
-			api := r.regionClient(s.Replica.Region).KMS
-			if tracked := s.Replica.KeyARN; tracked != "" {
-				o, err := kmskey.Find(ctx, api, tracked, alias)
-				if !awserr.IsNotFound(err) {
-					return keep(&r.replicaKey, o, err)
-				}
-				tflog.Warn(ctx, "tracked replica KMS key no longer exists", map[string]any{"key_arn": tracked})
-			}
-			o, err := kmskey.Find(ctx, api, alias, alias)
+			o, err := findTrackedKey(ctx, r.regionClient(s.Replica.Region).KMS, s.Replica.KeyARN, alias)
 			return keep(&r.replicaKey, o, err)
 		},
 		found:   func(r *run) bool { return r.replicaKey != nil },
@@ -378,12 +369,7 @@ func (s settings) replicaKeyComponent() component {
 					return nil
 				}
 			}
-			if arn := s.Replica.KeyARN; arn != "" {
-				if _, id, ok := strings.Cut(arn, ":key/"); ok && id != "" {
-					return kmskey.Delete(ctx, c.KMS, id, alias, s.DeletionWindow)
-				}
-			}
-			return kmskey.DeleteOwnedByAlias(ctx, c.KMS, s.replicaKeySpec(), s.DeletionWindow)
+			return removeTrackedKey(ctx, c.KMS, s.Replica.KeyARN, s.replicaKeySpec(), s.DeletionWindow)
 		},
 	}
 }
@@ -561,34 +547,18 @@ func setReplicaDerived(m *model, s settings, planning bool) {
 	}
 	configs := map[string]attr.Value{}
 	hcl := map[string]attr.Value{}
+	header := "# Read-only failover copy in " + s.Replica.Region + ": no lock (the lock table and lock files are in " + s.Region + ").\n"
 	for _, env := range s.Environments {
-		configs[env] = types.ObjectValueMust(backendConfigType.AttrTypes, map[string]attr.Value{
-			"bucket":               types.StringValue(s.Replica.Bucket),
-			"dynamodb_table":       types.StringNull(),
-			"encrypt":              types.BoolValue(true),
-			"key":                  types.StringValue(stateKey(env)),
-			"kms_key_id":           types.StringValue(s.replicaKeyAliasARN()),
-			"region":               types.StringValue(s.Replica.Region),
-			"use_lockfile":         types.BoolNull(),
-			"workspace_key_prefix": types.StringValue(workspacePrefix(env)),
-		})
-		hcl[env] = types.StringValue(renderReplicaHCL(s, env))
+		b := s.replicaBackendBlock(env)
+		configs[env], hcl[env] = b.object(), types.StringValue(b.hcl(header))
 	}
 	m.ReplicaBackendConfig = types.MapValueMust(backendConfigType, configs)
 	m.ReplicaBackendHCL = types.MapValueMust(types.StringType, hcl)
 }
 
-func renderReplicaHCL(s settings, env string) string {
-	var b strings.Builder
-	line := func(k, v string) { fmt.Fprintf(&b, "    %-20s = %s\n", k, v) }
-	b.WriteString("# Read-only failover copy in " + s.Replica.Region + ": no lock (the lock table and lock files are in " + s.Region + ").\n")
-	b.WriteString("terraform {\n  backend \"s3\" {\n")
-	line("bucket", fmt.Sprintf("%q", s.Replica.Bucket))
-	line("key", fmt.Sprintf("%q", stateKey(env)))
-	line("region", fmt.Sprintf("%q", s.Replica.Region))
-	line("encrypt", "true")
-	line("kms_key_id", fmt.Sprintf("%q", s.replicaKeyAliasARN()))
-	line("workspace_key_prefix", fmt.Sprintf("%q", workspacePrefix(env)))
-	b.WriteString("  }\n}\n")
-	return b.String()
+// replicaBackendBlock is an environment's read-only block on the replica:
+// the replica key named by its alias ARN (known at plan), no lock.
+func (s settings) replicaBackendBlock(env string) backendBlock {
+	return backendBlock{Bucket: s.Replica.Bucket, Key: stateKey(env), Region: s.Replica.Region, KMSKeyID: s.replicaKeyAliasARN(),
+		WorkspacePrefix: workspacePrefix(env)}
 }
