@@ -367,52 +367,81 @@ func setDerived(m *model, s settings, keyKnown, planning bool) {
 	}
 	configs := map[string]attr.Value{}
 	hcl := map[string]attr.Value{}
-	// Arguments a mode does not use are null (and left out of backend_hcl),
-	// so a Terraform older than 1.10, which has no use_lockfile, accepts the
-	// "dynamodb" mode's configuration.
-	table, lockfile := types.StringNull(), types.BoolNull()
-	if s.Locking != LockingLockfile {
-		table = types.StringValue(s.lockTableRef())
-	}
-	if s.lockfile() {
-		lockfile = types.BoolValue(true)
-	}
 	for _, env := range s.Environments {
-		configs[env] = types.ObjectValueMust(backendConfigType.AttrTypes, map[string]attr.Value{
-			"bucket":               types.StringValue(s.Bucket),
-			"dynamodb_table":       table,
-			"encrypt":              types.BoolValue(true),
-			"key":                  types.StringValue(stateKey(env)),
-			"kms_key_id":           types.StringValue(s.KeyARN),
-			"region":               types.StringValue(s.Region),
-			"use_lockfile":         lockfile,
-			"workspace_key_prefix": types.StringValue(workspacePrefix(env)),
-		})
-		hcl[env] = types.StringValue(renderHCL(s, env))
+		b := s.backendBlock(env)
+		configs[env], hcl[env] = b.object(), types.StringValue(b.hcl(""))
 	}
 	m.BackendConfig = types.MapValueMust(backendConfigType, configs)
 	m.BackendHCL = types.MapValueMust(types.StringType, hcl)
 }
 
-func renderHCL(s settings, env string) string {
-	var b strings.Builder
-	line := func(k, v string) { fmt.Fprintf(&b, "    %-20s = %s\n", k, v) }
-	b.WriteString("terraform {\n  backend \"s3\" {\n")
-	line("bucket", fmt.Sprintf("%q", s.Bucket))
-	line("key", fmt.Sprintf("%q", stateKey(env)))
-	line("region", fmt.Sprintf("%q", s.Region))
-	line("encrypt", "true")
-	line("kms_key_id", fmt.Sprintf("%q", s.KeyARN))
+// backendBlock is one environment's arguments of Terraform's S3 backend:
+// what backend_config holds and backend_hcl renders (and their replica_
+// counterparts). Arguments a locking mode does not use are null (and left
+// out of the block), so that a Terraform older than 1.10, which has no
+// use_lockfile, accepts the "dynamodb" mode's configuration.
+type backendBlock struct {
+	Bucket, Key, Region, KMSKeyID, WorkspacePrefix string
+	Table                                          string // "": no dynamodb_table
+	Lockfile                                       bool   // false: no use_lockfile
+}
+
+// backendBlock is an environment's block on the state bucket.
+func (s settings) backendBlock(env string) backendBlock {
+	b := backendBlock{Bucket: s.Bucket, Key: stateKey(env), Region: s.Region, KMSKeyID: s.KeyARN, WorkspacePrefix: workspacePrefix(env),
+		Lockfile: s.lockfile()}
 	if s.Locking != LockingLockfile {
-		line("dynamodb_table", fmt.Sprintf("%q", s.lockTableRef()))
+		b.Table = s.lockTableRef()
 	}
-	if s.lockfile() {
+	return b
+}
+
+// object is the block as a backendConfigType value.
+func (b backendBlock) object() attr.Value {
+	table, lockfile := types.StringNull(), types.BoolNull()
+	if b.Table != "" {
+		table = types.StringValue(b.Table)
+	}
+	if b.Lockfile {
+		lockfile = types.BoolValue(true)
+	}
+	return types.ObjectValueMust(backendConfigType.AttrTypes, map[string]attr.Value{
+		"bucket":               types.StringValue(b.Bucket),
+		"dynamodb_table":       table,
+		"encrypt":              types.BoolValue(true),
+		"key":                  types.StringValue(b.Key),
+		"kms_key_id":           types.StringValue(b.KMSKeyID),
+		"region":               types.StringValue(b.Region),
+		"use_lockfile":         lockfile,
+		"workspace_key_prefix": types.StringValue(b.WorkspacePrefix),
+	})
+}
+
+// hcl renders the block as a terraform { backend "s3" { ... } } block,
+// after the comment lines in header ("" for none).
+func (b backendBlock) hcl(header string) string {
+	var out strings.Builder
+	out.WriteString(header)
+	line := func(k, v string) { fmt.Fprintf(&out, "    %-20s = %s\n", k, v) }
+	out.WriteString("terraform {\n  backend \"s3\" {\n")
+	line("bucket", fmt.Sprintf("%q", b.Bucket))
+	line("key", fmt.Sprintf("%q", b.Key))
+	line("region", fmt.Sprintf("%q", b.Region))
+	line("encrypt", "true")
+	line("kms_key_id", fmt.Sprintf("%q", b.KMSKeyID))
+	if b.Table != "" {
+		line("dynamodb_table", fmt.Sprintf("%q", b.Table))
+	}
+	if b.Lockfile {
 		line("use_lockfile", "true")
 	}
-	line("workspace_key_prefix", fmt.Sprintf("%q", workspacePrefix(env)))
-	b.WriteString("  }\n}\n")
-	return b.String()
+	line("workspace_key_prefix", fmt.Sprintf("%q", b.WorkspacePrefix))
+	out.WriteString("  }\n}\n")
+	return out.String()
 }
+
+// renderHCL is an environment's backend_hcl.
+func renderHCL(s settings, env string) string { return s.backendBlock(env).hcl("") }
 
 func stringMap(m map[string]string) types.Map {
 	vals := make(map[string]attr.Value, len(m))
