@@ -23,18 +23,28 @@ import (
 // checkObjectLock reads the state bucket's Object Lock configuration from
 // S3: on, with the default retention wanted (mode "" and days 0: none).
 func checkObjectLock(t *testing.T, mode s3types.ObjectLockRetentionMode, days int32) resource.TestCheckFunc {
+	return checkRetention(t, false, mode, days)
+}
+
+// checkRetention reads the Object Lock configuration of the state bucket,
+// or of the replica bucket (in its region) with replica.
+func checkRetention(t *testing.T, replica bool, mode s3types.ObjectLockRetentionMode, days int32) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		a, err := attrsOf(s)
 		if err != nil {
 			return err
 		}
-		out, err := acctest.Client(t).S3.GetObjectLockConfiguration(context.Background(), &s3.GetObjectLockConfigurationInput{Bucket: &a.Bucket})
+		api, bucket := acctest.Client(t).S3, a.Bucket
+		if replica {
+			api, bucket = acctest.Client(t).InRegion(a.ReplicaRegion).S3, a.ReplicaBucket
+		}
+		out, err := api.GetObjectLockConfiguration(context.Background(), &s3.GetObjectLockConfigurationInput{Bucket: &bucket})
 		if err != nil {
-			return fmt.Errorf("object lock configuration of %s: %w", a.Bucket, err)
+			return fmt.Errorf("object lock configuration of %s: %w", bucket, err)
 		}
 		cfg := out.ObjectLockConfiguration
 		if cfg == nil || cfg.ObjectLockEnabled != s3types.ObjectLockEnabledEnabled {
-			return fmt.Errorf("object lock is not enabled on %s: %+v", a.Bucket, cfg)
+			return fmt.Errorf("object lock is not enabled on %s: %+v", bucket, cfg)
 		}
 		var haveMode s3types.ObjectLockRetentionMode
 		var haveDays int32
@@ -42,7 +52,7 @@ func checkObjectLock(t *testing.T, mode s3types.ObjectLockRetentionMode, days in
 			haveMode, haveDays = cfg.Rule.DefaultRetention.Mode, aws.ToInt32(cfg.Rule.DefaultRetention.Days)
 		}
 		if haveMode != mode || haveDays != days {
-			return fmt.Errorf("default retention of %s is %q %d days, want %q %d days", a.Bucket, haveMode, haveDays, mode, days)
+			return fmt.Errorf("default retention of %s is %q %d days, want %q %d days", bucket, haveMode, haveDays, mode, days)
 		}
 		return nil
 	}

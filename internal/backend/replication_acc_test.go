@@ -351,26 +351,7 @@ func TestAccBackend_replicationWithObjectLock(t *testing.T) {
   }`
 	lock := "\n  object_lock {\n    days = 1\n  }"
 	replicaRetention := func(mode s3types.ObjectLockRetentionMode, days int32) resource.TestCheckFunc {
-		return func(s *terraform.State) error {
-			a, err := attrsOf(s)
-			if err != nil {
-				return err
-			}
-			out, err := acctest.Client(t).InRegion(replicaRegion).S3.GetObjectLockConfiguration(context.Background(),
-				&s3.GetObjectLockConfigurationInput{Bucket: &a.ReplicaBucket})
-			if err != nil || out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != s3types.ObjectLockEnabledEnabled {
-				return fmt.Errorf("object lock of the replica %s: %v %w", a.ReplicaBucket, out, err)
-			}
-			var haveMode s3types.ObjectLockRetentionMode
-			var haveDays int32
-			if r := out.ObjectLockConfiguration.Rule; r != nil && r.DefaultRetention != nil {
-				haveMode, haveDays = r.DefaultRetention.Mode, aws.ToInt32(r.DefaultRetention.Days)
-			}
-			if haveMode != mode || haveDays != days {
-				return fmt.Errorf("the replica's default retention is %q %d days, want %q %d", haveMode, haveDays, mode, days)
-			}
-			return nil
-		}
+		return checkRetention(t, true, mode, days)
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
